@@ -1,0 +1,121 @@
+#include "args.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "duplex/base/strings.h"
+
+namespace duplex::cli {
+
+Args::Args(std::string_view command, std::span<char* const> argv, std::vector<Option> options)
+    : command_(command), options_(std::move(options)) {
+  auto find_long = [&](std::string_view name) -> const Option* {
+    for (const auto& o : options_)
+      if (o.long_name == name) return &o;
+    return nullptr;
+  };
+  auto find_short = [&](char c) -> const Option* {
+    for (const auto& o : options_)
+      if (o.short_name == c) return &o;
+    return nullptr;
+  };
+  bool only_positionals = false;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    std::string_view word = argv[i];
+    if (only_positionals || word == "-" || word.size() < 2 || word[0] != '-' ||
+        (word[1] >= '0' && word[1] <= '9')) {
+      positionals_.emplace_back(word);
+      continue;
+    }
+    if (word == "--") {
+      only_positionals = true;
+      continue;
+    }
+    if (word == "--help" || word == "-h") {
+      help_ = true;
+      continue;
+    }
+    const Option* opt = nullptr;
+    std::optional<std::string> inline_value;
+    std::string shown(word);
+    if (word.starts_with("--")) {
+      std::string_view name = word.substr(2);
+      if (auto eq = name.find('='); eq != std::string_view::npos) {
+        inline_value = std::string(name.substr(eq + 1));
+        name = name.substr(0, eq);
+        shown = "--" + std::string(name);
+      }
+      opt = find_long(name);
+    } else if (word.size() == 2) {
+      opt = find_short(word[1]);
+    }
+    if (!opt) fail("unknown option " + shown);
+    std::string value;
+    if (opt->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < argv.size()) {
+        value = argv[++i];
+      } else {
+        fail(shown + " needs a value");
+      }
+    } else if (inline_value) {
+      fail(shown + " takes no value");
+    }
+    given_.emplace_back(std::string(opt->long_name), std::move(value));
+  }
+}
+
+bool Args::has(std::string_view long_name) const {
+  return std::any_of(given_.begin(), given_.end(),
+                     [&](const auto& g) { return g.first == long_name; });
+}
+
+std::optional<std::string> Args::value(std::string_view long_name) const {
+  std::optional<std::string> last;  // the last one given wins, as in most tools
+  for (const auto& g : given_)
+    if (g.first == long_name) last = g.second;
+  return last;
+}
+
+std::optional<std::uint64_t> Args::number(std::string_view long_name, std::uint64_t lo,
+                                          std::uint64_t hi) const {
+  auto text = value(long_name);
+  if (!text) return std::nullopt;
+  auto n = parse_uint(*text, hi);
+  if (!n || *n < lo)
+    fail("--" + std::string(long_name) + " " + quote(*text) + " must be a whole number from " +
+         std::to_string(lo) + " to " + std::to_string(hi));
+  return n;
+}
+
+void Args::expand_stdin() {
+  std::vector<std::string> out;
+  for (auto& p : positionals_) {
+    if (p != "-") {
+      out.push_back(std::move(p));
+      continue;
+    }
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::string_view item = line;
+      if (auto hash = item.find('#'); hash != std::string_view::npos) item = item.substr(0, hash);
+      item = trim(item);
+      if (!item.empty()) out.emplace_back(item);
+    }
+  }
+  positionals_ = std::move(out);
+}
+
+void Args::expect_positionals(std::size_t min, std::size_t max, std::string_view what) const {
+  if (positionals_.size() < min) fail("missing " + std::string(what));
+  if (positionals_.size() > max)
+    fail("unexpected argument " + quote(positionals_[max]) + " (expected " +
+         std::string(what) + ")");
+}
+
+void Args::fail(const std::string& message) const {
+  throw UsageError(message + "; see '" + command_ + " --help'");
+}
+
+}  // namespace duplex::cli

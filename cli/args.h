@@ -1,0 +1,59 @@
+// Internal to the CLI. A small, strict command-line parser.
+//
+// Long options take `--name VALUE` or `--name=VALUE`; short ones `-c VALUE`. Anything
+// unknown is a usage error (exit status 2) that names the option and points at --help.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace duplex::cli {
+
+// A mistake in how the command was called: printed as one line, exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Option {
+  std::string_view long_name;   // without the dashes: "json"
+  char short_name = 0;          // 'c', or 0 for none
+  bool takes_value = false;
+};
+
+class Args {
+ public:
+  // Parses argv (the words after the command's name). `command` is used in messages,
+  // e.g. "duplex ip". `--help`/`-h` are always accepted.
+  Args(std::string_view command, std::span<char* const> argv, std::vector<Option> options);
+
+  bool help() const noexcept { return help_; }
+  bool has(std::string_view long_name) const;
+  std::optional<std::string> value(std::string_view long_name) const;
+  // The value as an unsigned integer in [lo, hi]; a UsageError names the option otherwise.
+  std::optional<std::uint64_t> number(std::string_view long_name, std::uint64_t lo,
+                                      std::uint64_t hi) const;
+  const std::vector<std::string>& positionals() const noexcept { return positionals_; }
+
+  // Replaces each positional "-" with the non-empty lines of stdin (a '#' starts a comment),
+  // so lists can be piped: `cat nets.txt | duplex ip aggregate -`.
+  void expand_stdin();
+
+  // Throws a UsageError unless min <= positionals <= max.
+  void expect_positionals(std::size_t min, std::size_t max, std::string_view what) const;
+
+  [[noreturn]] void fail(const std::string& message) const;
+
+ private:
+  std::string command_;
+  std::vector<Option> options_;
+  std::vector<std::pair<std::string, std::string>> given_;  // long name -> value
+  std::vector<std::string> positionals_;
+  bool help_ = false;
+};
+
+}  // namespace duplex::cli

@@ -1,0 +1,20 @@
+// Internal to the CLI. Every command group is one function in its own file; main.cc
+// holds the table that maps names to them.
+//
+// A command returns its exit status. Exit statuses, the same for every command:
+//   0  success (or "yes", for questions such as `duplex ip same`)
+//   1  the operation failed or the answer is "no" (refused, unreachable, timed out,
+//      different subnets)
+//   2  usage error or bad input (unknown option, '300.1.1.1', a missing argument)
+#pragma once
+
+#include <span>
+
+namespace duplex::cli {
+
+using Argv = std::span<char* const>;
+
+int ip_main(Argv args);   // cli/ip.cc
+int mac_main(Argv args);  // cli/mac.cc
+
+}  // namespace duplex::cli
