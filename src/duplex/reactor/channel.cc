@@ -1,0 +1,66 @@
+#include "duplex/reactor/channel.h"
+
+#include <sys/epoll.h>
+
+#include <cassert>
+
+#include "duplex/reactor/event_loop.h"
+
+namespace duplex {
+
+static_assert(Channel::kReadable == (EPOLLIN | EPOLLPRI) && Channel::kWritable == EPOLLOUT);
+
+Channel::Channel(EventLoop* loop, int fd) noexcept : loop_(loop), fd_(fd) {}
+
+Channel::~Channel() {
+  assert(!handling_);
+  assert(!added_ || loop_ == nullptr);
+}
+
+void Channel::tie(const std::shared_ptr<void>& owner) {
+  owner_ = owner;
+  tied_ = true;
+}
+
+void Channel::set_interest(std::uint32_t interest) {
+  interest_ = interest;
+  added_ = true;
+  loop_->update_channel(this);
+}
+
+void Channel::remove() {
+  if (!added_) return;
+  interest_ = kNone;
+  added_ = false;
+  loop_->remove_channel(this);
+}
+
+void Channel::handle_events() {
+  if (tied_) {
+    std::shared_ptr<void> guard = owner_.lock();
+    if (guard) dispatch();
+  } else {
+    dispatch();
+  }
+}
+
+void Channel::dispatch() {
+  handling_ = true;
+  const std::uint32_t r = ready_;
+  // A hang-up with nothing left to read: the peer is gone.
+  if ((r & EPOLLHUP) && !(r & EPOLLIN)) {
+    if (close_cb_) close_cb_();
+  }
+  if (r & EPOLLERR) {
+    if (error_cb_) error_cb_();
+  }
+  if (r & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) {
+    if (read_cb_) read_cb_();
+  }
+  if (r & EPOLLOUT) {
+    if (write_cb_) write_cb_();
+  }
+  handling_ = false;
+}
+
+}  // namespace duplex

@@ -1,0 +1,164 @@
+#include "duplex/reactor/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "duplex/base/error.h"
+#include "duplex/reactor/channel.h"
+#include "duplex/reactor/poller.h"
+
+namespace duplex {
+
+namespace {
+thread_local EventLoop* t_loop = nullptr;
+
+// With nothing to do the loop still wakes now and then; a lost wake-up (a bug) then costs
+// a delay rather than a hang.
+constexpr int kPollTimeoutMs = 10'000;
+}  // namespace
+
+EventLoop::EventLoop()
+    : thread_(std::this_thread::get_id()),
+      poller_(make_epoll_poller()),
+      wakefd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (t_loop != nullptr) {
+    ::close(wakefd_);
+    throw Error("this thread already runs an EventLoop; use one loop per thread");
+  }
+  if (wakefd_ < 0) {
+    throw Error(std::string("eventfd: ") + std::strerror(errno) +
+                "; raise `ulimit -n` if it says too many open files");
+  }
+  wake_channel_ = std::make_unique<Channel>(this, wakefd_);
+  wake_channel_->on_read([this] { handle_wake(); });
+  wake_channel_->enable_reading();
+  timers_ = std::make_unique<TimerQueue>(this);
+  t_loop = this;
+}
+
+EventLoop::~EventLoop() {
+  timers_.reset();
+  wake_channel_->remove();
+  wake_channel_.reset();
+  ::close(wakefd_);
+  if (t_loop == this) t_loop = nullptr;
+}
+
+EventLoop* EventLoop::of_this_thread() noexcept { return t_loop; }
+
+void EventLoop::assert_in_loop_thread() const {
+  if (!is_in_loop_thread()) {
+    std::fprintf(stderr,
+                 "duplex: EventLoop %p used from a thread that does not own it; hand the "
+                 "work over with run_in_loop()\n",
+                 static_cast<const void*>(this));
+    std::abort();
+  }
+}
+
+void EventLoop::loop() {
+  assert_in_loop_thread();
+  run_queued();  // what the loop thread queued before the loop started: nothing woke us
+  while (!quit_.load(std::memory_order_acquire)) {
+    ready_.clear();
+    poller_->poll(kPollTimeoutMs, ready_);
+    poll_time_ = Clock::now();
+    ++rounds_;
+    for (Channel* c : ready_) c->handle_events();
+    run_queued();
+  }
+  // Work queued before quit(), and the work it queues in turn, a bounded number of times.
+  for (int i = 0; i < 16 && queue_size() > 0; ++i) run_queued();
+}
+
+void EventLoop::quit() {
+  quit_.store(true, std::memory_order_release);
+  if (!is_in_loop_thread()) wake();
+}
+
+void EventLoop::run_in_loop(Functor f) {
+  if (is_in_loop_thread()) {
+    f();
+  } else {
+    queue_in_loop(std::move(f));
+  }
+}
+
+void EventLoop::queue_in_loop(Functor f) {
+  {
+    std::lock_guard lock(mutex_);
+    queued_.push_back(std::move(f));
+  }
+  // From the loop thread no wake is needed while callbacks run (the queue is checked after
+  // them), but it is while queued work runs: that work has already been taken.
+  if (!is_in_loop_thread() || running_queued_) wake();
+}
+
+std::size_t EventLoop::queue_size() const {
+  std::lock_guard lock(mutex_);
+  return queued_.size();
+}
+
+void EventLoop::run_queued() {
+  std::vector<Functor> work;
+  running_queued_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    work.swap(queued_);
+  }
+  for (Functor& f : work) f();
+  running_queued_ = false;
+}
+
+TimerId EventLoop::run_at(Clock::time_point when, Functor f) {
+  TimerId id{next_timer_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, when, f = std::move(f)]() mutable {
+    timers_->add(id, when, Clock::duration::zero(), std::move(f));
+  });
+  return id;
+}
+
+TimerId EventLoop::run_after(Clock::duration delay, Functor f) {
+  return run_at(Clock::now() + delay, std::move(f));
+}
+
+TimerId EventLoop::run_every(Clock::duration interval, Functor f) {
+  TimerId id{next_timer_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, interval, f = std::move(f)]() mutable {
+    timers_->add(id, Clock::now() + interval, interval, std::move(f));
+  });
+  return id;
+}
+
+void EventLoop::cancel(TimerId id) {
+  run_in_loop([this, id] { timers_->cancel(id); });
+}
+
+void EventLoop::update_channel(Channel* channel) {
+  assert_in_loop_thread();
+  poller_->update(channel);
+}
+
+void EventLoop::remove_channel(Channel* channel) {
+  assert_in_loop_thread();
+  poller_->remove(channel);
+}
+
+void EventLoop::wake() {
+  std::uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+  [[maybe_unused]] ssize_t n = ::write(wakefd_, &one, sizeof one);
+}
+
+void EventLoop::handle_wake() {
+  std::uint64_t n;
+  [[maybe_unused]] ssize_t r = ::read(wakefd_, &n, sizeof n);
+}
+
+}  // namespace duplex

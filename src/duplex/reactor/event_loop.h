@@ -1,0 +1,92 @@
+// Public. The reactor: one EventLoop per thread waits for ready file descriptors, due
+// timers and work handed over by other threads, and runs their callbacks in its thread.
+//
+// Threading: a loop belongs to the thread that constructed it and is touched only there,
+// except for the methods marked "any thread". Other threads hand work over with
+// run_in_loop()/queue_in_loop(), which wake the loop through an eventfd.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "duplex/reactor/timer_queue.h"
+
+namespace duplex {
+
+class Channel;
+class Poller;
+
+class EventLoop {
+ public:
+  using Functor = std::function<void()>;
+
+  // Throws duplex::Error if this thread already has a loop or the kernel refuses an fd.
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Loop thread only. Runs until quit(); then runs the work still queued, so that what
+  // quit()'s caller queued before it (closing connections, say) is not lost.
+  void loop();
+  // Any thread. Makes loop() return after the current round.
+  void quit();
+
+  // Any thread. Runs f now when called in the loop thread, else queues it.
+  void run_in_loop(Functor f);
+  // Any thread. Runs f after the current round's callbacks, in the loop thread.
+  void queue_in_loop(Functor f);
+  // Any thread. How much work is queued.
+  std::size_t queue_size() const;
+
+  // Any thread. Timers; the callback runs in the loop thread. The id is valid at once.
+  TimerId run_at(Clock::time_point when, Functor f);
+  TimerId run_after(Clock::duration delay, Functor f);
+  TimerId run_every(Clock::duration interval, Functor f);
+  // Any thread; also from inside a timer's callback, the timer's own included. Cancelling a
+  // timer that has run or was cancelled already does nothing.
+  void cancel(TimerId id);
+
+  // Any thread.
+  bool is_in_loop_thread() const noexcept { return thread_ == std::this_thread::get_id(); }
+  // Aborts with a message naming the misuse when called from another thread.
+  void assert_in_loop_thread() const;
+  // The loop of the calling thread, or nullptr.
+  static EventLoop* of_this_thread() noexcept;
+
+  // Loop thread only. When the last poll returned: a cheap "now" for callbacks.
+  Clock::time_point poll_time() const noexcept { return poll_time_; }
+  // Loop thread only. How many rounds the loop has run.
+  std::uint64_t rounds() const noexcept { return rounds_; }
+
+  // Loop thread only; for Channel.
+  void update_channel(Channel* channel);
+  void remove_channel(Channel* channel);
+
+ private:
+  void wake();
+  void handle_wake();
+  void run_queued();
+
+  const std::thread::id thread_;
+  std::atomic<bool> quit_{false};
+  bool running_queued_ = false;
+  std::uint64_t rounds_ = 0;
+  Clock::time_point poll_time_{};
+  std::unique_ptr<Poller> poller_;
+  int wakefd_;
+  std::unique_ptr<Channel> wake_channel_;
+  std::unique_ptr<TimerQueue> timers_;
+  std::vector<Channel*> ready_;
+  std::atomic<std::uint64_t> next_timer_{1};
+
+  mutable std::mutex mutex_;
+  std::vector<Functor> queued_;  // guarded by mutex_
+};
+
+}  // namespace duplex
