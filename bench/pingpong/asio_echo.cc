@@ -4,6 +4,7 @@
 // about throughput would write it. One io_context, run by one thread.
 // Usage: asio_echo PORT [1]
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "asio_echo: bad port '%s'\n", argv[1]);
     return 2;
   }
+  std::signal(SIGPIPE, SIG_IGN);  // asio sends with MSG_NOSIGNAL; this is belt and braces
   try {
     asio::io_context io(1);  // concurrency hint: one thread runs this context
     Server server(io, static_cast<unsigned short>(port));

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -77,6 +78,7 @@ static void on_ready(struct conn* c) {
 
 int main(int argc, char** argv) {
   int port = bench_parse_args(argc, argv);
+  signal(SIGPIPE, SIG_IGN); /* a peer that vanishes mid-write is an error code, not a kill */
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

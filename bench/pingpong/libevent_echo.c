@@ -11,6 +11,7 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -45,6 +46,7 @@ static void on_accept(struct evconnlistener* listener, evutil_socket_t fd, struc
 
 int main(int argc, char** argv) {
   int port = bench_parse_args(argc, argv);
+  signal(SIGPIPE, SIG_IGN); /* a peer that vanishes mid-write is an error code, not a kill */
   struct event_base* base = event_base_new();
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);

@@ -3,6 +3,7 @@
  * with uv_try_write, and only a remainder the socket would not take is copied into a uv_write
  * request; reading pauses until that request completes.
  * Usage: libuv_echo PORT [1] */
+#include <signal.h>
 #include <string.h>
 #include <uv.h>
 
@@ -81,6 +82,7 @@ static void on_connection(uv_stream_t* server, int status) {
 
 int main(int argc, char** argv) {
   int port = bench_parse_args(argc, argv);
+  signal(SIGPIPE, SIG_IGN); /* a peer that vanishes mid-write is an error code, not a kill */
   uv_loop_t* loop = uv_default_loop();
   uv_tcp_t server;
   uv_tcp_init(loop, &server);
