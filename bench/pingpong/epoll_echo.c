@@ -45,7 +45,9 @@ static int flush_pending(struct conn* c) {
   return 0;
 }
 
-/* Edge-triggered: drain the socket until EAGAIN, unless the peer stops taking our writes. */
+/* Edge-triggered: drain the socket, unless the peer stops taking our writes. A read shorter
+ * than the buffer emptied the receive queue, so it is the last one: any byte that arrives
+ * later raises a new edge. That spares the read that would only return EAGAIN. */
 static void on_ready(struct conn* c) {
   if (c->pending) {
     int r = flush_pending(c);
@@ -73,6 +75,7 @@ static void on_ready(struct conn* c) {
       memcpy(c->pending, g_buf + w, c->len);
       return;
     }
+    if ((size_t)n < sizeof g_buf) return;
   }
 }
 
