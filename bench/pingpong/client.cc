@@ -2,7 +2,8 @@
 // message of S bytes (send S bytes, wait until all S came back, send again). It runs a
 // warm-up, then counts messages and bytes for a fixed duration, and prints one JSON line.
 // With --server-pid it reads the server's CPU time (utime+stime from /proc/PID/stat) at the
-// exact start and end of the measured window, so CPU per message covers the same interval.
+// exact start and end of the measured window, so CPU per message covers the same interval,
+// and how long server and client waited for a CPU in that window (a busy machine shows here).
 // Plain epoll, edge-triggered, no allocation after setup. Loopback addresses only.
 //
 //   pingpong_client --port 9000 --connections 100 --size 64 --warmup 1 --duration 5
@@ -24,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -87,6 +89,20 @@ double process_cpu_seconds(long pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Time the process's threads spent runnable but waiting for a CPU (schedstat run_delay), in
+// seconds: other work on the machine. Zero on a quiet machine with pinned processes.
+double run_delay_seconds(long pid) {
+  std::error_code ec;
+  unsigned long long total = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    unsigned long long run = 0, wait = 0;
+    if (in >> run >> wait) total += wait;
+  }
+  return static_cast<double>(total) * 1e-9;
 }
 
 double self_cpu_seconds() {
@@ -216,7 +232,7 @@ int main(int argc, char** argv) {
   double measure_from = start + opt.warmup;
   double measure_to = measure_from + opt.duration;
   bool measuring = false;
-  double server_cpu0 = 0, client_cpu0 = 0, t0 = 0;
+  double server_cpu0 = 0, client_cpu0 = 0, t0 = 0, server_wait0 = 0, client_wait0 = 0;
   uint64_t total0 = 0;
 
   for (auto& c : conns)
@@ -241,6 +257,8 @@ int main(int argc, char** argv) {
       measuring = true;
       server_cpu0 = process_cpu_seconds(opt.server_pid);
       client_cpu0 = self_cpu_seconds();
+      server_wait0 = run_delay_seconds(opt.server_pid);
+      client_wait0 = run_delay_seconds(getpid());
       total0 = total_messages();
       for (auto& c : conns) c.messages_at_start = c.messages;
       t0 = now();
@@ -249,6 +267,8 @@ int main(int argc, char** argv) {
   }
   double server_cpu1 = process_cpu_seconds(opt.server_pid);
   double client_cpu1 = self_cpu_seconds();
+  double server_wait = opt.server_pid > 0 ? run_delay_seconds(opt.server_pid) - server_wait0 : -1;
+  double client_wait = run_delay_seconds(getpid()) - client_wait0;
   double t1 = now();
   uint64_t messages = total_messages() - total0;
   uint64_t conn_min = UINT64_MAX, conn_max = 0;
@@ -264,10 +284,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"connections\":%d,\"size\":%zu,\"seconds\":%.6f,\"messages\":%llu,\"bytes\":%.0f,"
       "\"msgs_per_s\":%.1f,\"mib_per_s\":%.3f,\"server_cpu_s\":%.4f,\"client_cpu_s\":%.4f,"
-      "\"conn_min_msgs\":%llu,\"conn_max_msgs\":%llu}\n",
+      "\"server_wait_s\":%.4f,\"client_wait_s\":%.4f,\"conn_min_msgs\":%llu,"
+      "\"conn_max_msgs\":%llu}\n",
       opt.connections, opt.size, secs, static_cast<unsigned long long>(messages), bytes,
       static_cast<double>(messages) / secs, bytes / secs / (1024.0 * 1024.0), server_cpu,
-      client_cpu1 - client_cpu0, static_cast<unsigned long long>(conn_min),
-      static_cast<unsigned long long>(conn_max));
+      client_cpu1 - client_cpu0, server_wait, client_wait,
+      static_cast<unsigned long long>(conn_min), static_cast<unsigned long long>(conn_max));
   return 0;
 }
