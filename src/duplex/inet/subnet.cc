@@ -30,10 +30,12 @@ void append_range(Family family, uint128 lo, uint128 hi, std::vector<Prefix>& ou
 void check_limit(const Prefix& prefix, unsigned new_length, std::size_t limit) {
   const unsigned extra = new_length - prefix.length();
   if (extra < 63 && (std::uint64_t{1} << extra) <= limit) return;
+  const unsigned max_extra = limit ? u128::bit_width(limit) - 1 : 0;  // largest 2^k <= limit
+  const Prefix narrower(prefix.network(), new_length - max_extra);
   throw Error("splitting " + prefix.masked().to_string() + " into /" + std::to_string(new_length) +
               " gives " + u128::pow2_decimal(extra) + " subnets, more than the limit of " +
-              std::to_string(limit) +
-              "; split a longer prefix first or ask for fewer, larger subnets");
+              std::to_string(limit) + "; split a longer prefix (e.g. " +
+              narrower.masked().to_string() + ") or ask for a shorter length");
 }
 
 }  // namespace
