@@ -1,11 +1,241 @@
-// Placeholder: replaced by the real command in this session's work.
+// `duplex mac MAC...`: what a MAC address says about itself and who the IEEE assigned it to.
+#include <chrono>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "args.h"
 #include "commands.h"
+#include "duplex/base/error.h"
+#include "duplex/link/mac_address.h"
+#include "duplex/link/oui.h"
+#include "output.h"
 
 namespace duplex::cli {
-int mac_main(Argv) {
-  std::cerr << "duplex mac: not built yet\n";
-  return 1;
+namespace {
+
+using link::MacAddress;
+using link::MacFormat;
+
+// "2022-08-27", or "unknown date" when ieee-data recorded none.
+std::string snapshot_date(std::int64_t unix_time) {
+  if (unix_time <= 0) return "an unknown date";
+  const std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_seconds(std::chrono::seconds(unix_time)));
+  const std::chrono::year_month_day ymd(day);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
 }
+
+// 16777216 -> "16,777,216"
+std::string grouped(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+void print_help() {
+  const auto s = link::oui::snapshot();
+  std::cout
+      << "Usage: duplex mac [--json] MAC...\n\n"
+         "Shows a MAC address in every notation, the vendor the IEEE assigned its block to,\n"
+         "and what its I/G (group) and U/L (locally administered) bits mean.\n\n"
+         "MAC may be written\n"
+         "  00:1a:2b:3c:4d:5e   colon (a group may drop its leading zero: 0:1a:2b:3:4:5e)\n"
+         "  00-1A-2B-3C-4D-5E   hyphen\n"
+         "  001a.2b3c.4d5e      Cisco dot\n"
+         "  001a2b3c4d5e        bare hex\n"
+         "in either case. '-' reads one MAC per line from stdin ('#' starts a comment).\n\n"
+         "Options:\n"
+         "  --json   one JSON object per MAC per line, with the keys\n"
+         "             input, mac (colon form), hyphen, cisco, bare, eui64 (modified EUI-64\n"
+         "             interface id) and link_local (IPv6 fe80:: address), both null\n"
+         "             for group addresses, oui,\n"
+         "             group (I/G bit), multicast, broadcast, locally_administered (U/L bit),\n"
+         "             vendor, registry (MA-L, MA-M, MA-S or IAB), block (first address/prefix\n"
+         "             length), block_size (addresses in the block), vendor_from_group_oui,\n"
+         "             notes (list of strings); vendor, registry, block and block_size are\n"
+         "             null when no IEEE block holds the address\n"
+         "  -h, --help\n\n"
+         "Examples:\n"
+         "  duplex mac 00:00:0c:12:34:56          Cisco's first OUI\n"
+         "  duplex mac 70:b3:d5:f2:fa:bc          an MA-S block inside the IEEE's own MA-L\n"
+         "  duplex mac 01:00:5e:00:00:fb          IPv4 multicast (mDNS, 224.0.0.251)\n"
+         "  duplex mac --json 0000.0c12.3456\n"
+         "  ip -br link | awk '{print $3}' | duplex mac -\n\n"
+         "Vendor index: "
+      << grouped(s.ma_l) << " MA-L, " << grouped(s.ma_m) << " MA-M, " << grouped(s.ma_s)
+      << " MA-S and " << grouped(s.iab) << " IAB blocks (" << grouped(s.index_bytes)
+      << " bytes),\nbuilt from " << s.source << " of " << snapshot_date(s.updated)
+      << ".\n\n"
+         "Exit status: 0 every MAC parsed; 2 usage error, or at least one MAC did not parse.\n"
+         "With several MACs, each bad one is reported on stderr as one line and the good ones\n"
+         "are still printed, so a piped list loses nothing but gets a non-zero status.\n";
+}
+
+// What is special about this address, in words, beyond the two bits.
+std::vector<std::string> notes_for(const MacAddress& mac) {
+  std::vector<std::string> notes;
+  const auto& b = mac.bytes();
+  if (mac.is_broadcast()) {
+    notes.emplace_back("broadcast: every station on the segment receives it (ARP requests, DHCP)");
+  } else if (b[0] == 0x01 && b[1] == 0x00 && b[2] == 0x5e && (b[3] & 0x80) == 0) {
+    notes.push_back(
+        "IPv4 multicast (RFC 1112): 01:00:5e plus the low 23 bits of the group, "
+        "here 224." +
+        std::to_string(b[3]) + "." + std::to_string(b[4]) + "." + std::to_string(b[5]) +
+        " and the 31 other groups that share those bits");
+  } else if (b[0] == 0x33 && b[1] == 0x33) {
+    notes.emplace_back(
+        "IPv6 multicast (RFC 2464): 33:33 plus the low 32 bits of the group "
+        "address, e.g. ff02::1 -> 33:33:00:00:00:01");
+  } else if (b[0] == 0x01 && b[1] == 0x80 && b[2] == 0xc2 && b[3] == 0 && b[4] == 0 &&
+             b[5] < 0x10) {
+    notes.emplace_back(
+        "IEEE 802.1 reserved group (01:80:c2:00:00:00-0f): bridges do not "
+        "forward it; STP uses :00, LACP :02, LLDP :0e");
+  }
+  if (mac.is_zero())
+    notes.emplace_back(
+        "all zeros: no station has it; ARP requests carry it as the unknown "
+        "target hardware address");
+  return notes;
+}
+
+std::string ig_words(const MacAddress& mac) {
+  if (mac.is_broadcast()) return "1 group: broadcast, every station on the segment receives it";
+  if (mac.is_group())
+    return "1 group: multicast, every interface that joined the group receives it";
+  return "0 individual: unicast, one interface receives it";
+}
+
+std::string ul_words(const MacAddress& mac) {
+  if (mac.is_broadcast()) return "1 (broadcast sets every bit)";
+  if (mac.is_local() && mac.is_group())
+    return "1 locally administered group: defined by a protocol, not from a vendor's OUI";
+  if (mac.is_local())
+    return "1 locally administered: not from a vendor, often a random MAC from a phone or VM";
+  return "0 universal: burnt in by the vendor from its IEEE block";
+}
+
+// The vendor, and whether it was found only through the group bit cleared (a multicast
+// address derived from the owner's OUI).
+struct Vendor {
+  std::optional<link::oui::Assignment> block;
+  bool from_group_oui = false;
+};
+
+Vendor vendor_of(const MacAddress& mac) {
+  Vendor v{link::oui::lookup(mac), false};
+  if (v.block) {
+    const auto first = v.block->first(), last = v.block->last();
+    v.from_group_oui = mac < first || last < mac;
+  }
+  return v;
+}
+
+nlohmann::json to_json(std::string_view input, const MacAddress& mac) {
+  const Vendor v = vendor_of(mac);
+  nlohmann::json j;
+  j["input"] = input;
+  j["mac"] = mac.to_string();
+  j["hyphen"] = mac.to_string(MacFormat::hyphen);
+  j["cisco"] = mac.to_string(MacFormat::cisco);
+  j["bare"] = mac.to_string(MacFormat::bare);
+  // A group address is no interface's own, so IPv6 derives no interface id from it.
+  j["eui64"] = mac.is_group() ? nlohmann::json(nullptr)
+                              : nlohmann::json(link::to_string(mac.modified_eui64()));
+  j["link_local"] =
+      mac.is_group() ? nlohmann::json(nullptr) : nlohmann::json(mac.ipv6_link_local().to_string());
+  j["oui"] = mac.to_string().substr(0, 8);
+  j["group"] = mac.is_group();
+  j["multicast"] = mac.is_group() && !mac.is_broadcast();
+  j["broadcast"] = mac.is_broadcast();
+  j["locally_administered"] = mac.is_local();
+  j["vendor"] = v.block ? nlohmann::json(std::string(v.block->organization)) : nullptr;
+  j["registry"] = v.block ? nlohmann::json(std::string(to_string(v.block->registry))) : nullptr;
+  j["block"] = v.block ? nlohmann::json(v.block->to_string()) : nullptr;
+  j["block_size"] = v.block ? nlohmann::json(v.block->size()) : nullptr;
+  j["vendor_from_group_oui"] = v.from_group_oui;
+  j["notes"] = notes_for(mac);
+  return j;
+}
+
+void print_human(const MacAddress& mac) {
+  const Vendor v = vendor_of(mac);
+  auto row = [](std::string_view label, const std::string& value) {
+    std::cout << "  " << dim(std::string(label) + std::string(12 - label.size(), ' ')) << value
+              << '\n';
+  };
+  std::cout << bold(mac.to_string()) << '\n';
+  if (v.block) {
+    std::string name(v.block->organization);
+    if (v.from_group_oui) name += "  (owner of the OUI this group address derives from)";
+    row("vendor", cyan(name));
+    row("block", v.block->to_string() + ", " + std::string(to_string(v.block->registry)) + " (" +
+                     grouped(v.block->size()) + " addresses)");
+  } else if (mac.is_broadcast()) {
+    row("vendor", "none: the broadcast address belongs to no one");
+  } else if (mac.is_local()) {
+    row("vendor", "none: locally administered, so no IEEE block applies");
+  } else {
+    row("vendor", "unknown: in none of the IEEE registries of " +
+                      snapshot_date(link::oui::snapshot().updated));
+  }
+  row("colon", mac.to_string());
+  row("hyphen", mac.to_string(MacFormat::hyphen));
+  row("cisco", mac.to_string(MacFormat::cisco));
+  row("bare", mac.to_string(MacFormat::bare));
+  if (mac.is_group()) {
+    row("eui-64", "none: a group address is no interface's own address");
+  } else {
+    row("eui-64", link::to_string(mac.modified_eui64()) + "  (modified EUI-64 interface id)");
+    row("link-local", mac.ipv6_link_local().to_string());
+  }
+  row("I/G bit", ig_words(mac));
+  row("U/L bit", ul_words(mac));
+  for (const auto& n : notes_for(mac)) row("note", n);
+}
+
+}  // namespace
+
+int mac_main(Argv argv) {
+  Args args("duplex mac", argv, {{"json", 0, false}});
+  if (args.help()) {
+    print_help();
+    return 0;
+  }
+  args.expand_stdin();
+  if (args.positionals().empty()) args.fail("missing MAC address");
+  const bool json = args.has("json");
+
+  int status = 0;
+  bool first = true;
+  for (const auto& text : args.positionals()) {
+    std::optional<MacAddress> mac;
+    try {
+      mac = MacAddress::parse(text);
+    } catch (const ParseError& e) {
+      // Report and go on: a piped list keeps every good line and still fails as a whole.
+      std::cout.flush();
+      std::cerr << "duplex mac: " << e.what() << '\n';
+      status = 2;
+      continue;
+    }
+    if (json) {
+      print_json(to_json(text, *mac));
+    } else {
+      if (!first) std::cout << '\n';
+      print_human(*mac);
+    }
+    first = false;
+  }
+  return status;
+}
+
 }  // namespace duplex::cli

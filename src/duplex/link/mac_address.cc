@@ -227,47 +227,11 @@ std::string MacAddress::to_string(MacFormat format) const {
   return out;
 }
 
-std::string MacAddress::ipv6_link_local() const {
-  // FIXME: return inet::Address once the inet layer's IPv6 Address lands; until then the
-  // RFC 5952 text (lower case, no leading zeros, the longest run of 2+ zero groups as ::)
-  // is written here.
+inet::Address MacAddress::ipv6_link_local() const noexcept {
+  std::array<std::uint8_t, 16> bytes{0xfe, 0x80};
   const auto id = modified_eui64();
-  std::array<unsigned, 8> groups{0xfe80, 0, 0, 0};
-  for (std::size_t i = 0; i < 4; ++i) groups[4 + i] = (unsigned{id[2 * i]} << 8) | id[2 * i + 1];
-
-  std::size_t best_start = 8, best_len = 0;
-  for (std::size_t i = 0; i < 8;) {
-    if (groups[i] != 0) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < 8 && groups[j] == 0) ++j;
-    if (j - i > best_len) {
-      best_start = i;
-      best_len = j - i;
-    }
-    i = j;
-  }
-  if (best_len < 2) best_start = 8;
-
-  std::string out;
-  for (std::size_t i = 0; i < 8; ++i) {
-    if (i == best_start) {
-      out += "::";
-      i += best_len - 1;
-      continue;
-    }
-    if (!out.empty() && out.back() != ':') out.push_back(':');
-    bool leading = true;
-    for (int shift = 12; shift >= 0; shift -= 4) {
-      const unsigned nibble = (groups[i] >> shift) & 0xf;
-      if (leading && nibble == 0 && shift > 0) continue;
-      leading = false;
-      out.push_back(kHexLower[nibble]);
-    }
-  }
-  return out;
+  std::copy(id.begin(), id.end(), bytes.begin() + 8);
+  return inet::Address::v6(bytes);
 }
 
 std::string to_string(const MacAddress::InterfaceId& id) {

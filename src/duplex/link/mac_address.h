@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "duplex/inet/address.h"
+
 namespace duplex::link {
 
 // How MacAddress::to_string writes the address.
@@ -89,8 +91,9 @@ class MacAddress {
             bytes_[4],
             bytes_[5]};
   }
-  // fe80::/64 plus the modified EUI-64, in RFC 5952 text, e.g. "fe80::200:cff:fe12:3456".
-  std::string ipv6_link_local() const;
+  // The IPv6 link-local address autoconfiguration gives this interface: fe80::/64 plus the
+  // modified EUI-64, e.g. fe80::200:cff:fe12:3456 for 00:00:0c:12:34:56.
+  inet::Address ipv6_link_local() const noexcept;
 
   std::string to_string(MacFormat format = MacFormat::colon) const;
 

@@ -156,13 +156,20 @@ TEST(MacAddressEui64, InsertsFffeAndFlipsUniversalLocalBit) {
 }
 
 TEST(MacAddressEui64, LinkLocalAddressIsFe80PlusInterfaceIdInRfc5952Text) {
-  EXPECT_EQ(kExample.ipv6_link_local(), "fe80::21a:2bff:fe3c:4d5e");
-  EXPECT_EQ(MacAddress::parse("00:00:0c:12:34:56").ipv6_link_local(), "fe80::200:cff:fe12:3456");
+  EXPECT_EQ(kExample.ipv6_link_local().to_string(), "fe80::21a:2bff:fe3c:4d5e");
+  EXPECT_EQ(MacAddress::parse("00:00:0c:12:34:56").ipv6_link_local().to_string(),
+            "fe80::200:cff:fe12:3456");
+}
+
+TEST(MacAddressEui64, LinkLocalAddressIsInFe80Slash10) {
+  EXPECT_TRUE(kExample.ipv6_link_local().is_link_local());
+  EXPECT_TRUE(kExample.ipv6_link_local().is_v6());
 }
 
 TEST(MacAddressEui64, LinkLocalCompressesTheLongestRunOfZeroGroups) {
   // fe80:0:0:0:0:ff:fe00:0 - the run after fe80 grows into the interface id.
-  EXPECT_EQ(MacAddress::parse("02:00:00:00:00:00").ipv6_link_local(), "fe80::ff:fe00:0");
+  EXPECT_EQ(MacAddress::parse("02:00:00:00:00:00").ipv6_link_local().to_string(),
+            "fe80::ff:fe00:0");
 }
 
 TEST(MacAddressValue, ComparesAsItsNumericValue) {
