@@ -16,5 +16,6 @@ using Argv = std::span<char* const>;
 
 int ip_main(Argv args);   // cli/ip.cc
 int mac_main(Argv args);  // cli/mac.cc
+int arp_main(Argv args);  // cli/arp.cc
 
 }  // namespace duplex::cli
