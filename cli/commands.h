@@ -17,5 +17,6 @@ using Argv = std::span<char* const>;
 int ip_main(Argv args);   // cli/ip.cc
 int mac_main(Argv args);  // cli/mac.cc
 int arp_main(Argv args);  // cli/arp.cc
+int echo_main(Argv args);  // cli/echo.cc
 
 }  // namespace duplex::cli

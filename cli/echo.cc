@@ -1,0 +1,218 @@
+// `duplex echo`: an echo server on the reactor. A handy test peer and the benchmark target.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "commands.h"
+#include "duplex/base/error.h"
+#include "duplex/inet/address.h"
+#include "duplex/inet/endpoint.h"
+#include "duplex/reactor/buffer.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/reactor/signal_watcher.h"
+#include "duplex/transport/tcp_connection.h"
+#include "duplex/transport/tcp_server.h"
+#include "output.h"
+
+namespace duplex::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage: duplex echo --tcp PORT [OPTIONS]
+
+An echo server: every byte that arrives is sent back to its sender.
+It prints where it listens (the real port when 0 was given) and runs until SIGINT (Ctrl-C)
+or SIGTERM; then it closes every connection and prints per-connection statistics (bytes
+each way, duration) on stderr and exits 0.
+
+Options:
+  --tcp PORT         echo over TCP on PORT (0: any free port)
+  --bind ADDR        listen on this address (default: [::], which also takes IPv4 peers;
+                     0.0.0.0 where IPv6 is off). IPv4 or IPv6: 127.0.0.1, ::1
+  --threads N        I/O threads for TCP connections (default 0: one thread does all)
+  --reuse-port       one SO_REUSEPORT listener per I/O thread instead of handing
+                     connections out round-robin
+  --high-water BYTES pause reading a connection whose unsent echo passes BYTES
+                     (default 1048576), so a peer that never reads cannot grow our memory
+  --json             print events as one JSON object a line
+  -h, --help         this help
+
+Examples:
+  duplex echo --tcp 7007
+  duplex echo --tcp 0 --bind 127.0.0.1
+  duplex echo --tcp 9000 --threads 2 --reuse-port
+  printf 'hello\n' | nc -N 127.0.0.1 7007
+
+Exit status: 0 stopped by a signal, 1 could not listen (address in use, permission),
+2 usage error.
+)";
+
+struct ConnectionRecord {
+  std::string peer;
+  std::uint64_t in = 0;
+  std::uint64_t out = 0;
+  double seconds = 0;
+  std::string reason;
+};
+
+// Statistics of closed connections. Written from the I/O threads, read after they stop.
+// Bounded: a long benchmark makes millions of connections; keep totals for all of them
+// and details for the last kKeep.
+class Ledger {
+ public:
+  static constexpr std::size_t kKeep = 1000;
+
+  void record(const TcpConnection& c) {
+    const double seconds =
+        std::chrono::duration<double>(c.closed_at() - c.established_at()).count();
+    std::lock_guard lock(mutex_);
+    ++connections_;
+    bytes_in_ += c.bytes_received();
+    bytes_out_ += c.bytes_sent();
+    if (records_.size() == kKeep) records_.erase(records_.begin());
+    records_.push_back(ConnectionRecord{c.peer().to_string(), c.bytes_received(), c.bytes_sent(),
+                                        seconds, c.close_reason()});
+  }
+
+  void print(bool json) const {
+    std::lock_guard lock(mutex_);
+    if (json) {
+      for (const auto& r : records_) {
+        std::cerr << nlohmann::json{{"event", "closed"},  {"protocol", "tcp"},
+                                    {"peer", r.peer},     {"bytes_in", r.in},
+                                    {"bytes_out", r.out}, {"seconds", r.seconds},
+                                    {"reason", r.reason}}
+                         .dump()
+                  << '\n';
+      }
+      std::cerr << nlohmann::json{{"event", "stopped"},
+                                  {"connections", connections_},
+                                  {"bytes_in", bytes_in_},
+                                  {"bytes_out", bytes_out_}}
+                       .dump()
+                << '\n';
+      return;
+    }
+    if (connections_ > records_.size())
+      std::cerr << "(" << connections_ - records_.size() << " earlier connections not shown)\n";
+    for (const auto& r : records_) {
+      char line[256];
+      std::snprintf(line, sizeof line, "tcp %-42s in %12llu B  out %12llu B  %9.3f s",
+                    r.peer.c_str(), static_cast<unsigned long long>(r.in),
+                    static_cast<unsigned long long>(r.out), r.seconds);
+      std::cerr << line;
+      if (!r.reason.empty()) std::cerr << "  (" << r.reason << ")";
+      std::cerr << '\n';
+    }
+    std::cerr << "echo: stopped; " << connections_ << " TCP connection"
+              << (connections_ == 1 ? "" : "s") << ", " << bytes_in_ << " B in, " << bytes_out_
+              << " B out\n";
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<ConnectionRecord> records_;
+  std::uint64_t connections_ = 0;
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+};
+
+inet::Address parse_bind(const std::string& text) {
+  std::string_view s = text;
+  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  auto a = inet::Address::try_parse(s);
+  if (!a)
+    throw ParseError("--bind " + text + " is not an IPv4 or IPv6 address (e.g. 127.0.0.1, ::1)");
+  return *a;
+}
+
+// [::] where the system has IPv6, else 0.0.0.0.
+inet::Address default_bind() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return inet::Address::parse("0.0.0.0");
+  ::close(fd);
+  return inet::Address::parse("::");
+}
+
+void announce(bool json, const char* protocol, const inet::Endpoint& where) {
+  if (json) {
+    print_json({{"event", "listening"},
+                {"protocol", protocol},
+                {"endpoint", where.to_string()},
+                {"port", where.port()}});
+  } else {
+    std::cout << "echo: listening on " << protocol << ' ' << where.to_string() << '\n';
+  }
+  std::cout.flush();
+}
+
+void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger) {
+  server.set_connection_callback([&ledger, high_water](const TcpConnectionPtr& c) {
+    if (c->connected()) {
+      // Back-pressure: a peer that sends but does not read makes our output grow; stop
+      // reading from it until what we owe it has drained.
+      c->set_high_water_mark(high_water, [](const TcpConnectionPtr& conn, std::size_t) {
+        conn->pause_reading();
+        conn->set_write_complete_callback([](const TcpConnectionPtr& drained) {
+          drained->set_write_complete_callback(nullptr);
+          drained->resume_reading();
+        });
+      });
+    } else {
+      ledger.record(*c);
+    }
+  });
+  server.set_message_callback(
+      [](const TcpConnectionPtr& c, Buffer& input, Clock::time_point) { c->send(input); });
+}
+
+}  // namespace
+
+int echo_main(Argv argv) {
+  Args args("duplex echo", argv,
+            {{"tcp", 0, true},
+             {"bind", 0, true},
+             {"threads", 0, true},
+             {"reuse-port", 0, false},
+             {"high-water", 0, true},
+             {"json", 0, false}});
+  if (args.help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  args.expect_positionals(0, 0, "no arguments; use --tcp PORT");
+  const auto tcp_port = args.number("tcp", 0, 65535);
+  if (!tcp_port) args.fail("give --tcp PORT (0 picks a free port)");
+  const std::size_t threads = args.number("threads", 0, 256).value_or(0);
+  const std::size_t high_water = args.number("high-water", 1024, 1ull << 40).value_or(1 << 20);
+  const bool json = args.has("json");
+  const inet::Address bind = args.value("bind") ? parse_bind(*args.value("bind")) : default_bind();
+
+  EventLoop loop;
+  // Before any thread starts, so that all of them inherit the blocked signals.
+  SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
+
+  Ledger ledger;
+  TcpServerOptions options;
+  options.threads = threads;
+  options.reuse_port = args.has("reuse-port");
+  TcpServer server(&loop, inet::Endpoint(bind, static_cast<std::uint16_t>(*tcp_port)), "echo",
+                   options);
+  serve_tcp_echo(server, high_water, ledger);
+  server.start();
+  announce(json, "tcp", server.listen_endpoint());
+
+  loop.loop();
+  server.stop();  // closes the connections; their callbacks fill the ledger
+  ledger.print(json);
+  return 0;
+}
+
+}  // namespace duplex::cli

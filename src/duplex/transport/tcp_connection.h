@@ -1,0 +1,137 @@
+// Public. One TCP connection, living on one EventLoop all its life.
+//
+// States: connecting -> connected -> (disconnecting) -> disconnected. "Disconnecting" means
+// a close was asked for (shutdown_write, force_close, the peer's FIN) and the output buffer
+// may still be draining.
+//
+// Lifetime: connections are shared (TcpConnectionPtr). The channel is tied to the
+// connection, so a callback that drops the last outside reference cannot destroy it under
+// the next callback; the final teardown (connect_destroyed) runs as queued work after the
+// round's callbacks; servers and clients reach a connection's owner only through a weak
+// reference, so destroying a TcpServer or TcpClient while its connections still close on
+// other threads is safe (the races muduo users report).
+//
+// Back-pressure: when the output buffer passes the high-water mark the callback fires once;
+// a relay then calls pause_reading() on its source and resume_reading() on write-complete.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "duplex/inet/endpoint.h"
+#include "duplex/reactor/buffer.h"
+#include "duplex/reactor/channel.h"
+#include "duplex/transport/callbacks.h"
+#include "duplex/transport/socket.h"
+
+namespace duplex {
+
+class EventLoop;
+
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+ public:
+  enum class State { kConnecting, kConnected, kDisconnecting, kDisconnected };
+
+  // For TcpServer and TcpClient: takes a connected, non-blocking socket.
+  TcpConnection(EventLoop* loop, std::string name, Socket socket, const inet::Endpoint& local,
+                const inet::Endpoint& peer);
+  ~TcpConnection();
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  // Any thread.
+  EventLoop* loop() const noexcept { return loop_; }
+  const std::string& name() const noexcept { return name_; }
+  const inet::Endpoint& local() const noexcept { return local_; }
+  const inet::Endpoint& peer() const noexcept { return peer_; }
+  State state() const noexcept { return state_.load(std::memory_order_acquire); }
+  bool connected() const noexcept { return state() == State::kConnected; }
+  // The socket's fd, for TCP_INFO and the like; do not close it.
+  int fd() const noexcept { return socket_.fd(); }
+
+  // Any thread. Queues the bytes (copying them when called from another thread) and
+  // writes what the kernel takes now. Dropped once the connection is disconnected.
+  void send(std::string_view data);
+  // Loop thread only. Sends and empties `data` without an extra copy when possible.
+  void send(Buffer& data);
+  // Any thread. Sends FIN once the output buffer has drained; reading continues.
+  void shutdown_write();
+  // Any thread. Closes now, dropping unsent output.
+  void force_close();
+
+  // Loop thread only. Stop and restart reading the socket: the kernel's receive window
+  // then closes and the peer slows down (back-pressure).
+  void pause_reading();
+  void resume_reading();
+  bool reading() const noexcept { return channel_.is_reading(); }
+
+  // Loop thread only. Options and callbacks.
+  void set_no_delay(bool on) { socket_.set_no_delay(on); }
+  void set_connection_callback(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
+  void set_message_callback(MessageCallback cb) { message_cb_ = std::move(cb); }
+  void set_write_complete_callback(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
+  void set_high_water_mark(std::size_t bytes, HighWaterMarkCallback cb) {
+    high_water_mark_ = bytes;
+    high_water_cb_ = std::move(cb);
+  }
+  // Closes the connection after `idle` without bytes in either direction; zero turns it off.
+  void set_idle_timeout(Clock::duration idle);
+  // For the owner (server, client): told when the connection closes, before it is destroyed.
+  void set_close_callback(CloseCallback cb) { close_cb_ = std::move(cb); }
+
+  // Loop thread only. Statistics and state.
+  std::uint64_t bytes_received() const noexcept { return bytes_received_; }
+  std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+  Clock::time_point established_at() const noexcept { return established_at_; }
+  Clock::time_point closed_at() const noexcept { return closed_at_; }
+  // Bytes accepted by send() that the kernel has not taken yet.
+  std::size_t output_bytes() const noexcept { return output_.readable_bytes(); }
+  // Why the connection closed: "" (orderly), "idle timeout", or the errno, e.g.
+  // "ECONNRESET (Connection reset by peer)".
+  const std::string& close_reason() const noexcept { return close_reason_; }
+
+  // For TcpServer and TcpClient, in the loop thread.
+  void connect_established();
+  void connect_destroyed();
+
+ private:
+  void handle_read(Clock::time_point received);
+  void handle_write();
+  void handle_close();
+  void handle_error();
+  void send_in_loop(const char* data, std::size_t len);
+  void shutdown_in_loop();
+  void close_with_error(int err);
+  void check_idle();
+
+  EventLoop* loop_;
+  const std::string name_;
+  std::atomic<State> state_{State::kConnecting};
+  Socket socket_;
+  Channel channel_;
+  const inet::Endpoint local_;
+  const inet::Endpoint peer_;
+  Buffer input_;
+  Buffer output_;
+  bool shutdown_requested_ = false;  // shutdown_write() asked: FIN once output drains
+  bool peer_closed_ = false;         // read end-of-file: close once output drains
+  std::size_t high_water_mark_ = 64 * 1024 * 1024;
+  Clock::duration idle_timeout_{};
+  TimerId idle_timer_;
+  Clock::time_point last_activity_{};
+  std::uint64_t bytes_received_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  Clock::time_point established_at_{};
+  Clock::time_point closed_at_{};
+  std::string close_reason_;
+  ConnectionCallback connection_cb_;
+  MessageCallback message_cb_;
+  WriteCompleteCallback write_complete_cb_;
+  HighWaterMarkCallback high_water_cb_;
+  CloseCallback close_cb_;
+};
+
+}  // namespace duplex
