@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -42,6 +43,7 @@ struct Options {
   double warmup = 1.0;
   double duration = 5.0;
   long server_pid = 0;
+  double hold = 0;  // idle mode: one echo per connection, then hold them open this long
 };
 
 struct Conn {
@@ -58,11 +60,14 @@ struct Conn {
 }
 
 [[noreturn]] void usage(const char* msg) {
-  std::fprintf(stderr,
-               "pingpong_client: %s\n"
-               "usage: pingpong_client --port P [--host 127.0.0.1|::1] [--connections N]\n"
-               "       [--size BYTES] [--warmup SEC] [--duration SEC] [--server-pid PID]\n",
-               msg);
+  std::fprintf(
+      stderr,
+      "pingpong_client: %s\n"
+      "usage: pingpong_client --port P [--host 127.0.0.1|::1] [--connections N]\n"
+      "       [--size BYTES] [--warmup SEC] [--duration SEC] [--server-pid PID]\n"
+      "       [--hold SEC]  (idle mode: one echo per connection, print a line, then\n"
+      "                      hold the connections open, silent, until SEC or EOF on stdin)\n",
+      msg);
   std::exit(2);
 }
 
@@ -134,14 +139,17 @@ Options parse(int argc, char** argv) {
       o.duration = std::atof(v);
     else if (a == "--server-pid")
       o.server_pid = std::atol(v);
+    else if (a == "--hold")
+      o.hold = std::atof(v);
     else
       usage("unknown option");
   }
   if (o.port < 1 || o.port > 65535) usage("--port must be 1..65535");
   if (o.connections < 1 || o.connections > 100000) usage("--connections must be 1..100000");
   if (o.size < 1 || o.size > (64u << 20)) usage("--size must be 1 byte..64 MiB");
-  if (o.warmup < 0 || o.warmup > 60 || o.duration <= 0 || o.duration > 600)
-    usage("--warmup must be 0..60 s and --duration 0..600 s");
+  if (o.warmup < 0 || o.warmup > 60 || o.duration <= 0 || o.duration > 600 || o.hold < 0 ||
+      o.hold > 600)
+    usage("--warmup must be 0..60 s, --duration and --hold 0..600 s");
   return o;
 }
 
@@ -156,6 +164,42 @@ int connect_one(const sockaddr_storage& addr, socklen_t len) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
+}
+
+// Idle mode: waits until every connection has had its one echo (so the server has set up
+// whatever a live connection costs it), prints {"ready":N}, then holds the connections open
+// without traffic until --hold seconds pass or stdin reaches EOF.
+template <typename Write, typename Read>
+int hold_idle(int ep, std::vector<epoll_event>& events, std::vector<Conn>& conns,
+              const Options& opt, Write& pump_write, Read& pump_read) {
+  double deadline = now() + 30;
+  size_t echoed = 0;
+  while (echoed < conns.size()) {
+    if (now() > deadline) {
+      std::fprintf(stderr, "pingpong_client: only %zu of %zu connections echoed in 30 s\n", echoed,
+                   conns.size());
+      return 1;
+    }
+    int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    if (n < 0 && errno != EINTR) die("epoll_wait");
+    for (int i = 0; i < n; ++i) {
+      auto& c = *static_cast<Conn*>(events[static_cast<size_t>(i)].data.ptr);
+      if (!pump_write(c) || !pump_read(c)) die("connection to the server failed");
+    }
+    echoed = 0;
+    for (const auto& c : conns) echoed += c.messages > 0 ? 1 : 0;
+  }
+  std::printf("{\"ready\":%zu}\n", conns.size());
+  std::fflush(stdout);
+  pollfd in{STDIN_FILENO, POLLIN, 0};
+  double until = now() + opt.hold;
+  char byte;
+  while (now() < until) {
+    int r = poll(&in, 1, static_cast<int>((until - now()) * 1000) + 1);
+    if (r > 0 && read(STDIN_FILENO, &byte, 1) <= 0) break;  // EOF: the caller is done
+  }
+  for (auto& c : conns) close(c.fd);
+  return 0;
 }
 
 }  // namespace
@@ -222,6 +266,10 @@ int main(int argc, char** argv) {
       if (c.received == opt.size) {
         ++c.messages;
         c.received = 0;
+        if (opt.hold > 0) {  // idle mode: one echo is all
+          c.sent = opt.size;
+          return true;
+        }
         c.sent = 0;
         if (!pump_write(c)) return false;
       }
@@ -244,6 +292,8 @@ int main(int argc, char** argv) {
     for (const auto& c : conns) sum += c.messages;
     return sum;
   };
+  if (opt.hold > 0) return hold_idle(ep, events, conns, opt, pump_write, pump_read);
+
   double t = start;
   for (;;) {
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
