@@ -186,7 +186,8 @@ std::string describe(const Outcome& o) {
     case Problem::empty_group:
       return "an empty group (" + shown(o.ch) + " at an end or twice in a row)";
     case Problem::bare_length:
-      return n + " hex digits; without separators a MAC address has 12";
+      return n + (o.count == 1 ? " hex digit" : " hex digits") +
+             "; without separators a MAC address has 12";
     case Problem::dot_group_count:
       return n + " of 3 groups in the Cisco dot form (001a.2b3c.4d5e)";
     case Problem::dot_group_digits:
