@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <unordered_set>
 
@@ -107,6 +108,47 @@ TEST(MacAddressParse, KeepsControlCharactersOutOfTheOneLineMessage) {
 TEST(MacAddressParse, TryParseReturnsNulloptInsteadOfThrowing) {
   EXPECT_EQ(MacAddress::try_parse("00:11"), std::nullopt);
   EXPECT_EQ(MacAddress::try_parse("001a.2b3c.4d5e"), kExample);
+}
+
+// Random strings from the characters MACs are made of, plus a few others: parse() and
+// try_parse() must agree, every error is one line, and whatever parses prints back to a
+// text that parses to the same address.
+TEST(MacAddressParse, RandomTextEitherParsesAndRoundTripsOrFailsWithOneLine) {
+  constexpr std::string_view kAlphabet = "0123456789abcdefABCDEF:-.xZ \n";
+  std::mt19937_64 random(4291);
+  std::size_t parsed = 0;
+  constexpr MacFormat kForms[] = {MacFormat::colon, MacFormat::hyphen, MacFormat::cisco,
+                                  MacFormat::bare};
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (i % 2 == 0) {  // pure noise
+      text.assign(random() % 18, ' ');
+      for (char& c : text) c = kAlphabet[random() % kAlphabet.size()];
+    } else {  // a valid form with one character replaced, inserted or removed
+      text = MacAddress::from_uint64(random()).to_string(kForms[random() % 4]);
+      const auto at = random() % text.size();
+      const char c = kAlphabet[random() % kAlphabet.size()];
+      switch (random() % 3) {
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(at, 1, c);
+          break;
+        default:
+          text.erase(at, 1);
+      }
+    }
+    const auto maybe = MacAddress::try_parse(text);
+    const std::string error = parse_error(text);
+    ASSERT_EQ(maybe.has_value(), error.empty()) << text;
+    ASSERT_EQ(error.find('\n'), std::string::npos) << text;
+    if (maybe) {
+      ++parsed;
+      ASSERT_EQ(MacAddress::parse(maybe->to_string(MacFormat::cisco)), *maybe) << text;
+    }
+  }
+  EXPECT_GT(parsed, 10000u);  // the mutations that keep a MAC (a digit for a digit) parse
 }
 
 TEST(MacAddressPrint, WritesLowerCaseColonByDefault) {
