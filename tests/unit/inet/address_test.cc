@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <unordered_set>
 
@@ -303,6 +304,45 @@ TEST(AddressBits, AddsAndSubtractsModuloTheFamilySize) {
   EXPECT_EQ((Address::parse("0.0.0.0") - 1).to_string(), "255.255.255.255");
   EXPECT_EQ((Address::parse("::ffff:ffff:ffff:ffff") + 1).to_string(), "0:0:0:1::");
   EXPECT_EQ((Address::parse("::") - 1).to_string(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+}  // namespace
+}  // namespace duplex::inet
+
+namespace duplex::inet {
+namespace {
+
+// A bounded property test: random text built from the characters addresses are made of.
+// Whatever parses must print canonically and re-parse to the same value; whatever does not
+// must fail in try_parse() too, and parse() must say why in one line.
+TEST(AddressProperty, ParseAndTryParseAgreeAndCanonicalTextRoundTrips) {
+  std::mt19937 rng(12345);
+  constexpr std::string_view kAlphabet = "0123456789abcdefABx.:%[]/ ";
+  std::uniform_int_distribution<std::size_t> len(0, 24);
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  int parsed = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    const std::size_t n = len(rng);
+    for (std::size_t k = 0; k < n; ++k) text.push_back(kAlphabet[pick(rng)]);
+    const auto a = Address::try_parse(text);
+    if (!a) {
+      try {
+        Address::parse(text);
+        ADD_FAILURE() << "parse accepted what try_parse refused: " << text;
+      } catch (const ParseError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << text;
+      }
+      continue;
+    }
+    ++parsed;
+    EXPECT_EQ(Address::parse(a->to_string()), *a) << text;
+    EXPECT_EQ(Address::parse(a->to_expanded()), *a) << text;
+    if (a->is_v4()) {
+      EXPECT_EQ(Address::parse(a->to_hex()), *a) << text;
+    }
+  }
+  EXPECT_GT(parsed, 100);  // the alphabet does produce valid addresses
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "duplex/base/error.h"
@@ -171,6 +173,45 @@ TEST(RangeToPrefixes, WorksForIPv6) {
 TEST(RangeToPrefixes, RefusesBackwardsAndMixedRanges) {
   EXPECT_THROW(range_to_prefixes(Address::parse("10.0.0.2"), Address::parse("10.0.0.1")), Error);
   EXPECT_THROW(range_to_prefixes(Address::parse("10.0.0.2"), Address::parse("::1")), Error);
+}
+
+}  // namespace
+}  // namespace duplex::inet
+
+namespace duplex::inet {
+namespace {
+
+// Bounded property test on random ranges of both families: the CIDR list is contiguous,
+// aligned, covers exactly first..last, and no two neighbours are siblings (which a minimal
+// list never has); aggregating it gives it back unchanged.
+TEST(RangeProperty, ListsAreExactAlignedMinimalAndStableUnderAggregation) {
+  std::mt19937_64 rng(777);
+  for (int i = 0; i < 3000; ++i) {
+    const bool v6 = i % 2 == 1;
+    const Family family = v6 ? Family::v6 : Family::v4;
+    auto random_value = [&] {
+      uint128 v = (uint128{rng()} << 64) | rng();
+      return v6 ? v : v & 0xffffffffu;
+    };
+    uint128 lo = random_value();
+    uint128 hi = lo + (random_value() >> (rng() % (v6 ? 128 : 32)));
+    if (!v6) hi &= 0xffffffffu;
+    if (hi < lo) std::swap(lo, hi);
+    const auto list =
+        range_to_prefixes(Address::from_value(family, lo), Address::from_value(family, hi));
+    ASSERT_FALSE(list.empty());
+    EXPECT_EQ(list.front().network().value(), lo);
+    EXPECT_EQ(list.back().last().value(), hi);
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      EXPECT_TRUE(list[k].is_network());
+      if (k == 0) continue;
+      EXPECT_EQ(list[k].network().value(), list[k - 1].last().value() + 1);
+      const bool siblings = list[k].length() == list[k - 1].length() &&
+                            Prefix(list[k].network(), list[k].length() - 1).contains(list[k - 1]);
+      EXPECT_FALSE(siblings) << list[k - 1].to_string() << " " << list[k].to_string();
+    }
+    EXPECT_EQ(aggregate(list), list);
+  }
 }
 
 }  // namespace
