@@ -2,10 +2,13 @@
 // (arp_ping.cc), the passive monitor (arp_watch.cc).
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "args.h"
 #include "commands.h"
 #include "duplex/link/mac_address.h"
 
@@ -18,5 +21,15 @@ std::optional<std::string> vendor(const link::MacAddress& mac);
 nlohmann::json vendor_json(const link::MacAddress& mac);
 // The vendor for people: "Cisco Systems, Inc", "(locally administered)" or "(unknown)".
 std::string vendor_text(const link::MacAddress& mac);
+
+// The value of --name as seconds (decimals allowed, at least `min`); a UsageError otherwise.
+std::optional<std::chrono::nanoseconds> seconds_option(const Args& args, std::string_view name,
+                                                       double min);
+// SIGINT and SIGTERM set a flag that interrupted() reports, so that a running ping, scan or
+// watch ends its loop cleanly and prints its summary.
+void install_interrupt_handler();
+bool interrupted();
+
+int ping_main(Argv args);  // arp_ping.cc
 
 }  // namespace duplex::cli::arp

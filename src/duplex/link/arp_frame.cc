@@ -99,7 +99,10 @@ ArpFrame ArpFrame::gratuitous_request(const MacAddress& mac, const inet::Address
 }
 
 ArpFrame ArpFrame::gratuitous_reply(const MacAddress& mac, const inet::Address& ip) noexcept {
-  ArpFrame f = reply(mac, ip, MacAddress::broadcast(), ip);
+  // Broadcast on Ethernet, but the ARP target MAC is our own: Linux (arp_is_garp) and
+  // iputils arping -A take a reply as gratuitous only when the target MAC equals the sender.
+  ArpFrame f = reply(mac, ip, mac, ip);
+  f.destination = MacAddress::broadcast();
   return f;
 }
 

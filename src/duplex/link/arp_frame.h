@@ -78,7 +78,8 @@ struct ArpFrame {
   // both our own, so that every neighbour updates its cache entry for ip.
   static ArpFrame gratuitous_request(const MacAddress& mac, const inet::Address& ip) noexcept;
   // The same announcement as an unsolicited broadcast reply (some stacks only learn
-  // from replies).
+  // from replies); its target MAC is the sender's own, as Linux requires of a gratuitous
+  // reply.
   static ArpFrame gratuitous_reply(const MacAddress& mac, const inet::Address& ip) noexcept;
 
   bool is_probe() const noexcept { return op == ArpOp::request && sender_ip.to_uint32() == 0; }

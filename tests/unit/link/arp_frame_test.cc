@@ -87,6 +87,7 @@ TEST(ArpFrame, GratuitousFramesAnnounceTheSenderAsTarget) {
   const auto r = ArpFrame::gratuitous_reply(kMac, kIp);
   EXPECT_TRUE(r.is_gratuitous());
   EXPECT_TRUE(r.destination.is_broadcast());
+  EXPECT_EQ(r.target_mac, kMac);
   EXPECT_FALSE(ArpFrame::request(kMac, kIp, kPeerIp).is_gratuitous());
 }
 
