@@ -1,4 +1,4 @@
-// `duplex arp`: the kernel's neighbour table (show, add, replace, del, flush, ping) and the
+// `duplex arp`: the kernel's neighbour table (show, add, replace, del, flush, ping, scan) and the
 // dispatch to ping, scan and watch.
 #include "arp.h"
 
@@ -31,6 +31,7 @@ constexpr std::string_view kHelp = R"(Usage: duplex arp show [--dev IF] [--json]
        duplex arp del IP --dev IF
        duplex arp flush --dev IF [--all]
        duplex arp ping IP [--dev IF] [-c N] [-w DEADLINE] [-i INTERVAL] [--dad | --gratuitous]
+       duplex arp scan PREFIX --dev IF [--rate PPS] [--json]
        (see duplex arp SUBCOMMAND --help)
 
 The link layer: who is at which MAC address. `show` reads the kernel's neighbour table
@@ -178,6 +179,7 @@ int arp_main(Argv argv) {
   const std::string_view sub = argv.empty() ? "show" : std::string_view(argv[0]);
   const Argv rest = argv.empty() ? argv : argv.subspan(1);
   if (sub == "ping") return arp::ping_main(rest);
+  if (sub == "scan") return arp::scan_main(rest);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::cout << arp::kHelp;
     return 0;
@@ -186,7 +188,7 @@ int arp_main(Argv argv) {
       sub == "show" || sub == "add" || sub == "replace" || sub == "del" || sub == "flush";
   if (!known)
     throw UsageError("unknown subcommand '" + std::string(sub) +
-                     "' (show, add, replace, del, flush, ping); see "
+                     "' (show, add, replace, del, flush, ping, scan); see "
                      "'duplex arp --help'");
   Args args("duplex arp " + std::string(sub), rest,
             {{"dev", 0, true}, {"json", 0, false}, {"temp", 0, false}, {"all", 0, false}});

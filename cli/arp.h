@@ -31,5 +31,6 @@ void install_interrupt_handler();
 bool interrupted();
 
 int ping_main(Argv args);  // arp_ping.cc
+int scan_main(Argv args);  // arp_scan.cc
 
 }  // namespace duplex::cli::arp

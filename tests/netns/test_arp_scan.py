@@ -1,0 +1,58 @@
+"""`duplex arp scan` between network namespaces: who answers, with the MACs `ip link` shows."""
+
+import json
+
+from netns import Lab, main
+
+HOSTS = {"a": "10.99.0.1/24", "b": "10.99.0.2/24", "c": "10.99.0.9/24"}
+
+
+def lines(r):
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+def test_scan_lists_every_host_that_answers_with_its_mac():
+    with Lab(HOSTS) as lab:
+        a, b, c = lab["a"], lab["b"], lab["c"]
+        r = a.duplex("arp", "scan", "10.99.0.0/28", "--dev", "eth0", "--rate", "200", "--wait",
+                     "0.5", "--json")
+        assert r.returncode == 0, r
+        hosts = {(j["ip"], j["mac"]) for j in lines(r) if j["type"] == "host"}
+        assert hosts == {(b.ip, b.mac()), (c.ip, c.mac())}, hosts
+        summary = [j for j in lines(r) if j["type"] == "summary"][0]
+        # 14 hosts in a /28, minus our own address.
+        assert summary["addresses"] == 13 and summary["answered"] == 2, summary
+
+
+def test_scan_marks_an_ip_answered_by_two_macs():
+    with Lab({**HOSTS, "d": "10.99.0.2/24"}) as lab:
+        a = lab["a"]
+        r = a.duplex("arp", "scan", "10.99.0.0/29", "--dev", "eth0", "--wait", "0.5", "--json")
+        assert r.returncode == 0, r
+        twice = [j for j in lines(r) if j["type"] == "host" and j["ip"] == "10.99.0.2"]
+        assert len(twice) == 2 and any(j["duplicate"] for j in twice), r.stdout
+
+
+def test_scan_where_nobody_answers_exits_1():
+    with Lab(HOSTS) as lab:
+        r = lab["a"].duplex("arp", "scan", "10.99.0.96/30", "--dev", "eth0", "--rounds", "1",
+                            "--wait", "0.3")
+        assert r.returncode == 1, r
+
+
+def test_scan_refuses_more_than_a_slash_16():
+    with Lab(HOSTS) as lab:
+        r = lab["a"].duplex("arp", "scan", "10.0.0.0/15", "--dev", "eth0")
+        assert r.returncode == 2 and "/16" in r.stderr, r
+
+
+def test_scan_refuses_an_unbounded_rate():
+    with Lab(HOSTS) as lab:
+        r = lab["a"].duplex("arp", "scan", "10.99.0.0/28", "--dev", "eth0", "--rate", "100000")
+        assert r.returncode == 2 and "--rate" in r.stderr, r
+
+
+if __name__ == "__main__":
+    main([test_scan_lists_every_host_that_answers_with_its_mac,
+          test_scan_marks_an_ip_answered_by_two_macs, test_scan_where_nobody_answers_exits_1,
+          test_scan_refuses_more_than_a_slash_16, test_scan_refuses_an_unbounded_rate])
