@@ -1,6 +1,8 @@
 // `duplex mac MAC...`: what a MAC address says about itself and who the IEEE assigned it to.
 #include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 

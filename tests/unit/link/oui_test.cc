@@ -6,8 +6,8 @@
 #include <iterator>
 #include <map>
 #include <random>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace duplex::link::oui {
