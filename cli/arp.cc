@@ -1,5 +1,5 @@
-// `duplex arp`: the kernel's neighbour table (show, add, replace, del, flush, ping, scan) and the
-// dispatch to ping, scan and watch.
+// `duplex arp`: the kernel's neighbour table (show, add, replace, del, flush, ping, scan, watch)
+// and the dispatch to ping, scan and watch.
 #include "arp.h"
 
 #include <iostream>
@@ -32,6 +32,7 @@ constexpr std::string_view kHelp = R"(Usage: duplex arp show [--dev IF] [--json]
        duplex arp flush --dev IF [--all]
        duplex arp ping IP [--dev IF] [-c N] [-w DEADLINE] [-i INTERVAL] [--dad | --gratuitous]
        duplex arp scan PREFIX --dev IF [--rate PPS] [--json]
+       duplex arp watch [--dev IF] [--db FILE] [--json] [--exec CMD]
        (see duplex arp SUBCOMMAND --help)
 
 The link layer: who is at which MAC address. `show` reads the kernel's neighbour table
@@ -180,6 +181,7 @@ int arp_main(Argv argv) {
   const Argv rest = argv.empty() ? argv : argv.subspan(1);
   if (sub == "ping") return arp::ping_main(rest);
   if (sub == "scan") return arp::scan_main(rest);
+  if (sub == "watch") return arp::watch_main(rest);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::cout << arp::kHelp;
     return 0;
@@ -188,7 +190,7 @@ int arp_main(Argv argv) {
       sub == "show" || sub == "add" || sub == "replace" || sub == "del" || sub == "flush";
   if (!known)
     throw UsageError("unknown subcommand '" + std::string(sub) +
-                     "' (show, add, replace, del, flush, ping, scan); see "
+                     "' (show, add, replace, del, flush, ping, scan, watch); see "
                      "'duplex arp --help'");
   Args args("duplex arp " + std::string(sub), rest,
             {{"dev", 0, true}, {"json", 0, false}, {"temp", 0, false}, {"all", 0, false}});

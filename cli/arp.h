@@ -30,7 +30,8 @@ std::optional<std::chrono::nanoseconds> seconds_option(const Args& args, std::st
 void install_interrupt_handler();
 bool interrupted();
 
-int ping_main(Argv args);  // arp_ping.cc
-int scan_main(Argv args);  // arp_scan.cc
+int ping_main(Argv args);   // arp_ping.cc
+int scan_main(Argv args);   // arp_scan.cc
+int watch_main(Argv args);  // arp_watch.cc
 
 }  // namespace duplex::cli::arp

@@ -177,3 +177,22 @@ def wait_for(predicate, seconds=5.0, step=0.1):
         time.sleep(step)
         value = predicate()
     return value
+
+
+_FORGE = r"""
+import socket, struct, sys
+dev, op, dst, src, sha, spa, tha, tpa = sys.argv[1:9]
+mac = lambda s: bytes.fromhex(s.replace(":", ""))
+ip = lambda s: socket.inet_aton(s)
+frame = mac(dst) + mac(src) + struct.pack("!H", 0x0806)
+frame += struct.pack("!HHBBH", 1, 0x0800, 6, 4, int(op)) + mac(sha) + ip(spa) + mac(tha) + ip(tpa)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((dev, 0))
+s.send(frame.ljust(60, b"\0"))
+"""
+
+
+def forge_arp(host, op, dst, src, sha, spa, tha, tpa):
+    """Sends one hand-built ARP frame from `host`'s eth0 (op 1 request, 2 reply), written with
+    Python's own AF_PACKET socket so that the frames under test do not come from duplex."""
+    host.sh(["python3", "-c", _FORGE, host.dev, str(op), dst, src, sha, spa, tha, tpa])

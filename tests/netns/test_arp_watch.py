@@ -1,0 +1,133 @@
+"""`duplex arp watch` between network namespaces: a gateway, a victim that watches, and an
+attacker that forges ARP replies for the gateway's address."""
+
+import json
+import os
+import select
+import tempfile
+import time
+
+from netns import DUPLEX, Lab, forge_arp, main
+
+HOSTS = {"gw": "10.99.0.1/24", "victim": "10.99.0.2/24", "attacker": "10.99.0.66/24"}
+
+
+class Watch:
+    """`duplex arp watch --json` running in a namespace until it stops by itself (-w/-c)."""
+
+    def __init__(self, host, db, *extra, env=None):
+        self.proc = host.popen([DUPLEX, "arp", "watch", "--dev", "eth0", "--db", db, "--json"]
+                               + list(extra), env=env)
+        # Wait for "listening" on stderr, so that nothing is sent before the socket is open.
+        ready, _, _ = select.select([self.proc.stderr], [], [], 10)
+        line = self.proc.stderr.readline() if ready else ""
+        if "listening" not in line:
+            self.proc.kill()
+            raise AssertionError(f"watch did not start: {line!r}")
+
+    def events(self, timeout=20):
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        finally:
+            self.proc.kill()
+        assert self.proc.returncode == 0, (self.proc.returncode, out, err)
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def gateway_announces(gw):
+    # The real gateway speaks through iputils arping: an unsolicited reply (-A).
+    gw.sh(["arping", "-A", "-c", "1", "-I", "eth0", gw.ip])
+
+
+def attacker_forges(attacker, gw, victim, amac, vmac):
+    # "10.99.0.1 is at <attacker>", unicast to the victim: classic ARP cache poisoning.
+    forge_arp(attacker, 2, vmac, amac, amac, gw.ip, vmac, victim.ip)
+
+
+def test_watch_reports_a_forged_gateway_as_changed_then_flip_flop_naming_both_macs():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
+        gmac, amac, vmac = gw.mac(), attacker.mac(), victim.mac()
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "8", "-c", "4")
+        gateway_announces(gw)
+        time.sleep(0.2)
+        attacker_forges(attacker, gw, victim, amac, vmac)
+        time.sleep(0.2)
+        gateway_announces(gw)
+        time.sleep(0.2)
+        attacker_forges(attacker, gw, victim, amac, vmac)
+        events = [e for e in watch.events() if e["ip"] == gw.ip]
+        got = [(e["event"], e["mac"], e["old_mac"]) for e in events]
+        assert got == [("new_station", gmac, None),
+                       ("changed_ethernet_address", amac, gmac),
+                       ("flip_flop", gmac, amac),
+                       ("flip_flop", amac, gmac)], got
+
+
+def test_watch_reports_an_ethernet_source_that_is_not_the_arp_sender():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "5", "-c", "1")
+        # The attacker's own Ethernet source, but the gateway's MAC inside the ARP body.
+        forge_arp(attacker, 2, victim.mac(), attacker.mac(), "02:00:00:00:00:01", gw.ip,
+                  victim.mac(), victim.ip)
+        events = [e for e in watch.events() if e["event"] == "ethernet_mismatch"]
+        assert [(e["mac"], e["ethernet"]) for e in events] == [
+            ("02:00:00:00:00:01", attacker.mac())], events
+
+
+def test_watch_reports_a_sender_outside_the_subnet_as_a_bogon():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        victim, attacker = lab["victim"], lab["attacker"]
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "5", "-c", "1")
+        amac = attacker.mac()
+        forge_arp(attacker, 1, "ff:ff:ff:ff:ff:ff", amac, amac, "192.0.2.7", "00:00:00:00:00:00",
+                  victim.ip)
+        events = watch.events()
+        assert [(e["event"], e["ip"]) for e in events] == [("bogon", "192.0.2.7")], events
+
+
+def test_watch_remembers_stations_across_runs_in_its_database():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        gw, victim = lab["gw"], lab["victim"]
+        db = os.path.join(tmp, "st.db")
+        first = Watch(victim, db, "-w", "5", "-c", "1")
+        gateway_announces(gw)
+        assert [e["event"] for e in first.events()] == ["new_station"]
+        second = Watch(victim, db, "-w", "2")
+        gateway_announces(gw)
+        assert [e for e in second.events() if e["ip"] == gw.ip] == []
+        rows = victim.sh(["sqlite3", db, "SELECT ip, mac FROM stations"]).stdout.split()
+        assert f"{gw.ip}|{gw.mac()}" in rows, rows
+
+
+def test_watch_runs_the_exec_hook_for_each_event_with_its_details():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
+        log = os.path.join(tmp, "hook.log")
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "6", "-c", "2", "--exec",
+                      f'echo "$DUPLEX_EVENT $DUPLEX_IP $DUPLEX_MAC $DUPLEX_OLD_MAC" >> {log}')
+        gateway_announces(gw)
+        time.sleep(0.2)
+        attacker_forges(attacker, gw, victim, attacker.mac(), victim.mac())
+        watch.events()  # returns after the hooks were reaped
+        lines = open(log).read().splitlines()
+        assert lines == [f"new_station {gw.ip} {gw.mac()} ",
+                         f"changed_ethernet_address {gw.ip} {attacker.mac()} {gw.mac()}"], lines
+
+
+def test_watch_keeps_its_database_in_xdg_data_home_by_default():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        victim = lab["victim"]
+        env = dict(os.environ, XDG_DATA_HOME=tmp)
+        r = victim.sh([DUPLEX, "arp", "watch", "--dev", "eth0", "-w", "0.2"], env=env)
+        assert os.path.exists(os.path.join(tmp, "duplex", "arpwatch.db")), r.stderr
+
+
+if __name__ == "__main__":
+    main([test_watch_reports_a_forged_gateway_as_changed_then_flip_flop_naming_both_macs,
+          test_watch_reports_an_ethernet_source_that_is_not_the_arp_sender,
+          test_watch_reports_a_sender_outside_the_subnet_as_a_bogon,
+          test_watch_remembers_stations_across_runs_in_its_database,
+          test_watch_runs_the_exec_hook_for_each_event_with_its_details,
+          test_watch_keeps_its_database_in_xdg_data_home_by_default])
