@@ -3,199 +3,121 @@
 // IPv6 space IANA has not allocated, the "Internet Protocol Version 6 Address Space".
 // Multicast is not in the special-purpose registries; it is added from RFC 5771 / RFC 4291.
 //
-// A linear scan of ~60 rows for the longest match: fast enough for a CLI and a dashboard,
+// A linear scan of ~65 rows for the longest match: fast enough for a CLI and a dashboard,
 // and the table reads like the registry it copies.
+#include <array>
 #include <iterator>
 
+#include "duplex/base/strings.h"
 #include "duplex/inet/address.h"
 
 namespace duplex::inet {
 namespace {
 
+using C = Category;
+
+// clang-format off: one registry row per line reads like the registry itself.
+constexpr SpecialBlock kBlocks[] = {
+    // IPv4 special-purpose registry, plus multicast (RFC 5771)
+    {"0.0.0.0/8", "This network", "RFC 791", C::this_network, false},
+    {"0.0.0.0/32", "This host on this network", "RFC 1122", C::unspecified, false},
+    {"10.0.0.0/8", "Private-Use", "RFC 1918", C::private_use, false},
+    {"100.64.0.0/10", "Shared Address Space (CGNAT)", "RFC 6598", C::shared_cgnat, false},
+    {"127.0.0.0/8", "Loopback", "RFC 1122", C::loopback, false},
+    {"169.254.0.0/16", "Link Local", "RFC 3927", C::link_local, false},
+    {"172.16.0.0/12", "Private-Use", "RFC 1918", C::private_use, false},
+    {"192.0.0.0/24", "IETF Protocol Assignments", "RFC 6890", C::protocol, false},
+    {"192.0.0.0/29", "IPv4 Service Continuity Prefix", "RFC 7335", C::protocol, false},
+    {"192.0.0.8/32", "IPv4 dummy address", "RFC 7600", C::protocol, false},
+    {"192.0.0.9/32", "Port Control Protocol Anycast", "RFC 7723", C::protocol, true},
+    {"192.0.0.10/32", "TURN Anycast", "RFC 8155", C::protocol, true},
+    {"192.0.0.170/32", "NAT64/DNS64 Discovery", "RFC 8880", C::translation, false},
+    {"192.0.0.171/32", "NAT64/DNS64 Discovery", "RFC 8880", C::translation, false},
+    {"192.0.2.0/24", "Documentation (TEST-NET-1)", "RFC 5737", C::documentation, false},
+    {"192.31.196.0/24", "AS112-v4", "RFC 7535", C::protocol, true},
+    {"192.52.193.0/24", "AMT", "RFC 7450", C::protocol, true},
+    {"192.88.99.0/24", "Deprecated (6to4 Relay Anycast)", "RFC 7526", C::tunnel, false},
+    {"192.168.0.0/16", "Private-Use", "RFC 1918", C::private_use, false},
+    {"192.175.48.0/24", "Direct Delegation AS112 Service", "RFC 7534", C::protocol, true},
+    {"198.18.0.0/15", "Benchmarking", "RFC 2544", C::benchmarking, false},
+    {"198.51.100.0/24", "Documentation (TEST-NET-2)", "RFC 5737", C::documentation, false},
+    {"203.0.113.0/24", "Documentation (TEST-NET-3)", "RFC 5737", C::documentation, false},
+    {"224.0.0.0/4", "Multicast", "RFC 5771", C::multicast, false},
+    {"240.0.0.0/4", "Reserved", "RFC 1112", C::reserved, false},
+    {"255.255.255.255/32", "Limited Broadcast", "RFC 919", C::broadcast, false},
+
+    // IPv6 special-purpose registry, plus multicast (RFC 4291)
+    {"::/128", "Unspecified Address", "RFC 4291", C::unspecified, false},
+    {"::1/128", "Loopback Address", "RFC 4291", C::loopback, false},
+    {"::ffff:0:0/96", "IPv4-mapped Address", "RFC 4291", C::ipv4_mapped, false},
+    {"64:ff9b::/96", "IPv4-IPv6 Translation", "RFC 6052", C::translation, true},
+    {"64:ff9b:1::/48", "IPv4-IPv6 Translation (local use)", "RFC 8215", C::translation, false},
+    {"100::/64", "Discard-Only Address Block", "RFC 6666", C::discard, false},
+    {"2001::/23", "IETF Protocol Assignments", "RFC 2928", C::protocol, false},
+    {"2001::/32", "Teredo", "RFC 4380", C::tunnel, false},
+    {"2001:1::1/128", "Port Control Protocol Anycast", "RFC 7723", C::protocol, true},
+    {"2001:1::2/128", "TURN Anycast", "RFC 8155", C::protocol, true},
+    {"2001:1::3/128", "DNS-SD Service Registration Protocol Anycast", "RFC 9665", C::protocol,
+     true},
+    {"2001:2::/48", "Benchmarking", "RFC 5180", C::benchmarking, false},
+    {"2001:3::/32", "AMT", "RFC 7450", C::protocol, true},
+    {"2001:4:112::/48", "AS112-v6", "RFC 7535", C::protocol, true},
+    {"2001:10::/28", "Deprecated (previously ORCHID)", "RFC 4843", C::reserved, false},
+    {"2001:20::/28", "ORCHIDv2", "RFC 7343", C::protocol, true},
+    {"2001:30::/28", "Drone Remote ID Protocol Entity Tags", "RFC 9374", C::protocol, true},
+    {"2001:db8::/32", "Documentation", "RFC 3849", C::documentation, false},
+    {"2002::/16", "6to4", "RFC 3056", C::tunnel, false},
+    {"2620:4f:8000::/48", "Direct Delegation AS112 Service", "RFC 7534", C::protocol, true},
+    {"3fff::/20", "Documentation", "RFC 9637", C::documentation, false},
+    {"5f00::/16", "Segment Routing (SRv6) SIDs", "RFC 9602", C::protocol, false},
+    {"fc00::/7", "Unique-Local", "RFC 4193", C::unique_local, false},
+    {"fe80::/10", "Link-Local Unicast", "RFC 4291", C::link_local, false},
+    {"ff00::/8", "Multicast", "RFC 4291", C::multicast, false},
+
+    // IPv6 address space IANA keeps "Reserved by IETF" (everything outside 2000::/3 that
+    // no row above names); fec0::/10 is the deprecated site-local block (RFC 3879).
+    {"::/8", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"100::/8", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"200::/7", "Reserved by IETF", "RFC 4048", C::reserved, false},
+    {"400::/6", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"800::/5", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"1000::/4", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"4000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"6000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"8000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"a000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"c000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"e000::/4", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"f000::/5", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"f800::/6", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"fe00::/9", "Reserved by IETF", "RFC 4291", C::reserved, false},
+    {"fec0::/10", "Deprecated site-local", "RFC 3879", C::reserved, false},
+};
+// clang-format on
+
+// The prefixes above as numbers, computed once from their own text so the two cannot disagree.
 struct Row {
   Family family;
   uint128 value;  // the block's first address as a number
   unsigned length;
-  SpecialBlock block;
+  const SpecialBlock* block;
 };
 
-constexpr uint128 v4(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (uint128{a} << 24) | (uint128{b} << 16) | (uint128{c} << 8) | d;
+const std::array<Row, std::size(kBlocks)>& rows() {
+  static const auto table = [] {
+    std::array<Row, std::size(kBlocks)> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto text = kBlocks[i].prefix;
+      const auto slash = text.find('/');
+      const Address a = Address::parse(text.substr(0, slash));
+      const auto length = parse_uint(text.substr(slash + 1), a.bits());
+      out[i] = {a.family(), a.value(), static_cast<unsigned>(length.value_or(a.bits())),
+                &kBlocks[i]};
+    }
+    return out;
+  }();
+  return table;
 }
-// IPv6 from its first four 16-bit groups and its last 64 bits.
-constexpr uint128 v6(unsigned g0, unsigned g1 = 0, unsigned g2 = 0, unsigned g3 = 0,
-                     std::uint64_t low = 0) {
-  const std::uint64_t high = (std::uint64_t{g0} << 48) | (std::uint64_t{g1} << 32) |
-                             (std::uint64_t{g2} << 16) | std::uint64_t{g3};
-  return (uint128{high} << 64) | low;
-}
-
-using C = Category;
-constexpr auto V4 = Family::v4;
-constexpr auto V6 = Family::v6;
-
-constexpr Row kRows[] = {
-    // IPv4 special-purpose registry
-    {V4, v4(0, 0, 0, 0), 8, {"0.0.0.0/8", "This network", "RFC 791", C::this_network, false}},
-    {V4,
-     v4(0, 0, 0, 0),
-     32,
-     {"0.0.0.0/32", "This host on this network", "RFC 1122", C::unspecified, false}},
-    {V4, v4(10, 0, 0, 0), 8, {"10.0.0.0/8", "Private-Use", "RFC 1918", C::private_use, false}},
-    {V4,
-     v4(100, 64, 0, 0),
-     10,
-     {"100.64.0.0/10", "Shared Address Space (CGNAT)", "RFC 6598", C::shared_cgnat, false}},
-    {V4, v4(127, 0, 0, 0), 8, {"127.0.0.0/8", "Loopback", "RFC 1122", C::loopback, false}},
-    {V4,
-     v4(169, 254, 0, 0),
-     16,
-     {"169.254.0.0/16", "Link Local", "RFC 3927", C::link_local, false}},
-    {V4,
-     v4(172, 16, 0, 0),
-     12,
-     {"172.16.0.0/12", "Private-Use", "RFC 1918", C::private_use, false}},
-    {V4,
-     v4(192, 0, 0, 0),
-     24,
-     {"192.0.0.0/24", "IETF Protocol Assignments", "RFC 6890", C::protocol, false}},
-    {V4,
-     v4(192, 0, 0, 0),
-     29,
-     {"192.0.0.0/29", "IPv4 Service Continuity Prefix", "RFC 7335", C::protocol, false}},
-    {V4,
-     v4(192, 0, 0, 8),
-     32,
-     {"192.0.0.8/32", "IPv4 dummy address", "RFC 7600", C::protocol, false}},
-    {V4,
-     v4(192, 0, 0, 9),
-     32,
-     {"192.0.0.9/32", "Port Control Protocol Anycast", "RFC 7723", C::protocol, true}},
-    {V4, v4(192, 0, 0, 10), 32, {"192.0.0.10/32", "TURN Anycast", "RFC 8155", C::protocol, true}},
-    {V4,
-     v4(192, 0, 0, 170),
-     31,
-     {"192.0.0.170/31", "NAT64/DNS64 Discovery", "RFC 8880", C::translation, false}},
-    {V4,
-     v4(192, 0, 2, 0),
-     24,
-     {"192.0.2.0/24", "Documentation (TEST-NET-1)", "RFC 5737", C::documentation, false}},
-    {V4, v4(192, 31, 196, 0), 24, {"192.31.196.0/24", "AS112-v4", "RFC 7535", C::protocol, true}},
-    {V4, v4(192, 52, 193, 0), 24, {"192.52.193.0/24", "AMT", "RFC 7450", C::protocol, true}},
-    {V4,
-     v4(192, 88, 99, 0),
-     24,
-     {"192.88.99.0/24", "Deprecated (6to4 Relay Anycast)", "RFC 7526", C::tunnel, false}},
-    {V4,
-     v4(192, 168, 0, 0),
-     16,
-     {"192.168.0.0/16", "Private-Use", "RFC 1918", C::private_use, false}},
-    {V4,
-     v4(192, 175, 48, 0),
-     24,
-     {"192.175.48.0/24", "Direct Delegation AS112 Service", "RFC 7534", C::protocol, true}},
-    {V4,
-     v4(198, 18, 0, 0),
-     15,
-     {"198.18.0.0/15", "Benchmarking", "RFC 2544", C::benchmarking, false}},
-    {V4,
-     v4(198, 51, 100, 0),
-     24,
-     {"198.51.100.0/24", "Documentation (TEST-NET-2)", "RFC 5737", C::documentation, false}},
-    {V4,
-     v4(203, 0, 113, 0),
-     24,
-     {"203.0.113.0/24", "Documentation (TEST-NET-3)", "RFC 5737", C::documentation, false}},
-    {V4, v4(224, 0, 0, 0), 4, {"224.0.0.0/4", "Multicast", "RFC 5771", C::multicast, false}},
-    {V4, v4(240, 0, 0, 0), 4, {"240.0.0.0/4", "Reserved", "RFC 1112", C::reserved, false}},
-    {V4,
-     v4(255, 255, 255, 255),
-     32,
-     {"255.255.255.255/32", "Limited Broadcast", "RFC 919", C::broadcast, false}},
-
-    // IPv6 special-purpose registry
-    {V6, v6(0), 128, {"::/128", "Unspecified Address", "RFC 4291", C::unspecified, false}},
-    {V6, v6(0, 0, 0, 0, 1), 128, {"::1/128", "Loopback Address", "RFC 4291", C::loopback, false}},
-    {V6,
-     v6(0, 0, 0, 0, 0xffff00000000),
-     96,
-     {"::ffff:0:0/96", "IPv4-mapped Address", "RFC 4291", C::ipv4_mapped, false}},
-    {V6,
-     v6(0x64, 0xff9b),
-     96,
-     {"64:ff9b::/96", "IPv4-IPv6 Translation", "RFC 6052", C::translation, true}},
-    {V6,
-     v6(0x64, 0xff9b, 1),
-     48,
-     {"64:ff9b:1::/48", "IPv4-IPv6 Translation (local use)", "RFC 8215", C::translation, false}},
-    {V6, v6(0x100), 64, {"100::/64", "Discard-Only Address Block", "RFC 6666", C::discard, false}},
-    {V6,
-     v6(0x2001),
-     23,
-     {"2001::/23", "IETF Protocol Assignments", "RFC 2928", C::protocol, false}},
-    {V6, v6(0x2001), 32, {"2001::/32", "Teredo", "RFC 4380", C::tunnel, false}},
-    {V6,
-     v6(0x2001, 1, 0, 0, 1),
-     128,
-     {"2001:1::1/128", "Port Control Protocol Anycast", "RFC 7723", C::protocol, true}},
-    {V6,
-     v6(0x2001, 1, 0, 0, 2),
-     128,
-     {"2001:1::2/128", "TURN Anycast", "RFC 8155", C::protocol, true}},
-    {V6,
-     v6(0x2001, 1, 0, 0, 3),
-     128,
-     {"2001:1::3/128", "DNS-SD Service Registration Protocol Anycast", "RFC 9665", C::protocol,
-      true}},
-    {V6, v6(0x2001, 2), 48, {"2001:2::/48", "Benchmarking", "RFC 5180", C::benchmarking, false}},
-    {V6, v6(0x2001, 3), 32, {"2001:3::/32", "AMT", "RFC 7450", C::protocol, true}},
-    {V6, v6(0x2001, 4, 0x112), 48, {"2001:4:112::/48", "AS112-v6", "RFC 7535", C::protocol, true}},
-    {V6,
-     v6(0x2001, 0x10),
-     28,
-     {"2001:10::/28", "Deprecated (previously ORCHID)", "RFC 4843", C::reserved, false}},
-    {V6, v6(0x2001, 0x20), 28, {"2001:20::/28", "ORCHIDv2", "RFC 7343", C::protocol, true}},
-    {V6,
-     v6(0x2001, 0x30),
-     28,
-     {"2001:30::/28", "Drone Remote ID Protocol Entity Tags", "RFC 9374", C::protocol, true}},
-    {V6,
-     v6(0x2001, 0xdb8),
-     32,
-     {"2001:db8::/32", "Documentation", "RFC 3849", C::documentation, false}},
-    {V6, v6(0x2002), 16, {"2002::/16", "6to4", "RFC 3056", C::tunnel, false}},
-    {V6,
-     v6(0x2620, 0x4f, 0x8000),
-     48,
-     {"2620:4f:8000::/48", "Direct Delegation AS112 Service", "RFC 7534", C::protocol, true}},
-    {V6, v6(0x3fff), 20, {"3fff::/20", "Documentation", "RFC 9637", C::documentation, false}},
-    {V6,
-     v6(0x5f00),
-     16,
-     {"5f00::/16", "Segment Routing (SRv6) SIDs", "RFC 9602", C::protocol, false}},
-    {V6, v6(0xfc00), 7, {"fc00::/7", "Unique-Local", "RFC 4193", C::unique_local, false}},
-    {V6, v6(0xfe80), 10, {"fe80::/10", "Link-Local Unicast", "RFC 4291", C::link_local, false}},
-    {V6, v6(0xff00), 8, {"ff00::/8", "Multicast", "RFC 4291", C::multicast, false}},
-
-    // IPv6 address space IANA keeps "Reserved by IETF" (everything outside 2000::/3 that
-    // no row above names); fec0::/10 is the deprecated site-local block (RFC 3879).
-    {V6, v6(0x0000), 8, {"::/8", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x0100), 8, {"100::/8", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x0200), 7, {"200::/7", "Reserved by IETF", "RFC 4048", C::reserved, false}},
-    {V6, v6(0x0400), 6, {"400::/6", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x0800), 5, {"800::/5", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x1000), 4, {"1000::/4", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x4000), 3, {"4000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x6000), 3, {"6000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0x8000), 3, {"8000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xa000), 3, {"a000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xc000), 3, {"c000::/3", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xe000), 4, {"e000::/4", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xf000), 5, {"f000::/5", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xf800), 6, {"f800::/6", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xfe00), 9, {"fe00::/9", "Reserved by IETF", "RFC 4291", C::reserved, false}},
-    {V6, v6(0xfec0), 10, {"fec0::/10", "Deprecated site-local", "RFC 3879", C::reserved, false}},
-};
 
 }  // namespace
 
@@ -244,12 +166,12 @@ std::string_view to_string(Category c) noexcept {
 const SpecialBlock* Address::special() const noexcept {
   const Row* best = nullptr;
   const uint128 v = value();
-  for (const auto& row : kRows) {
+  for (const auto& row : rows()) {
     if (row.family != family_ || (best && best->length >= row.length)) continue;
     const unsigned host_bits = bits() - row.length;
     if ((v >> host_bits) == (row.value >> host_bits)) best = &row;
   }
-  return best ? &best->block : nullptr;
+  return best ? best->block : nullptr;
 }
 
 Category Address::category() const noexcept {

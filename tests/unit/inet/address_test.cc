@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "duplex/base/error.h"
+#include "duplex/inet/prefix.h"
 
 namespace duplex::inet {
 namespace {
@@ -203,6 +204,11 @@ TEST_P(Classification, MatchesTheIanaRegistry) {
   const auto a = Address::parse(c.address);
   EXPECT_EQ(to_string(a.category()), to_string(c.category)) << c.address;
   EXPECT_EQ(a.is_global(), c.global) << c.address;
+  if (const auto* block = a.special()) {  // the row's text names a block holding the address
+    const auto p = Prefix::parse(block->prefix);
+    EXPECT_TRUE(p.is_network()) << block->prefix;
+    EXPECT_TRUE(p.contains(a)) << block->prefix;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
