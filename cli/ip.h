@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "duplex/base/error.h"
 #include "duplex/inet/prefix.h"
 
 namespace duplex::cli::ip {
@@ -25,7 +26,15 @@ void print(const Json& j);
 // Runs `fn`, turning the library's duplex::Error (a split that does not fit, a backwards
 // range) into a ParseError: for the CLI these are bad input, exit status 2.
 template <typename Fn>
-auto as_input_error(Fn&& fn) -> decltype(fn());
+auto as_input_error(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const ParseError&) {
+    throw;
+  } catch (const Error& e) {
+    throw ParseError(e.what());
+  }
+}
 
 // Dotted binary with a space at the network/host boundary and the network bits coloured.
 std::string marked_binary(const inet::Address& a, unsigned prefix_length);
@@ -34,16 +43,3 @@ std::string marked_binary(const inet::Address& a, unsigned prefix_length);
 std::string label(std::string_view text);
 
 }  // namespace duplex::cli::ip
-
-#include "duplex/base/error.h"
-
-template <typename Fn>
-auto duplex::cli::ip::as_input_error(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const duplex::ParseError&) {
-    throw;
-  } catch (const duplex::Error& e) {
-    throw duplex::ParseError(e.what());
-  }
-}
