@@ -56,7 +56,7 @@ At most 65536 subnets are listed; a larger split is refused with a hint.
 Options:
   --json   one object: prefix, mode (count|prefix|hosts), requested_count,
            new_prefix_length, count, subnets: [{subnet, network, first_host, last_host,
-           broadcast, host_count, requested_hosts}], free: [prefix, ...]
+           last_address, broadcast, host_count, requested_hosts}], free: [prefix, ...]
 
 Examples:
   duplex ip split 192.168.1.0/24 --count 4
@@ -253,6 +253,7 @@ Json subnet_json(const Prefix& p, std::optional<std::uint64_t> requested) {
   j["network"] = p.network().to_string();
   j["first_host"] = p.first_host().to_string();
   j["last_host"] = p.last_host().to_string();
+  j["last_address"] = p.last().to_string();
   const auto b = p.broadcast();
   j["broadcast"] = b ? Json(b->to_string()) : Json();
   j["host_count"] = p.host_count_decimal();

@@ -20,6 +20,8 @@ skipped. The exceptions, with the reason for each:
     uninitialised buffer, "\0Nonexistant". ipcalc takes class E as 11110 (240.0.0.0/5) and
     prints "invalid" from 248.0.0.0; duplex must say "E" for all of 240.0.0.0/4 and ipcalc
     "E" or "invalid" as above. Classful masks exist for A to C only.
+  * ipcalc's own split (-s) is not used: 0.42 gives 50 hosts a /27 (30 hosts); sipcalc's
+    -s/-S splits by length are the oracle for `duplex ip split --prefix`.
   * ipcalc classifies the network address, not the host: its class is compared with
     duplex's class of the network (10.1.2.3/0 is class A there, via 0.0.0.0).
   * IPv4-mapped IPv6 (::ffff:a.b.c.d): RFC 5952 section 5 recommends the dotted form,
@@ -43,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 DUPLEX = os.environ.get("DUPLEX", "duplex")
 SEED = int(os.environ.get("DUPLEX_SEED", "20261130"))
 N4, N6 = 250, 200
+N_SPLIT = 40  # splits per family, checked against sipcalc -s / -S
 N_IPCALC = 120  # ipcalc starts a perl interpreter per prefix: it checks the first 120
 
 V4_BLOCKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
@@ -282,6 +285,27 @@ class Differential(unittest.TestCase):
             c("2000::/3", in_2000_3, kind == "Aggregatable Global Unicast Addresses")
             if j["type"] == "global":
                 c("global is in 2000::/3", True, in_2000_3)
+
+    def test_split_against_sipcalc(self):
+        rng = random.Random(SEED + 1)
+        cases = []
+        for family, bits, flag in (("v4", 32, "-s"), ("v6", 128, "-S")):
+            for _ in range(N_SPLIT):
+                length = rng.randint(0, bits)
+                new = rng.randint(length, min(length + 8, bits))
+                addr = ipaddress.IPv4Address(rng.getrandbits(32)) if family == "v4" \
+                    else random_v6(rng)
+                cases.append((f"{addr}/{length}", new, flag))
+        for prefix, new, flag in cases:
+            p = subprocess.run([DUPLEX, "ip", "split", prefix, "--prefix", str(new), "--json"],
+                               capture_output=True, text=True, timeout=30, check=True)
+            mine = [(num(x["network"]), num(x["last_address"]))
+                    for x in json.loads(p.stdout)["subnets"]]
+            text = subprocess.run(["sipcalc", flag, str(new), prefix], capture_output=True,
+                                  text=True, timeout=30, check=True).stdout
+            ranges = re.findall(r"Network\t+- (\S+)\s+-\s+(\S+)", text)
+            theirs = [(num(a), num(b)) for a, b in ranges]
+            self.check(f"{prefix} split /{new}", "subnets", mine, "sipcalc", theirs)
 
 
 if __name__ == "__main__":
