@@ -3,6 +3,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "duplex/base/error.h"
@@ -107,7 +108,7 @@ Json report(const Item& item) {
   j["globally_reachable"] = a.is_global();
   const auto& p = item.prefix;
   const bool m = item.has_mask();
-  auto when = [m](Json v) { return m ? v : Json(); };
+  auto when = [m](Json v) { return m ? std::move(v) : Json(); };
   j["prefix"] = when(p.masked().to_string());
   j["prefix_length"] = when(p.length());
   j["mask_notation"] = when(std::string(to_string(item.notation)));

@@ -138,7 +138,7 @@ class Address {
 
   friend bool operator==(const Address&, const Address&) = default;
   friend std::strong_ordering operator<=>(const Address& a, const Address& b) noexcept {
-    if (auto c = a.family_ <=> b.family_; c != 0) return c;
+    if (auto c = a.family_ <=> b.family_; std::is_neq(c)) return c;
     return a.bytes_ <=> b.bytes_;
   }
 
