@@ -20,20 +20,22 @@
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/tcp_connection.h"
 #include "duplex/transport/tcp_server.h"
+#include "duplex/transport/udp_socket.h"
 #include "output.h"
 
 namespace duplex::cli {
 namespace {
 
-constexpr const char* kHelp = R"(Usage: duplex echo --tcp PORT [OPTIONS]
+constexpr const char* kHelp = R"(Usage: duplex echo [--tcp PORT] [--udp PORT] [OPTIONS]
 
-An echo server: every byte that arrives is sent back to its sender.
+An echo server: every byte (TCP) or datagram (UDP) that arrives is sent back to its sender.
 It prints where it listens (the real port when 0 was given) and runs until SIGINT (Ctrl-C)
 or SIGTERM; then it closes every connection and prints per-connection statistics (bytes
 each way, duration) on stderr and exits 0.
 
 Options:
   --tcp PORT         echo over TCP on PORT (0: any free port)
+  --udp PORT         echo over UDP on PORT (0: any free port); at least one of the two
   --bind ADDR        listen on this address (default: [::], which also takes IPv4 peers;
                      0.0.0.0 where IPv6 is off). IPv4 or IPv6: 127.0.0.1, ::1
   --threads N        I/O threads for TCP connections (default 0: one thread does all)
@@ -46,9 +48,10 @@ Options:
 
 Examples:
   duplex echo --tcp 7007
-  duplex echo --tcp 0 --bind 127.0.0.1
+  duplex echo --tcp 0 --udp 0 --bind 127.0.0.1
   duplex echo --tcp 9000 --threads 2 --reuse-port
   printf 'hello\n' | nc -N 127.0.0.1 7007
+  printf 'hello\n' | nc -u -w1 127.0.0.1 7007
 
 Exit status: 0 stopped by a signal, 1 could not listen (address in use, permission),
 2 usage error.
@@ -178,6 +181,7 @@ void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger) {
 int echo_main(Argv argv) {
   Args args("duplex echo", argv,
             {{"tcp", 0, true},
+             {"udp", 0, true},
              {"bind", 0, true},
              {"threads", 0, true},
              {"reuse-port", 0, false},
@@ -187,9 +191,10 @@ int echo_main(Argv argv) {
     std::cout << kHelp;
     return 0;
   }
-  args.expect_positionals(0, 0, "no arguments; use --tcp PORT");
+  args.expect_positionals(0, 0, "no arguments; use --tcp PORT or --udp PORT");
   const auto tcp_port = args.number("tcp", 0, 65535);
-  if (!tcp_port) args.fail("give --tcp PORT (0 picks a free port)");
+  const auto udp_port = args.number("udp", 0, 65535);
+  if (!tcp_port && !udp_port) args.fail("give --tcp PORT and/or --udp PORT (0 picks a free port)");
   const std::size_t threads = args.number("threads", 0, 256).value_or(0);
   const std::size_t high_water = args.number("high-water", 1024, 1ull << 40).value_or(1 << 20);
   const bool json = args.has("json");
@@ -200,18 +205,55 @@ int echo_main(Argv argv) {
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
 
   Ledger ledger;
-  TcpServerOptions options;
-  options.threads = threads;
-  options.reuse_port = args.has("reuse-port");
-  TcpServer server(&loop, inet::Endpoint(bind, static_cast<std::uint16_t>(*tcp_port)), "echo",
-                   options);
-  serve_tcp_echo(server, high_water, ledger);
-  server.start();
-  announce(json, "tcp", server.listen_endpoint());
+  std::unique_ptr<TcpServer> server;
+  if (tcp_port) {
+    TcpServerOptions options;
+    options.threads = threads;
+    options.reuse_port = args.has("reuse-port");
+    server = std::make_unique<TcpServer>(
+        &loop, inet::Endpoint(bind, static_cast<std::uint16_t>(*tcp_port)), "echo", options);
+    serve_tcp_echo(*server, high_water, ledger);
+  }
+  std::unique_ptr<UdpSocket> udp;
+  std::uint64_t udp_datagrams = 0, udp_bytes = 0, udp_lost = 0;
+  if (udp_port) {
+    udp = std::make_unique<UdpSocket>(&loop,
+                                      inet::Endpoint(bind, static_cast<std::uint16_t>(*udp_port)));
+    udp->start_reading([&](std::span<const Datagram> batch) {
+      int err = 0;
+      const std::size_t sent = udp->send_batch(batch, &err);
+      udp_datagrams += batch.size();
+      udp_lost += batch.size() - sent;  // a full send buffer drops them, as UDP may
+      for (const Datagram& d : batch) udp_bytes += d.data.size();
+    });
+  }
+  if (server) {
+    server->start();
+    announce(json, "tcp", server->listen_endpoint());
+  }
+  if (udp) announce(json, "udp", udp->local());
 
   loop.loop();
-  server.stop();  // closes the connections; their callbacks fill the ledger
-  ledger.print(json);
+  if (server) {
+    server->stop();  // closes the connections; their callbacks fill the ledger
+    ledger.print(json);
+  }
+  if (udp) {
+    if (json) {
+      std::cerr << nlohmann::json{{"event", "stopped"},
+                                  {"protocol", "udp"},
+                                  {"datagrams", udp_datagrams},
+                                  {"bytes", udp_bytes},
+                                  {"not_echoed", udp_lost}}
+                       .dump()
+                << '\n';
+    } else {
+      std::cerr << "echo: stopped; " << udp_datagrams << " UDP datagrams (" << udp_bytes
+                << " B) echoed";
+      if (udp_lost) std::cerr << ", " << udp_lost << " not echoed (send buffer full)";
+      std::cerr << '\n';
+    }
+  }
   return 0;
 }
 

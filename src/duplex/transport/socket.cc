@@ -32,7 +32,7 @@ std::string fix_for(std::string_view op, int err, const inet::Endpoint* where) {
         return "sending to a broadcast address needs SO_BROADCAST";
       return "permission denied by the system or a firewall";
     case EADDRINUSE:
-      return "address in use: another socket holds " + (where ? where->to_string() : "it") +
+      return "another socket holds " + (where ? where->to_string() : "it") +
              "; pick another port, or stop the other program (ss -lntup 'sport = :" + port + "')";
     case EADDRNOTAVAIL:
       return "that address is not assigned to any interface here (see `ip -brief address`)";

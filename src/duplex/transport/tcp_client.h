@@ -1,0 +1,77 @@
+// Public. A TCP client: connects (trying every resolved address, each with a timeout),
+// then runs one TcpConnection on its loop; optionally reconnects with back-off.
+//
+// Construct, use and destroy it in its loop's thread; connection() and the callbacks'
+// connection may be used from any thread as TcpConnection allows. Destroying the client
+// while its connection is open closes that connection; the connection holds the client
+// only weakly, so late callbacks cannot reach a destroyed client.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "duplex/inet/endpoint.h"
+#include "duplex/transport/callbacks.h"
+
+namespace duplex {
+
+class Connector;
+class EventLoop;
+
+class TcpClient {
+ public:
+  using FailedCallback = std::function<void(const std::string& why)>;
+
+  TcpClient(EventLoop* loop, std::vector<inet::Endpoint> peers, std::string name);
+  ~TcpClient();
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+
+  // Every address of host ("localhost", "example.org", "::1") for TCP on port, IPv6 and
+  // IPv4 as the system orders them. Blocks on DNS; throws duplex::Error naming the host.
+  static std::vector<inet::Endpoint> resolve(std::string_view host, std::uint16_t port);
+
+  // Set before connect().
+  void set_connect_timeout(Clock::duration timeout) { timeout_ = timeout; }
+  void enable_retry(Clock::duration initial = std::chrono::milliseconds(500),
+                    Clock::duration max = std::chrono::seconds(30));
+  void set_connection_callback(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
+  void set_message_callback(MessageCallback cb) { message_cb_ = std::move(cb); }
+  void set_write_complete_callback(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
+  // Every address failed (and retry is off); `why` names the last error.
+  void set_connect_failed_callback(FailedCallback cb) { failed_cb_ = std::move(cb); }
+
+  void connect();
+  // Half-closes the connection (FIN after the output drains) and stops retrying.
+  void disconnect();
+  // Stops connecting; an open connection stays.
+  void stop();
+
+  // Any thread. The live connection, or nullptr.
+  TcpConnectionPtr connection() const;
+
+ private:
+  struct Shared;
+  void new_connection(class Socket socket, const inet::Endpoint& peer);
+
+  EventLoop* loop_;
+  std::string name_;
+  std::vector<inet::Endpoint> peers_;
+  Clock::duration timeout_ = std::chrono::seconds(10);
+  bool retry_ = false;
+  Clock::duration initial_backoff_ = std::chrono::milliseconds(500);
+  Clock::duration max_backoff_ = std::chrono::seconds(30);
+  std::shared_ptr<Connector> connector_;
+  std::shared_ptr<Shared> shared_;
+  ConnectionCallback connection_cb_;
+  MessageCallback message_cb_;
+  WriteCompleteCallback write_complete_cb_;
+  FailedCallback failed_cb_;
+};
+
+}  // namespace duplex
