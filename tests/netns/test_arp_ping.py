@@ -164,6 +164,16 @@ def test_duplex_dad_reads_the_announcements_of_iputils_arping():
         assert b.mac() in out, out
 
 
+def test_ping_without_cap_net_raw_names_the_capability_and_the_fix():
+    with Lab(HOSTS) as lab:
+        a, b = lab["a"], lab["b"]
+        r = a.sh(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  "--inh-caps=-all", "--bounding-set=-all", "--", DUPLEX, "arp", "ping", b.ip,
+                  "--dev", "eth0", "-c", "1"], check=False)
+        assert r.returncode == 1, r
+        assert "CAP_NET_RAW" in r.stderr and "setcap" in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     main([test_ping_reports_the_peer_mac_as_ip_link_shows_it,
           test_ping_human_output_names_mac_and_round_trip,
@@ -177,4 +187,5 @@ if __name__ == "__main__":
           test_gratuitous_request_updates_the_peer_table,
           test_gratuitous_reply_updates_the_peer_table,
           test_duplex_and_iputils_arping_see_the_same_mac,
-          test_duplex_dad_reads_the_announcements_of_iputils_arping])
+          test_duplex_dad_reads_the_announcements_of_iputils_arping,
+          test_ping_without_cap_net_raw_names_the_capability_and_the_fix])
