@@ -58,9 +58,9 @@ std::vector<Interface> Interface::all() {
                       i.up = (ifi->ifi_flags & IFF_UP) != 0;
                       i.loopback = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
                       i.arp = (ifi->ifi_flags & IFF_NOARP) == 0;
-                      if (auto mac = a.bytes(IFLA_ADDRESS); mac.size() == 6) {
+                      if (auto lladdr = a.bytes(IFLA_ADDRESS); lladdr.size() == 6) {
                         MacAddress::Bytes b{};
-                        std::copy(mac.begin(), mac.end(), b.begin());
+                        std::copy(lladdr.begin(), lladdr.end(), b.begin());
                         i.mac = MacAddress(b);
                       }
                       out.push_back(std::move(i));
