@@ -25,7 +25,7 @@ using link::Neighbour;
 using link::NeighbourTable;
 using Json = nlohmann::json;
 
-constexpr std::string_view kHelp = R"(Usage: duplex arp show [--dev IF] [--json]
+constexpr std::string_view kHelp = R"(Usage: duplex arp show [--dev IF] [--all] [--json]
        duplex arp add IP MAC --dev IF [--temp]
        duplex arp replace IP MAC --dev IF [--temp]
        duplex arp del IP --dev IF
@@ -38,6 +38,8 @@ constexpr std::string_view kHelp = R"(Usage: duplex arp show [--dev IF] [--json]
 The link layer: who is at which MAC address. `show` reads the kernel's neighbour table
 through netlink (IPv4 ARP and IPv6 NDP) like `ip neigh`, adding each MAC's vendor from the
 IEEE OUI registry. `add` and `replace` write static entries, `del` and `flush` remove them.
+`ping`, `scan` and `watch` work on real frames (a packet socket): ask one address, sweep a
+subnet, or listen passively for new stations and changed MACs (ARP spoofing).
 
 States, as the kernel keeps them: INCOMPLETE (asked, no answer yet), REACHABLE (confirmed
 recently), STALE (not confirmed lately, checked again on next use), DELAY, PROBE, FAILED
@@ -65,6 +67,9 @@ Examples:
   sudo duplex arp replace 192.168.1.1 00:00:0c:65:43:21 --dev eth0 --temp
   sudo duplex arp del 192.168.1.1 --dev eth0
   sudo duplex arp flush --dev eth0
+  sudo duplex arp ping 192.168.1.1 -c 3
+  sudo duplex arp scan 192.168.1.0/24 --dev eth0
+  sudo duplex arp watch --dev eth0
 
 Exit status: 0 ok, 1 refused by the kernel (no privilege, no such entry), 2 bad input.
 )";
