@@ -113,6 +113,18 @@ def test_add_without_cap_net_admin_names_the_capability_and_the_fix():
         assert "CAP_NET_ADMIN" in r.stderr and "setcap" in r.stderr, r.stderr
 
 
+def test_ipv6_ndp_entries_are_added_and_shown_like_ip_neigh():
+    with Lab(HOSTS) as lab:
+        a = lab["a"]
+        a.sh(["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0"])
+        r = a.duplex("arp", "add", "fd00:99::5", MAC, "--dev", "eth0")
+        assert r.returncode == 0, r.stderr
+        theirs = by_ip(a.neigh(), "dst")
+        assert theirs["fd00:99::5"]["lladdr"] == MAC, theirs
+        ours = by_ip(duplex_show(a), "ip")["fd00:99::5"]
+        assert ours["family"] == "ipv6" and ours["mac"] == MAC and ours["state"] == ["PERMANENT"]
+
+
 def test_unknown_interface_is_named():
     with Lab(HOSTS) as lab:
         r = lab["a"].duplex("arp", "show", "--dev", "nosuch0")
@@ -127,4 +139,5 @@ if __name__ == "__main__":
           test_del_of_a_missing_entry_says_there_is_none,
           test_flush_removes_learnt_entries_and_keeps_static_ones,
           test_add_without_cap_net_admin_names_the_capability_and_the_fix,
+          test_ipv6_ndp_entries_are_added_and_shown_like_ip_neigh,
           test_unknown_interface_is_named])

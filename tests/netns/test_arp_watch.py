@@ -116,6 +116,22 @@ def test_watch_runs_the_exec_hook_for_each_event_with_its_details():
                          f"changed_ethernet_address {gw.ip} {attacker.mac()} {gw.mac()}"], lines
 
 
+def test_watch_without_dev_listens_on_every_arp_interface():
+    with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
+        gw, victim = lab["gw"], lab["victim"]
+        proc = victim.popen([DUPLEX, "arp", "watch", "--db", os.path.join(tmp, "st.db"), "--json",
+                             "-w", "5", "-c", "1"])
+        try:
+            ready, _, _ = select.select([proc.stderr], [], [], 10)
+            line = proc.stderr.readline() if ready else ""
+            assert "listening on eth0;" in line, line  # not on lo: loopback has no ARP
+            gateway_announces(gw)
+            out, _ = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+        assert [json.loads(x)["ip"] for x in out.splitlines()] == [gw.ip], out
+
+
 def test_watch_keeps_its_database_in_xdg_data_home_by_default():
     with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
         victim = lab["victim"]
@@ -130,4 +146,5 @@ if __name__ == "__main__":
           test_watch_reports_a_sender_outside_the_subnet_as_a_bogon,
           test_watch_remembers_stations_across_runs_in_its_database,
           test_watch_runs_the_exec_hook_for_each_event_with_its_details,
+          test_watch_without_dev_listens_on_every_arp_interface,
           test_watch_keeps_its_database_in_xdg_data_home_by_default])
