@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -115,16 +117,30 @@ class Hooks {
  public:
   static constexpr int kMaxHooks = 8;
   explicit Hooks(std::string command) : command_(std::move(command)) {}
+  // Gives the hooks still running a few seconds to finish, so that the last events reach
+  // them; a hook that hangs is left to itself rather than hanging the watch.
   ~Hooks() {
-    while (running_ > 0 && ::waitpid(-1, nullptr, 0) > 0) --running_;
+    for (int i = 0; i < 50 && running_ > 0; ++i) {
+      reap();
+      if (running_ > 0) ::usleep(100'000);
+    }
   }
   void reap() {
     while (running_ > 0 && ::waitpid(-1, nullptr, WNOHANG) > 0) --running_;
   }
   void run(const StationEvent& e) {
     reap();
-    // Wait for a slot rather than drop the hook: a MAC change must reach it.
-    while (running_ >= kMaxHooks && ::waitpid(-1, nullptr, 0) > 0) --running_;
+    // Wait a little for a slot rather than drop the hook; hooks that hang for seconds lose
+    // this one (the event is still printed and logged), so the watch itself never hangs.
+    for (int i = 0; i < 20 && running_ >= kMaxHooks; ++i) {
+      ::usleep(100'000);
+      reap();
+    }
+    if (running_ >= kMaxHooks) {
+      std::cerr << "duplex arp watch: " << kMaxHooks << " --exec hooks still running; not "
+                << "running it for " << link::to_key(e.kind) << ' ' << e.ip.to_string() << '\n';
+      return;
+    }
     const std::string json = event_json(e).dump();
     const pid_t pid = ::fork();
     if (pid < 0) {
