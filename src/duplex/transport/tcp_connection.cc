@@ -43,6 +43,9 @@ void TcpConnection::connect_destroyed() {
     if (connection_cb_) connection_cb_(shared_from_this());
   }
   channel_.remove();
+  // Close the fd now, not when the last reference goes: a user who keeps the pointer
+  // must not keep the kernel socket (and the peer's connection) alive with it.
+  socket_ = Socket();
   // Callbacks often capture the connection; dropping them breaks such cycles.
   connection_cb_ = nullptr;
   message_cb_ = nullptr;

@@ -49,8 +49,6 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   const inet::Endpoint& peer() const noexcept { return peer_; }
   State state() const noexcept { return state_.load(std::memory_order_acquire); }
   bool connected() const noexcept { return state() == State::kConnected; }
-  // The socket's fd, for TCP_INFO and the like; do not close it.
-  int fd() const noexcept { return socket_.fd(); }
 
   // Any thread. Queues the bytes (copying them when called from another thread) and
   // writes what the kernel takes now. Dropped once the connection is disconnected.
@@ -81,6 +79,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void set_idle_timeout(Clock::duration idle);
   // For the owner (server, client): told when the connection closes, before it is destroyed.
   void set_close_callback(CloseCallback cb) { close_cb_ = std::move(cb); }
+
+  // Loop thread only. The socket's fd, for TCP_INFO and the like (do not close it); -1 once
+  // the connection is destroyed.
+  int fd() const noexcept { return socket_.fd(); }
 
   // Loop thread only. Statistics and state.
   std::uint64_t bytes_received() const noexcept { return bytes_received_; }
