@@ -43,12 +43,13 @@ Options:
   -i, --interval S  seconds between requests (default 1, at least 0.01)
   --source IP       the sender IP of the requests (default: ours on IP's subnet)
   --dad             duplicate address detection (RFC 5227): probe with sender IP 0.0.0.0,
-                    so that nobody learns from us; stops at the first answer
+                    so that nobody learns from us; stops at the first answer (a claim, or
+                    another host probing for the same address)
   --gratuitous      announce IP as ours with our MAC (a gratuitous request), so that
                     every neighbour updates its entry; expects no answer
   --gratuitous-reply  the same announcement as an unsolicited reply
   --json            one JSON object per line: {"type":"reply", ip, mac, vendor, ethernet,
-                    broadcast, seq, rtt_ms} for each reply, then {"type":"summary", ip, dev,
+                    broadcast, probe, seq, rtt_ms} for each reply, then {"type":"summary", ip, dev,
                     source, mode, sent, received, macs, duplicate}
 
 Without -c or -w it runs until Ctrl-C. Needs CAP_NET_RAW: run as root, or once
@@ -179,9 +180,16 @@ int ping_main(Argv argv) {
                   {"vendor", vendor_json(r.mac)},
                   {"ethernet", r.ethernet.to_string()},
                   {"broadcast", r.broadcast},
+                  {"probe", r.probe},
                   {"seq", r.seq},
                   {"rtt_ms", static_cast<double>(r.rtt.count()) / 1e6}});
       std::cout << std::flush;
+      return;
+    }
+    if (r.probe) {
+      std::cout << "probe for " << r.ip.to_string() << " from " << bold(r.mac.to_string()) << "  "
+                << dim(vendor_text(r.mac)) << "  (another host wants the address too)\n"
+                << std::flush;
       return;
     }
     std::cout << (r.broadcast ? "broadcast" : "unicast") << " reply from " << r.ip.to_string()

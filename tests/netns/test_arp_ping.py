@@ -164,6 +164,23 @@ def test_duplex_dad_reads_the_announcements_of_iputils_arping():
         assert b.mac() in out, out
 
 
+def test_dad_sees_another_host_probing_for_the_same_address():
+    # RFC 5227 2.1.1: two hosts probing for one address at once conflict. The other prober
+    # is iputils arping -D, whose probes duplex must read.
+    with Lab(HOSTS) as lab:
+        a, b = lab["a"], lab["b"]
+        dad = a.popen([DUPLEX, "arp", "ping", "10.99.0.51", "--dev", "eth0", "--dad", "-w", "6",
+                       "-i", "0.2", "--json"])
+        try:
+            b.sh(["arping", "-D", "-c", "3", "-w", "4", "-I", "eth0", "10.99.0.51"], check=False)
+            out, err = dad.communicate(timeout=20)
+        finally:
+            dad.kill()
+        assert dad.returncode == 1, (out, err)
+        got = [j for j in (json.loads(x) for x in out.splitlines()) if j["type"] == "reply"]
+        assert got and got[0]["probe"] and got[0]["mac"] == b.mac(), out
+
+
 def test_ping_without_cap_net_raw_names_the_capability_and_the_fix():
     with Lab(HOSTS) as lab:
         a, b = lab["a"], lab["b"]
@@ -188,4 +205,5 @@ if __name__ == "__main__":
           test_gratuitous_reply_updates_the_peer_table,
           test_duplex_and_iputils_arping_see_the_same_mac,
           test_duplex_dad_reads_the_announcements_of_iputils_arping,
+          test_dad_sees_another_host_probing_for_the_same_address,
           test_ping_without_cap_net_raw_names_the_capability_and_the_fix])

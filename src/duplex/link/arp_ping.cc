@@ -30,11 +30,13 @@ ArpFrame frame_for(const ArpPingOptions& o, const inet::Address& source) {
 }
 
 // Whether `f` answers our question. In DAD mode any host that claims the target answers it
-// (Linux replies to a probe with target IP 0.0.0.0, and an announcement counts as a claim).
+// (Linux replies to a probe with target IP 0.0.0.0, and an announcement counts as a claim),
+// and so does another host probing for the same address at the same time (RFC 5227 2.1.1).
 bool answers(const ArpPingOptions& o, const inet::Address& source, const ArpFrame& f) {
-  if (f.sender_ip != o.target || f.sender_mac == o.interface.mac) return false;
-  if (o.mode == ArpPingMode::dad) return true;
-  return f.op == ArpOp::reply && f.target_ip == source;
+  if (f.sender_mac == o.interface.mac) return false;
+  if (o.mode == ArpPingMode::dad)
+    return f.sender_ip == o.target || (f.is_probe() && f.target_ip == o.target);
+  return f.sender_ip == o.target && f.op == ArpOp::reply && f.target_ip == source;
 }
 
 }  // namespace
@@ -106,7 +108,8 @@ ArpPingSummary arp_ping(const ArpPingOptions& o,
       if (!answers(o, summary.source, f)) continue;
       ArpPingReply r;
       r.seq = summary.sent;
-      r.ip = f.sender_ip;
+      r.probe = f.is_probe();
+      r.ip = r.probe ? f.target_ip : f.sender_ip;
       r.mac = f.sender_mac;
       r.ethernet = f.source;
       r.broadcast = f.destination.is_broadcast();

@@ -46,6 +46,7 @@ struct ArpPingReply {
   MacAddress mac;          // ARP sender hardware address
   MacAddress ethernet;     // Ethernet source (differs behind a proxy or in a forgery)
   bool broadcast = false;  // sent to ff:ff:ff:ff:ff:ff rather than to us
+  bool probe = false;      // DAD: not a reply but another host's probe for the same IP
   std::chrono::nanoseconds rtt{};
 };
 

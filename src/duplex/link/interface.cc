@@ -104,7 +104,7 @@ Interface route_interface(const inet::Address& ip) {
   const auto interfaces = Interface::all();
   std::vector<std::string> holders;
   for (const auto& i : interfaces)
-    if (!i.loopback && i.on_link(ip)) holders.push_back(i.name);
+    if (i.up && !i.loopback && i.on_link(ip)) holders.push_back(i.name);
   if (holders.size() > 1) {
     std::string names;
     for (const auto& n : holders) names += (names.empty() ? "" : ", ") + n;
