@@ -47,12 +47,13 @@ void Channel::handle_events() {
 void Channel::dispatch() {
   handling_ = true;
   const std::uint32_t r = ready_;
+  // The error first: a reset arrives as ERR|HUP, and the error callback can name it.
+  if (r & EPOLLERR) {
+    if (error_cb_) error_cb_();
+  }
   // A hang-up with nothing left to read: the peer is gone.
   if ((r & EPOLLHUP) && !(r & EPOLLIN)) {
     if (close_cb_) close_cb_();
-  }
-  if (r & EPOLLERR) {
-    if (error_cb_) error_cb_();
   }
   if (r & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) {
     if (read_cb_) read_cb_();
