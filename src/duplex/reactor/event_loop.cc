@@ -94,6 +94,7 @@ void EventLoop::queue_in_loop(Functor f) {
   {
     std::lock_guard lock(mutex_);
     queued_.push_back(std::move(f));
+    has_queued_.store(true, std::memory_order_release);
   }
   // From the loop thread no wake is needed while callbacks run (the queue is checked after
   // them), but it is while queued work runs: that work has already been taken.
@@ -106,11 +107,13 @@ std::size_t EventLoop::queue_size() const {
 }
 
 void EventLoop::run_queued() {
+  if (!has_queued_.load(std::memory_order_acquire)) return;
   std::vector<Functor> work;
   running_queued_ = true;
   {
     std::lock_guard lock(mutex_);
     work.swap(queued_);
+    has_queued_.store(false, std::memory_order_relaxed);
   }
   for (Functor& f : work) f();
   running_queued_ = false;

@@ -87,6 +87,8 @@ class EventLoop {
 
   mutable std::mutex mutex_;
   std::vector<Functor> queued_;  // guarded by mutex_
+  // Set with the queue, read without the lock: an idle round costs no mutex.
+  std::atomic<bool> has_queued_{false};
 };
 
 }  // namespace duplex
