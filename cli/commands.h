@@ -18,5 +18,6 @@ int ip_main(Argv args);   // cli/ip.cc
 int mac_main(Argv args);  // cli/mac.cc
 int arp_main(Argv args);  // cli/arp.cc
 int echo_main(Argv args);  // cli/echo.cc
+int http_main(Argv args);  // cli/http.cc
 
 }  // namespace duplex::cli

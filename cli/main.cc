@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"mac", duplex::cli::mac_main, "MAC addresses: vendor, formats, I/G and U/L bits (L2)"},
     {"arp", duplex::cli::arp_main, "neighbour table, ARP ping/scan/watch on real frames (L2)"},
     {"echo", duplex::cli::echo_main, "TCP/UDP echo server: a test peer and benchmark target (L4)"},
+    {"http", duplex::cli::http_main, "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

@@ -1,0 +1,180 @@
+// `duplex http serve`: static files over HTTP/1.1 on the reactor.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "args.h"
+#include "commands.h"
+#include "duplex/base/error.h"
+#include "duplex/inet/address.h"
+#include "duplex/inet/endpoint.h"
+#include "duplex/proto/http_router.h"
+#include "duplex/proto/http_server.h"
+#include "duplex/proto/http_static.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/reactor/signal_watcher.h"
+#include "output.h"
+
+namespace duplex::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage: duplex http serve DIR [OPTIONS]
+
+Serves the files under DIR over HTTP/1.1 until SIGINT (Ctrl-C) or SIGTERM.
+
+  GET and HEAD; keep-alive and pipelining; files sent with sendfile; Range (one range: 206,
+  several: multipart/byteranges; If-Range; 416 when none is satisfiable); ETag and
+  Last-Modified with 304 for If-None-Match and If-Modified-Since; MIME types by extension;
+  DIR/x/ serves DIR/x/index.html; DIR/x without the slash redirects (301) to DIR/x/.
+  Nothing outside DIR is ever served: ".." segments, encoded or not, backslashes and
+  encoded NULs get 403; files are opened with openat2(RESOLVE_BENEATH), so a symlink that
+  leads outside DIR gets 403 too. Malformed or ambiguous requests (request smuggling
+  attempts) get 400 and the connection is closed.
+
+Options:
+  --port P              TCP port (default 8080; 0 picks a free one, printed at start)
+  --bind ADDR           listen address (default [::], which takes IPv4 too; e.g. 127.0.0.1)
+  --threads N           I/O threads besides the accepting one (default 0: one thread)
+  --reuse-port          one SO_REUSEPORT listener per I/O thread
+  --listing             list directories that have no index.html (HTML-escaped)
+  --echo                also answer POST/PUT /_echo with the request body (chunked), a test
+                        route for uploads
+  --header-timeout S    seconds for a request's whole head to arrive (default 10): a
+                        slowloris client is answered 408 and cut off
+  --body-timeout S      seconds for a request's body (default 30)
+  --keep-alive S        seconds an idle keep-alive connection stays open (default 60)
+  --send-timeout S      seconds a peer may leave a response unread (default 30)
+  --max-body BYTES      largest request body (default 8388608); larger: 413
+  --json                print the listening event as JSON
+  -h, --help            this help
+
+Examples:
+  duplex http serve ./public --port 8080
+  duplex http serve . --port 0 --bind 127.0.0.1 --listing
+  duplex http serve /srv/www --threads 2 --reuse-port --header-timeout 5
+  curl -r 0-99 http://127.0.0.1:8080/big.iso -o part
+  curl -H 'If-None-Match: "..."' -I http://127.0.0.1:8080/index.html
+
+Exit status: 0 stopped by a signal, 1 could not listen or open DIR, 2 usage error.
+)";
+
+inet::Address parse_bind(const std::string& text) {
+  std::string_view s = text;
+  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  auto a = inet::Address::try_parse(s);
+  if (!a)
+    throw ParseError("--bind " + text + " is not an IPv4 or IPv6 address (e.g. 127.0.0.1, ::1)");
+  return *a;
+}
+
+inet::Address default_bind() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return inet::Address::parse("0.0.0.0");
+  ::close(fd);
+  return inet::Address::parse("::");
+}
+
+std::chrono::milliseconds seconds_option(const Args& args, std::string_view name,
+                                         std::chrono::milliseconds fallback) {
+  const auto v = args.value(name);
+  if (!v) return fallback;
+  std::size_t used = 0;
+  double s = 0;
+  try {
+    s = std::stod(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v->size() || !(s > 0) || s > 86400)
+    args.fail("--" + std::string(name) + " " + *v + " is not a number of seconds in (0, 86400]");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+}
+
+int serve(Argv argv) {
+  Args args("duplex http serve", argv,
+            {{"port", 0, true},
+             {"bind", 0, true},
+             {"threads", 0, true},
+             {"reuse-port", 0, false},
+             {"listing", 0, false},
+             {"echo", 0, false},
+             {"header-timeout", 0, true},
+             {"body-timeout", 0, true},
+             {"keep-alive", 0, true},
+             {"send-timeout", 0, true},
+             {"max-body", 0, true},
+             {"json", 0, false}});
+  if (args.help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  args.expect_positionals(1, 1, "one directory to serve, e.g. duplex http serve ./public");
+  const std::string dir = args.positionals()[0];
+  http::ServerOptions options;
+  options.tcp.threads = args.number("threads", 0, 256).value_or(0);
+  options.tcp.reuse_port = args.has("reuse-port");
+  options.header_timeout = seconds_option(args, "header-timeout", options.header_timeout);
+  options.body_timeout = seconds_option(args, "body-timeout", options.body_timeout);
+  options.keep_alive_timeout = seconds_option(args, "keep-alive", options.keep_alive_timeout);
+  options.send_timeout = seconds_option(args, "send-timeout", options.send_timeout);
+  options.limits.max_body =
+      args.number("max-body", 0, 1ull << 40).value_or(options.limits.max_body);
+  const auto port = static_cast<std::uint16_t>(args.number("port", 0, 65535).value_or(8080));
+  const inet::Address bind = args.value("bind") ? parse_bind(*args.value("bind")) : default_bind();
+
+  http::Handler files = http::static_files({dir, args.has("listing")});
+  http::Handler handler = files;
+  if (args.has("echo")) {
+    http::Router router;
+    const auto echo = [](const http::Request& req, const http::Params&, http::Response& res) {
+      res.status = 200;
+      res.chunked = true;  // exercises the chunked response encoder too
+      res.body = std::string(req.body);
+      res.set("Content-Type", "application/octet-stream");
+      res.set("X-Trailer-Count", std::to_string(req.trailers.size()));
+    };
+    router.add("POST", "/_echo", echo).add("PUT", "/_echo", echo);
+    router.add("GET", "/*path",
+               [files](const http::Request& req, const http::Params&, http::Response& res) {
+                 files(req, res);
+               });
+    handler = router.handler();
+  }
+
+  EventLoop loop;
+  SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
+  http::Server server(&loop, inet::Endpoint(bind, port), handler, options);
+  server.start();
+  if (args.has("json")) {
+    print_json({{"event", "listening"},
+                {"endpoint", server.listen_endpoint().to_string()},
+                {"port", server.listen_endpoint().port()},
+                {"root", dir}});
+  } else {
+    std::cout << "http: serving " << dir << " on http://" << server.listen_endpoint().to_string()
+              << "/\n";
+  }
+  std::cout.flush();
+  loop.loop();
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+
+int http_main(Argv argv) {
+  if (argv.empty() || std::string_view(argv[0]) == "--help" || std::string_view(argv[0]) == "-h") {
+    std::cout << kHelp;
+    return argv.empty() ? 2 : 0;
+  }
+  const std::string_view sub = argv[0];
+  if (sub == "serve") return serve(argv.subspan(1));
+  throw UsageError("duplex http: unknown subcommand '" + std::string(sub) +
+                   "' (try: duplex http serve DIR; see duplex http --help)");
+}
+
+}  // namespace duplex::cli

@@ -1,0 +1,63 @@
+// Public. An HTTP/1.1 server on transport::TcpServer.
+//
+// Per connection: keep-alive; pipelining (every complete request in the input is answered,
+// and the answers go out in one write); 100-continue; HEAD; file bodies with sendfile; a
+// 101 response may hand the connection to an UpgradeHandler (the WebSocket seam).
+//
+// Timeouts, each closing the connection:
+//   header     the whole head of a request must arrive within it, counted from its first
+//              byte (a slowloris client dripping bytes is cut off: 408)
+//   body       the whole body within it, counted from the end of the head (408)
+//   keep_alive idle time between requests (closed silently)
+//   send       a response the peer does not read for this long (a slow reader)
+// A refused request (see http_parser.h) is answered with its status and the connection
+// closed, since the bytes that follow can no longer be framed.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "duplex/inet/endpoint.h"
+#include "duplex/proto/http_parser.h"
+#include "duplex/proto/http_response.h"
+#include "duplex/transport/tcp_server.h"
+
+namespace duplex::http {
+
+struct ServerOptions {
+  Limits limits;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keep_alive_timeout{60'000};
+  std::chrono::milliseconds send_timeout{30'000};
+  std::string server_name = "duplex";
+  TcpServerOptions tcp;
+};
+
+// Runs in the connection's loop; fills in `response`. Views in `request` are valid only
+// during the call.
+using Handler = std::function<void(const Request& request, Response& response)>;
+
+class Server {
+ public:
+  // Base loop thread only. Binds and listens (throws duplex::Error).
+  Server(EventLoop* loop, const inet::Endpoint& listen, Handler handler,
+         ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  void stop();
+  const inet::Endpoint& listen_endpoint() const noexcept { return tcp_.listen_endpoint(); }
+  std::size_t connection_count() const { return tcp_.connection_count(); }
+
+ private:
+  std::shared_ptr<const ServerOptions> options_;
+  std::shared_ptr<const Handler> handler_;
+  TcpServer tcp_;
+};
+
+}  // namespace duplex::http

@@ -1,0 +1,342 @@
+#include "duplex/proto/http_session.h"
+
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+
+#include "duplex/reactor/event_loop.h"
+
+namespace duplex::http {
+namespace {
+
+// Answers of pipelined requests the peer has not read yet, beyond which we stop parsing its
+// requests (and reading its socket) until it catches up: a client that pipelines without
+// reading cannot grow our memory.
+constexpr std::size_t kMaxUnreadOutput = 1 << 20;
+// How long a refused or timed-out connection may take to read our last answer.
+constexpr std::chrono::seconds kClosingGrace{2};
+
+// The Date field, formatted once per second per loop thread.
+std::string_view current_date() {
+  thread_local std::int64_t second = -1;
+  thread_local std::string text;
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  if (now != second) {
+    second = now;
+    text = http_date(now);
+  }
+  return text;
+}
+
+}  // namespace
+
+Session::Session(const TcpConnectionPtr& conn, std::shared_ptr<const ServerOptions> options,
+                 std::shared_ptr<const Handler> handler)
+    : conn_(conn),
+      loop_(conn->loop()),
+      options_(std::move(options)),
+      handler_(std::move(handler)),
+      parser_(options_->limits),
+      chunked_(options_->limits) {}
+
+void Session::start() {
+  set_deadline(Clock::now() + options_->keep_alive_timeout, Deadline::kIdle);
+}
+
+void Session::on_message(Buffer& input) {
+  input_ = &input;
+  if (phase_ == Phase::kUpgraded) {
+    if (auto c = conn_.lock()) upgrade_(c, input);
+    return;
+  }
+  if (phase_ == Phase::kClosing) {
+    input.retrieve_all();  // nothing after a refusal can be framed; drop it
+    return;
+  }
+  process();
+}
+
+void Session::on_write_complete() {
+  auto c = conn_.lock();
+  if (!c) return;
+  if (phase_ == Phase::kFile) {
+    if (!pump_file(c)) return;
+    process();
+    return;
+  }
+  if (phase_ == Phase::kClosing || phase_ == Phase::kUpgraded) return;
+  if (!c->reading()) c->resume_reading();
+  restore_read_deadline();
+  if (input_ && !input_->empty()) process();
+}
+
+void Session::process() {
+  auto c = conn_.lock();
+  if (!c || input_ == nullptr) return;
+  for (;;) {
+    parse_requests(c);
+    flush(c);
+    if (phase_ == Phase::kFile && pump_file(c)) continue;
+    break;
+  }
+  if (phase_ == Phase::kClosing) {
+    c->shutdown_write();
+    set_deadline(Clock::now() + kClosingGrace, Deadline::kClosing);
+  } else if (phase_ == Phase::kUpgraded) {
+    deadline_kind_ = Deadline::kNone;  // the new protocol keeps its own time
+    upgrade_(c, *input_);
+  } else if (phase_ != Phase::kFile) {
+    if (c->output_bytes() > 0) {
+      send_progress_ = c->bytes_sent();
+      set_deadline(Clock::now() + options_->send_timeout, Deadline::kSend);
+    } else {
+      restore_read_deadline();
+    }
+  }
+}
+
+void Session::parse_requests(const TcpConnectionPtr& c) {
+  Buffer& in = *input_;
+  while (!in.empty()) {
+    if (phase_ == Phase::kIdle) {
+      phase_ = Phase::kHead;
+      head_deadline_ = Clock::now() + options_->header_timeout;
+    }
+    if (phase_ == Phase::kHead) {
+      const auto r = parser_.parse_head(in.view(), request_);
+      if (r == RequestParser::Result::kIncomplete) return;
+      if (r == RequestParser::Result::kError) {
+        refuse(parser_.failure().status, parser_.failure().reason);
+        return;
+      }
+      head_base_ = in.peek();
+      phase_ = Phase::kBody;
+      body_deadline_ = Clock::now() + options_->body_timeout;
+    }
+    if (phase_ != Phase::kBody) return;
+    std::size_t total = 0;
+    if (!read_body(c, &total)) return;
+    if (in.peek() != head_base_) {
+      // The buffer moved while the body arrived: the head's views must be taken again.
+      parser_.reset();
+      parser_.parse_head(in.view(), request_);
+    }
+    if (request_.framing == BodyFraming::kContentLength) {
+      request_.body = in.view().substr(parser_.head_length(),
+                                       static_cast<std::size_t>(request_.content_length));
+    } else if (request_.framing == BodyFraming::kChunked) {
+      request_.body = chunked_body_;
+    }
+    respond(c);
+    in.retrieve(total);
+    if (phase_ != Phase::kIdle) return;
+    next_request();
+    if (c->output_bytes() + out_.size() > kMaxUnreadOutput) {
+      c->pause_reading();  // resumed by on_write_complete
+      return;
+    }
+  }
+}
+
+// Whether the whole body is in the input; *total is then the request's length.
+bool Session::read_body(const TcpConnectionPtr& c, std::size_t* total) {
+  Buffer& in = *input_;
+  const std::size_t head = parser_.head_length();
+  (void)c;
+  const bool wants_continue = request_.expect_continue && request_.version_minor == 1;
+  if (request_.framing == BodyFraming::kNone) {
+    *total = head;
+    return true;
+  }
+  if (request_.framing == BodyFraming::kContentLength) {
+    const std::size_t need = head + static_cast<std::size_t>(request_.content_length);
+    if (in.readable_bytes() >= need) {
+      *total = need;
+      return true;
+    }
+  } else {
+    std::size_t used = 0;
+    const auto r = chunked_.decode(in.view().substr(head + body_scanned_), &used, chunked_body_,
+                                   request_.trailers);
+    body_scanned_ += used;
+    if (r == ChunkedDecoder::Result::kError) {
+      refuse(chunked_.failure().status, chunked_.failure().reason);
+      return false;
+    }
+    if (r == ChunkedDecoder::Result::kComplete) {
+      *total = head + body_scanned_;
+      return true;
+    }
+  }
+  if (wants_continue && !continue_sent_) {
+    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    continue_sent_ = true;
+  }
+  return false;
+}
+
+void Session::respond(const TcpConnectionPtr& c) {
+  Response res;
+  try {
+    (*handler_)(request_, res);
+  } catch (const std::exception& e) {
+    res = Response{};
+    res.text(500, "internal error\n");
+  }
+  const bool keep = request_.keep_alive && !res.close;
+  if (res.status == 101 && res.upgrade) {
+    serialize(res, true, true, current_date(), options_->server_name, out_);
+    upgrade_ = std::move(res.upgrade);
+    phase_ = Phase::kUpgraded;
+    return;
+  }
+  serialize(res, request_.is_head(), keep, current_date(), options_->server_name, out_);
+  if (res.file && !request_.is_head() && res.status != 304 && res.file_length > 0) {
+    file_ = std::move(res.file);
+    file_offset_ = res.file_offset;
+    file_left_ = res.file_length;
+    close_after_file_ = !keep;
+    phase_ = Phase::kFile;
+  } else {
+    phase_ = keep ? Phase::kIdle : Phase::kClosing;
+  }
+  (void)c;
+}
+
+void Session::next_request() {
+  parser_.reset();
+  chunked_.reset();
+  request_ = Request{};
+  chunked_body_.clear();
+  body_scanned_ = 0;
+  continue_sent_ = false;
+  head_base_ = nullptr;
+}
+
+void Session::refuse(int status, std::string_view reason) {
+  Response res;
+  res.text(status, std::string(reason) + "\n");
+  serialize(res, false, false, current_date(), options_->server_name, out_);
+  phase_ = Phase::kClosing;
+}
+
+void Session::flush(const TcpConnectionPtr& c) {
+  if (out_.empty()) return;
+  c->send(out_);
+  out_.clear();
+}
+
+// Sends the file body; true when it is all sent. sendfile writes straight to the socket
+// while our output buffer is empty; when the socket is full, one chunk goes through the
+// connection's buffer instead, so that its write-complete callback tells us when to go on
+// (TcpConnection has no "writable again" callback of its own).
+bool Session::pump_file(const TcpConnectionPtr& c) {
+  while (file_left_ > 0) {
+    if (c->output_bytes() > 0) {
+      send_progress_ = c->bytes_sent() + file_offset_;
+      set_deadline(Clock::now() + options_->send_timeout, Deadline::kSend);
+      return false;
+    }
+    auto offset = static_cast<off_t>(file_offset_);
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, 1 << 20));
+    const ssize_t n = ::sendfile(c->fd(), file_->fd(), &offset, want);
+    if (n > 0) {
+      file_offset_ += static_cast<std::uint64_t>(n);
+      file_left_ -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      std::string chunk(std::min<std::size_t>(want, 64 * 1024), '\0');
+      const ssize_t r =
+          ::pread(file_->fd(), chunk.data(), chunk.size(), static_cast<off_t>(file_offset_));
+      if (r <= 0) break;
+      c->send(std::string_view(chunk.data(), static_cast<std::size_t>(r)));
+      file_offset_ += static_cast<std::uint64_t>(r);
+      file_left_ -= static_cast<std::uint64_t>(r);
+      continue;  // output_bytes() > 0 now, unless the kernel took it all
+    }
+    break;  // the file shrank under us or the socket failed: the framing is lost
+  }
+  if (file_left_ > 0) {
+    c->force_close();
+    phase_ = Phase::kClosing;
+    return false;
+  }
+  file_.reset();
+  phase_ = close_after_file_ ? Phase::kClosing : Phase::kIdle;
+  if (phase_ == Phase::kIdle) next_request();
+  return true;
+}
+
+void Session::restore_read_deadline() {
+  switch (phase_) {
+    case Phase::kIdle:
+      set_deadline(Clock::now() + options_->keep_alive_timeout, Deadline::kIdle);
+      break;
+    case Phase::kHead:
+      set_deadline(head_deadline_, Deadline::kHead);
+      break;
+    case Phase::kBody:
+      set_deadline(body_deadline_, Deadline::kBody);
+      break;
+    default:
+      break;
+  }
+}
+
+void Session::set_deadline(Clock::time_point when, Deadline kind) {
+  deadline_ = when;
+  deadline_kind_ = kind;
+  if (timer_armed_) return;  // the armed timer re-arms itself for a later deadline
+  timer_armed_ = true;
+  loop_->run_at(when, [weak = weak_from_this()] {
+    if (auto s = weak.lock()) s->on_timer();
+  });
+}
+
+void Session::on_timer() {
+  timer_armed_ = false;
+  auto c = conn_.lock();
+  if (!c || !c->connected() || deadline_kind_ == Deadline::kNone) return;
+  const auto now = Clock::now();
+  if (now < deadline_) {
+    set_deadline(deadline_, deadline_kind_);
+    return;
+  }
+  switch (deadline_kind_) {
+    case Deadline::kHead:
+    case Deadline::kBody: {
+      std::string out;
+      Response res;
+      res.text(408, "request not received in time\n");
+      serialize(res, false, false, current_date(), options_->server_name, out);
+      c->send(out);
+      c->shutdown_write();
+      phase_ = Phase::kClosing;
+      set_deadline(now + kClosingGrace, Deadline::kClosing);
+      return;
+    }
+    case Deadline::kSend: {
+      const std::uint64_t progress = c->bytes_sent() + file_offset_;
+      if (progress != send_progress_) {  // the peer reads, slowly: give it another period
+        send_progress_ = progress;
+        set_deadline(now + options_->send_timeout, Deadline::kSend);
+        return;
+      }
+      c->force_close();
+      return;
+    }
+    case Deadline::kIdle:
+    case Deadline::kClosing:
+      c->force_close();
+      return;
+    case Deadline::kNone:
+      return;
+  }
+}
+
+}  // namespace duplex::http
