@@ -44,8 +44,13 @@ void Session::receive(std::span<const std::uint8_t> bytes) {
             fail(CloseCode::message_too_big, "message over the size limit");
             return;
           }
-          // Reserve for the first frame only; later fragments grow the string geometrically.
-          if (message_.empty()) message_.reserve(static_cast<std::size_t>(h.payload_length));
+          // Reserve for the first frame only (later fragments grow the string geometrically),
+          // and at most 64 KiB: a peer announcing a big frame and then stalling must not make
+          // each connection hold the whole limit.
+          if (message_.empty()) {
+            message_.reserve(
+                static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 64 * 1024)));
+          }
         }
         break;
       }

@@ -65,7 +65,8 @@ class Session {
   bool send_binary(std::span<const std::uint8_t> data);
   bool send_frame(Opcode opcode, std::span<const std::uint8_t> payload, bool fin);
   bool send_ping(std::span<const std::uint8_t> payload = {});
-  // Starts the close handshake. A reason longer than 123 bytes is cut.
+  // Starts the close handshake. A reason longer than 123 bytes is cut (on a code point
+  // boundary); a code that may not be sent (is_valid_close_code) goes out as 1000.
   bool close(CloseCode code = CloseCode::normal, std::string_view reason = {});
   bool close(std::uint16_t code, std::string_view reason);
 

@@ -245,6 +245,20 @@ TEST(WebSocketSession, NothingIsSentAfterOurClose) {
   EXPECT_EQ(s.output().size(), before);
 }
 
+TEST(WebSocketSession, OurCloseWithACodeThatMayNotBeSentGoesOutAs1000) {
+  Session s(Role::server);
+  s.close(1006, "");
+  EXPECT_EQ(sent_close_code(s), 1000);
+}
+
+TEST(WebSocketSession, OurLongCloseReasonIsCutToFitAControlFrame) {
+  Session s(Role::server);
+  s.close(CloseCode::going_away, std::string(200, 'r'));
+  const auto seen = as_client_sees(s);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].data, std::string(123, 'r'));
+}
+
 TEST(WebSocketSession, ProtocolErrorFromTheFramingFailsWith1002) {
   Session s(Role::server);
   std::string unmasked;
