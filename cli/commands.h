@@ -19,5 +19,7 @@ int mac_main(Argv args);  // cli/mac.cc
 int arp_main(Argv args);  // cli/arp.cc
 int echo_main(Argv args);  // cli/echo.cc
 int http_main(Argv args);  // cli/http.cc
+int connect_main(Argv args);  // cli/connect.cc
+int listen_main(Argv args);   // cli/listen.cc
 
 }  // namespace duplex::cli

@@ -21,6 +21,8 @@ constexpr Command kCommands[] = {
     {"arp", duplex::cli::arp_main, "neighbour table, ARP ping/scan/watch on real frames (L2)"},
     {"echo", duplex::cli::echo_main, "TCP/UDP echo server: a test peer and benchmark target (L4)"},
     {"http", duplex::cli::http_main, "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
+    {"connect", duplex::cli::connect_main, "stdin/stdout to a TCP/UDP peer, a better netcat (L4)"},
+    {"listen", duplex::cli::listen_main, "wait for TCP/UDP peers: stdio, --exec, --broker (L4)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

@@ -1,0 +1,177 @@
+// `duplex connect`: stdin/stdout to a TCP connection (or UDP peer), both ways at once.
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "args.h"
+#include "commands.h"
+#include "duplex/apps/stream_relay.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/reactor/signal_watcher.h"
+#include "duplex/transport/connector.h"
+#include "netcat.h"
+#include "netcat_udp.h"
+#include "netcat_zero.h"
+
+namespace duplex::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage: duplex connect [OPTIONS] HOST PORT
+       duplex connect -z [OPTIONS] HOST PORT|FIRST-LAST
+
+Connects to HOST PORT and bridges stdin and stdout to the connection in both directions
+at once (full duplex). HOST is a name or an address; every address it resolves to is
+tried in turn, each for at most --wait seconds.
+
+End of file, stated plainly (the part nc and ncat users trip over):
+  - EOF on stdin: the bytes already read are sent, then FIN (a half-close, shutdown of
+    the write side). Reading from the peer goes on.
+  - FIN from the peer: what arrived is written to stdout, then stdout is closed (its
+    reader sees EOF). Reading stdin and sending goes on.
+  - The session ends when both directions are finished: stdin hit EOF and the peer
+    sent FIN. When stdin is a terminal, the peer's FIN alone ends it.
+  - --no-shutdown: stdin EOF sends no FIN; the session ends at the peer's FIN.
+  - --quit-after S: end S seconds after stdin EOF even if the peer has not closed
+    (like nc -q; 0 ends as soon as our FIN is out).
+  - --idle-timeout S: end (status 1) after S seconds without a byte either way.
+  - A reset (RST) from the peer ends the session with status 1.
+  - SIGINT (Ctrl-C) or SIGTERM end it at once, status 0.
+Nothing buffers without bound: stdin is not read while 1 MiB waits for the socket, and
+the socket is not read while 1 MiB waits for stdout (TCP's window then slows the peer).
+stdin and stdout may be terminals, pipes, sockets or regular files.
+
+Options:
+  -u, --udp            UDP: each read of stdin is one datagram; datagrams from the peer
+                       go to stdout. No FIN in UDP: the session ends --quit-after
+                       seconds after stdin EOF (default 1)
+  --broadcast          UDP: allow sending to a broadcast address (SO_BROADCAST);
+                       replies are taken from any address
+  --multicast GROUP    UDP: send to GROUP (HOST is then left out); replies from anyone
+  --interface NAME     UDP multicast: the interface to send by ("lo")
+  --ttl N              UDP multicast: hops (default 1: this link only)
+  -4, -6               only IPv4 / only IPv6 addresses of HOST
+  -w, --wait S         connect timeout per address in seconds (default 10)
+  -q, --quit-after S   end S seconds after stdin EOF
+  -i, --idle-timeout S end after S seconds of silence both ways (status 1)
+  --no-shutdown        do not send FIN at stdin EOF
+  --hex                dump the traffic to stderr: direction (> sent, < received),
+                       offset, hex and ASCII
+  -z, --zero-io        only check whether PORT (or each port of FIRST-LAST) accepts a
+                       connection; prints one line a port (open/closed/timeout), at most
+                       64 checks at a time, each for --wait seconds (default 2 here)
+  -v, --verbose        connection events on stderr
+  --json               connection events on stderr as one JSON object a line
+  -h, --help           this help
+
+Examples:
+  duplex connect example.org 80 <<< $'HEAD / HTTP/1.0\r\n'
+  duplex connect -v 127.0.0.1 9000 < file.bin          # send a file, print the reply
+  tar c dir | duplex connect -q 0 backup 9000           # send, then end at once
+  duplex connect --hex ::1 7                            # see the bytes both ways
+  duplex connect -u 127.0.0.1 5353 <<< 'ping'
+  duplex connect -u --broadcast 127.255.255.255 9999 <<< 'anyone?'
+  duplex connect -u --multicast 239.1.2.3 --interface lo 5000 <<< 'hello group'
+  duplex connect -z 127.0.0.1 8000-8010
+
+Exit status: 0 the session ended in order (or -z: at least one port open);
+1 refused, unreachable, timed out, reset, idle timeout (or -z: no port open);
+2 usage error: unknown option, missing argument, port 70000, a host that does not resolve.
+)";
+
+}  // namespace
+
+int connect_main(Argv argv) {
+  auto options = netcat::common_options();
+  for (Option o : std::initializer_list<Option>{{"zero-io", 'z', false},
+                                                {"broadcast", 0, false},
+                                                {"multicast", 0, true},
+                                                {"interface", 0, true},
+                                                {"ttl", 0, true}})
+    options.push_back(o);
+  Args args("duplex connect", argv, options);
+  if (args.help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  netcat::Common common = netcat::parse_common(args);
+  netcat::Events events(common, "duplex connect");
+  // --multicast GROUP names the host: `duplex connect -u --multicast 239.1.2.3 5000`.
+  const auto group = args.value("multicast");
+  if (group) {
+    args.expect_positionals(1, 1, "PORT (--multicast names the group)");
+  } else {
+    args.expect_positionals(2, 2, "HOST and PORT");
+  }
+  const std::string host = group ? *group : args.positionals()[0];
+  const std::string& port_text = args.positionals().back();
+  if ((group || args.has("broadcast")) && !common.udp)
+    args.fail("--broadcast and --multicast are for UDP; add -u");
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (args.has("zero-io")) {
+    if (!args.has("wait")) common.wait = std::chrono::seconds(2);
+    const netcat::PortRange range = netcat::parse_port_range(args, port_text);
+    const auto peers = netcat::resolve(args, host, range.first, common, false);
+    return netcat::zero_io(peers.front().address(), range, common, events);
+  }
+
+  const std::uint16_t port = netcat::parse_port(args, port_text, false);
+  const auto peers = netcat::resolve(args, host, port, common, false);
+  EventLoop loop;
+  if (common.udp) {
+    netcat::UdpExtras extras;
+    extras.broadcast = args.has("broadcast");
+    if (group && !peers.front().address().is_multicast())
+      args.fail("--multicast '" + *group + "' is not a multicast group (224.0.0.0/4 or ff00::/8)");
+    extras.interface = args.value("interface").value_or("");
+    extras.ttl = static_cast<int>(args.number("ttl", 0, 255).value_or(1));
+    return netcat::udp_connect(loop, peers.front(), common, events, extras);
+  }
+
+  // One run of the loop connects and then relays: the loop cannot be restarted once quit.
+  bool connected = false;
+  inet::Endpoint peer;
+  std::string failure;
+  apps::RelayResult result;
+  std::unique_ptr<apps::StreamRelay> relay;
+  SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&](int signo) {
+    if (relay) {
+      relay->stop(signo == SIGINT ? "SIGINT" : "SIGTERM");
+    } else {
+      failure = "interrupted while connecting";
+      loop.quit();
+    }
+  });
+  auto connector = std::make_shared<Connector>(&loop, peers, common.wait);
+  connector->on_connected([&](Socket s, const inet::Endpoint& to) {
+    connected = true;
+    peer = to;
+    events.emit("connected", {{"peer", peer.to_string()}, {"protocol", "tcp"}},
+                "connected to " + peer.to_string());
+    relay = std::make_unique<apps::StreamRelay>(&loop, STDIN_FILENO, STDOUT_FILENO, std::move(s),
+                                                netcat::relay_options(common, events));
+    relay->start([&](const apps::RelayResult& r) {
+      result = r;
+      loop.quit();
+    });
+  });
+  connector->on_failed([&](const std::string& why) {
+    failure = why;
+    loop.quit();
+  });
+  connector->start();
+  loop.loop();
+  connector->stop();
+  relay.reset();
+  if (!connected) {
+    events.emit("failed", {{"reason", failure}}, failure);
+    if (!events.enabled()) std::cerr << "duplex connect: " << failure << '\n';
+    return 1;
+  }
+  return netcat::session_ended(events, peer, result);
+}
+
+}  // namespace duplex::cli

@@ -1,0 +1,344 @@
+// `duplex listen`: waits for TCP connections (or UDP datagrams) and bridges them to
+// stdin/stdout, a program per connection (--exec) or each other (--broker).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "args.h"
+#include "commands.h"
+#include "duplex/apps/broker.h"
+#include "duplex/apps/exec_child.h"
+#include "duplex/apps/stream_relay.h"
+#include "duplex/base/error.h"
+#include "duplex/reactor/channel.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/reactor/signal_watcher.h"
+#include "duplex/transport/tcp_connection.h"
+#include "netcat.h"
+#include "netcat_udp.h"
+
+namespace duplex::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage: duplex listen [OPTIONS] [ADDRESS] PORT
+
+Waits for a TCP connection on PORT (all addresses, IPv6 and IPv4, unless ADDRESS is
+given; PORT 0 picks a free port, shown by -v) and bridges stdin and stdout to it in both
+directions at once. Without -k it serves one client and exits.
+
+End of file (as in `duplex connect`):
+  - EOF on stdin: the bytes already read are sent, then FIN (a half-close). Reading
+    from the client goes on.
+  - FIN from the client: what arrived is written to stdout, then stdout is closed
+    (with -k it stays open for the next client). Sending stdin goes on.
+  - The session ends when both directions are finished. When stdin is a terminal, the
+    client's FIN alone ends it.
+  - --no-shutdown: no FIN at stdin EOF; --quit-after S: end S seconds after stdin EOF;
+    --idle-timeout S: end (status 1) after S seconds of silence; a reset: status 1.
+Nothing buffers without bound: at most 1 MiB waits in either direction, then the source
+is not read until it drains.
+
+Options:
+  -k, --keep-open      serve clients until stopped: one after another (stdin/stdout
+                       bridge; a client waits in the backlog until the previous ends), or
+                       at the same time with --exec/--sh-exec/--broker
+  --max-conns N        at most N clients at the same time (--exec, --broker); one more is
+                       closed at once (-v says so)
+  --allow CIDRS        serve only clients in these prefixes, comma-separated:
+                       127.0.0.0/8,::1/128 (an address alone is a /32 or /128)
+  --deny CIDRS         never serve clients in these prefixes (deny wins over allow)
+  -e, --exec CMD       run CMD per connection with the socket as its stdin and stdout;
+                       CMD is split into words without a shell ('...' and "..." quote)
+  -c, --sh-exec CMD    the same through /bin/sh -c CMD
+  --broker             relay every client's bytes to all the other clients (implies -k;
+                       stdin and stdout are not used)
+  -u, --udp            UDP: every peer is served, told apart by its address (not only the
+                       first, unlike ncat); each peer's datagrams go to stdout, each read
+                       of stdin goes to every peer seen so far. Runs until SIGINT/SIGTERM
+                       (or --quit-after S after stdin EOF)
+  --broadcast          UDP: receive broadcasts (SO_BROADCAST, address reuse)
+  --multicast GROUP    UDP: join GROUP (224.0.0.0/4 or ff00::/8) on PORT
+  --interface NAME     UDP multicast: the interface to join on ("lo"); default: by route
+  --ttl N              UDP multicast: hops for what we send (default 1)
+  -4, -6               IPv4 only / IPv6 only
+  -q, --quit-after S   end S seconds after stdin EOF
+  -i, --idle-timeout S end a session after S seconds of silence both ways (status 1)
+  --no-shutdown        do not send FIN at stdin EOF
+  --hex                dump the traffic to stderr: direction (> sent, < received),
+                       offset, hex and ASCII
+  -v, --verbose        events (listening, accepted, denied, closed) on stderr
+  --json               events on stderr as one JSON object a line
+  -h, --help           this help
+
+Examples:
+  duplex listen 9000 > received.bin                  # receive one file
+  duplex listen -v 127.0.0.1 0                        # any free port, printed on stderr
+  duplex listen -k --exec 'cat' 7007                  # an echo service, no shell
+  duplex listen -k --sh-exec 'date; uptime' 7008
+  duplex listen --broker --max-conns 20 6667          # a tiny chat hub
+  duplex listen -k --allow 10.0.0.0/8,127.0.0.1 9000
+  duplex listen -u 5353                               # every UDP peer, by address
+  duplex listen -u --multicast 239.1.2.3 --interface lo 5000
+
+Exit status: 0 the session ended in order (or SIGINT/SIGTERM stopped the listener);
+1 cannot listen (address in use, permission), the session was reset or timed out, or
+(--exec without -k) the program failed; 2 usage error.
+)";
+
+std::vector<inet::Prefix> parse_prefixes(const Args& args, std::string_view name) {
+  std::vector<inet::Prefix> out;
+  for (const auto& text : {args.value(name)}) {
+    if (!text) continue;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string item(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (item.empty()) continue;
+      if (auto p = inet::Prefix::try_parse(item)) {
+        out.push_back(*p);
+      } else if (auto a = inet::Address::try_parse(item)) {
+        out.emplace_back(*a, a->bits());
+      } else {
+        args.fail("--" + std::string(name) + ": '" + item +
+                  "' is not an address or a prefix (e.g. 10.0.0.0/8, ::1)");
+      }
+    }
+  }
+  return out;
+}
+
+enum class Mode { kRelay, kExec, kBroker };
+
+// The TCP side: one listening socket on the loop and what each accepted client gets.
+class Server {
+ public:
+  Server(EventLoop& loop, Socket listener, const netcat::Common& common,
+         const netcat::Events& events)
+      : loop_(loop),
+        listener_(std::move(listener)),
+        channel_(&loop, listener_.fd()),
+        common_(common),
+        events_(events),
+        local_(listener_.local_endpoint()) {}
+
+  ~Server() { channel_.remove(); }
+
+  Mode mode = Mode::kRelay;
+  bool keep_open = false;
+  std::size_t max_conns = 0;
+  std::vector<inet::Prefix> allow, deny;
+  std::vector<std::string> command;
+
+  int run() {
+    SignalWatcher signals(&loop_, {SIGINT, SIGTERM, SIGCHLD}, [this](int signo) {
+      if (signo == SIGCHLD) return reap();
+      stopping_ = true;
+      if (relay_) relay_->stop(signo == SIGINT ? "SIGINT" : "SIGTERM");
+      for (pid_t pid : children_) ::kill(pid, SIGTERM);
+      loop_.quit();
+    });
+    if (mode == Mode::kBroker) {
+      broker_ = std::make_unique<apps::Broker>(&loop_);
+      broker_->on_change([this](const TcpConnectionPtr& c, bool up) {
+        if (!up)
+          events_.emit("closed", {{"peer", c->peer().to_string()}},
+                       "closed " + c->peer().to_string());
+      });
+    }
+    channel_.on_read([this] { accept_ready(); });
+    channel_.enable_reading();
+    events_.emit("listening", {{"local", local_.to_string()}, {"protocol", "tcp"}},
+                 "listening on tcp " + local_.to_string());
+    loop_.loop();
+    broker_.reset();
+    return status_;
+  }
+
+ private:
+  std::size_t active() const {
+    return mode == Mode::kBroker ? broker_->size()
+           : mode == Mode::kExec ? children_.size()
+                                 : (relay_ ? 1 : 0);
+  }
+
+  void accept_ready() {
+    for (;;) {
+      inet::Endpoint peer;
+      const int fd = listener_.accept(&peer);
+      if (fd < 0) return;  // EAGAIN, or an error the next round sees again
+      Socket socket(fd);
+      if (!netcat::admitted(peer.address(), allow, deny)) {
+        events_.emit("denied", {{"peer", peer.to_string()}},
+                     "denied " + peer.to_string() + " (--allow/--deny)");
+        continue;
+      }
+      if (max_conns && active() >= max_conns) {
+        events_.emit("refused", {{"peer", peer.to_string()}, {"max_conns", max_conns}},
+                     "closed " + peer.to_string() + " at once: --max-conns " +
+                         std::to_string(max_conns) + " reached");
+        continue;
+      }
+      events_.emit("accepted", {{"peer", peer.to_string()}, {"local", local_.to_string()}},
+                   "accepted " + peer.to_string());
+      serve(std::move(socket), peer);
+      if (!keep_open) {  // one client only: stop listening, as nc does
+        channel_.remove();
+        listener_ = Socket();
+        return;
+      }
+      if (mode == Mode::kRelay) return;  // the next client waits for this session
+    }
+  }
+
+  void serve(Socket socket, const inet::Endpoint& peer) {
+    if (mode == Mode::kBroker) return broker_->add(std::move(socket), local_, peer);
+    if (mode == Mode::kExec) {
+      try {
+        const pid_t pid = apps::spawn_with_socket(socket.fd(), command);
+        children_.insert(pid);
+        events_.emit("exec", {{"peer", peer.to_string()}, {"pid", pid}},
+                     "started '" + command[0] + "' (pid " + std::to_string(pid) + ") for " +
+                         peer.to_string());
+      } catch (const std::exception& e) {
+        std::cerr << "duplex listen: " << e.what() << '\n';
+        status_ = 1;
+        if (!keep_open) loop_.quit();
+      }
+      return;  // the socket closes here: the child holds its own copies
+    }
+    if (keep_open) channel_.disable_reading();
+    apps::RelayOptions options = netcat::relay_options(common_, events_);
+    options.close_output_on_peer_eof = !keep_open;
+    relay_ = std::make_unique<apps::StreamRelay>(&loop_, STDIN_FILENO, STDOUT_FILENO,
+                                                 std::move(socket), std::move(options));
+    relay_->start([this, peer](const apps::RelayResult& r) {
+      status_ = netcat::session_ended(events_, peer, r);
+      // Destroyed after this round: the relay's callback is still on the stack.
+      loop_.queue_in_loop([this] {
+        relay_.reset();
+        if (keep_open && !stopping_) {
+          channel_.enable_reading();
+        } else {
+          loop_.quit();
+        }
+      });
+    });
+  }
+
+  void reap() {
+    int wstatus = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &wstatus, WNOHANG)) > 0) {
+      children_.erase(pid);
+      const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+      events_.emit("exited", {{"pid", pid}, {"status", code}},
+                   "pid " + std::to_string(pid) + " exited with status " + std::to_string(code));
+      if (!keep_open) {
+        status_ = code == 0 ? 0 : 1;
+        if (children_.empty()) loop_.quit();
+      }
+    }
+  }
+
+  EventLoop& loop_;
+  Socket listener_;
+  Channel channel_;
+  const netcat::Common& common_;
+  const netcat::Events& events_;
+  inet::Endpoint local_;
+  std::unique_ptr<apps::StreamRelay> relay_;
+  std::unique_ptr<apps::Broker> broker_;
+  std::set<pid_t> children_;
+  bool stopping_ = false;
+  int status_ = 0;
+};
+
+}  // namespace
+
+int listen_main(Argv argv) {
+  auto options = netcat::common_options();
+  for (Option o : std::initializer_list<Option>{{"keep-open", 'k', false},
+                                                {"max-conns", 0, true},
+                                                {"allow", 0, true},
+                                                {"deny", 0, true},
+                                                {"exec", 'e', true},
+                                                {"sh-exec", 'c', true},
+                                                {"broker", 0, false},
+                                                {"broadcast", 0, false},
+                                                {"multicast", 0, true},
+                                                {"interface", 0, true},
+                                                {"ttl", 0, true}})
+    options.push_back(o);
+  Args args("duplex listen", argv, options);
+  if (args.help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  args.expect_positionals(1, 2, "[ADDRESS] PORT");
+  const netcat::Common common = netcat::parse_common(args);
+  const netcat::Events events(common, "duplex listen");
+  const auto& pos = args.positionals();
+  const std::uint16_t port = netcat::parse_port(args, pos.back(), true);
+  inet::Endpoint local(inet::Address::parse(common.v4_only ? "0.0.0.0" : "::"), port);
+  if (pos.size() == 2) local = netcat::resolve(args, pos[0], port, common, true).front();
+  const auto allow = parse_prefixes(args, "allow");
+  const auto deny = parse_prefixes(args, "deny");
+  const auto max_conns = args.number("max-conns", 1, 1000000).value_or(0);
+  if (args.has("exec") && args.has("sh-exec")) args.fail("--exec and --sh-exec exclude each other");
+  if (args.has("broker") && (args.has("exec") || args.has("sh-exec")))
+    args.fail("--broker relays clients to each other; it takes no --exec");
+  ::signal(SIGPIPE, SIG_IGN);
+  EventLoop loop;
+
+  if (common.udp) {
+    netcat::UdpExtras extras;
+    extras.broadcast = args.has("broadcast");
+    if (auto g = args.value("multicast")) {
+      auto a = inet::Address::try_parse(*g);
+      if (!a || !a->is_multicast())
+        args.fail("--multicast '" + *g + "' is not a multicast group (224.0.0.0/4 or ff00::/8)");
+      extras.multicast = *a;
+      if (pos.size() == 1)
+        local = inet::Endpoint(inet::Address::parse(a->is_v4() ? "0.0.0.0" : "::"), port);
+    }
+    extras.interface = args.value("interface").value_or("");
+    extras.ttl = static_cast<int>(args.number("ttl", 0, 255).value_or(1));
+    extras.max_peers = max_conns;
+    extras.allow = allow;
+    extras.deny = deny;
+    return netcat::udp_listen(loop, local, common, events, extras);
+  }
+  if (args.has("broadcast") || args.has("multicast"))
+    args.fail("--broadcast and --multicast are for UDP; add -u");
+
+  Socket listener = Socket::tcp(local);
+  listener.set_reuse_addr(true);
+  if (local.address().is_v6()) listener.set_v6_only(common.v6_only);
+  listener.bind(local);
+  listener.listen();
+  Server server(loop, std::move(listener), common, events);
+  server.keep_open = args.has("keep-open") || args.has("broker");
+  server.max_conns = max_conns;
+  server.allow = allow;
+  server.deny = deny;
+  if (args.has("broker")) server.mode = Mode::kBroker;
+  if (auto cmd = args.value("exec")) {
+    server.mode = Mode::kExec;
+    try {
+      server.command = apps::split_command(*cmd);
+    } catch (const ParseError& e) {
+      args.fail(std::string("--exec: ") + e.what());
+    }
+  } else if (auto sh = args.value("sh-exec")) {
+    server.mode = Mode::kExec;
+    server.command = {"/bin/sh", "-c", *sh};
+  }
+  return server.run();
+}
+
+}  // namespace duplex::cli
