@@ -4,8 +4,9 @@
 //
 // Prints "listening on ADDR:PORT" once ready, then echoes every text and binary message.
 // The upgrade is read straight off a transport::TcpServer with the handshake helpers of
-// websocket_handshake.h, because the HTTP server's upgrade seam has not landed yet; once it
-// has, the same Session glue belongs behind that seam. SIGINT/SIGTERM stop it.
+// websocket_handshake.h, because the HTTP server's upgrade seam has not landed yet; after
+// it, websocket::Connection does the rest, as it would behind that seam. SIGINT/SIGTERM
+// stop it.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +19,8 @@
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
 #include "duplex/inet/endpoint.h"
+#include "duplex/proto/websocket_connection.h"
 #include "duplex/proto/websocket_handshake.h"
-#include "duplex/proto/websocket_session.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
@@ -33,19 +34,15 @@ using duplex::TcpConnectionPtr;
 namespace ws = duplex::websocket;
 
 constexpr std::size_t kMaxHead = 8192;
-// Past this many bytes waiting (socket output plus the session's queue) we stop reading the
-// client until the socket drains: an echo must not buffer a fast sender without bound.
-constexpr std::size_t kHighWater = 4 * 1024 * 1024;
 
 struct Peer {
-  bool upgraded = false;
-  std::unique_ptr<ws::Session> session;
+  std::shared_ptr<ws::Connection> ws;  // set once the handshake succeeded
 };
 
 class EchoServer {
  public:
   EchoServer(duplex::EventLoop* loop, const duplex::inet::Endpoint& listen,
-             ws::SessionOptions options)
+             ws::ConnectionOptions options)
       : server_(loop, listen, "ws-echo"), options_(options) {
     server_.set_connection_callback([this](const TcpConnectionPtr& c) {
       if (c->connected()) {
@@ -56,8 +53,9 @@ class EchoServer {
     });
     server_.set_message_callback([this](const TcpConnectionPtr& c, Buffer& in,
                                         duplex::Clock::time_point) { on_message(c, in); });
-    server_.set_write_complete_callback([](const TcpConnectionPtr& c) {
-      if (!c->reading()) c->resume_reading();
+    server_.set_write_complete_callback([this](const TcpConnectionPtr& c) {
+      auto it = peers_.find(c.get());
+      if (it != peers_.end() && it->second.ws) it->second.ws->on_write_complete();
     });
   }
 
@@ -69,28 +67,19 @@ class EchoServer {
     auto it = peers_.find(c.get());
     if (it == peers_.end()) return;
     Peer& peer = it->second;
-    if (!peer.upgraded && !upgrade(c, in, peer)) return;
-    ws::Session& s = *peer.session;
-    s.receive(in.view());
-    in.retrieve_all();
-    ws::Session::Event ev;
-    while (s.next_event(ev)) {
-      if (ev.kind == ws::Session::Event::Kind::text) {
-        s.send_text(ev.data);
-      } else if (ev.kind == ws::Session::Event::Kind::binary) {
-        s.send_binary({reinterpret_cast<const std::uint8_t*>(ev.data.data()), ev.data.size()});
-      } else if (ev.kind == ws::Session::Event::Kind::error) {
-        std::fprintf(stderr, "ws-echo: %s: closing with %u: %s\n", c->name().c_str(), ev.code,
-                     ev.data.c_str());
-      }
-    }
-    c->send(s.output());
-    s.consume_output(s.output().size());
-    // The server closes the TCP connection first once the close handshake is over (7.1.1).
-    if (s.state() == ws::Session::State::closed) {
-      c->shutdown_write();
-    } else if (c->output_bytes() + s.queued_bytes() > kHighWater) {
-      c->pause_reading();
+    if (!peer.ws && !upgrade(c, in, peer)) return;
+    peer.ws->on_input(in);
+  }
+
+  static void echo(ws::Connection& conn, ws::Session::Event& ev) {
+    using Kind = ws::Session::Event::Kind;
+    if (ev.kind == Kind::text) {
+      conn.send_text(ev.data);
+    } else if (ev.kind == Kind::binary) {
+      conn.send_binary({reinterpret_cast<const std::uint8_t*>(ev.data.data()), ev.data.size()});
+    } else if (ev.kind == Kind::error) {
+      std::fprintf(stderr, "ws-echo: %s: closing with %u: %s\n", conn.tcp()->name().c_str(),
+                   ev.code, ev.data.c_str());
     }
   }
 
@@ -115,13 +104,12 @@ class EchoServer {
     }
     c->send(ws::accept_response(key));
     in.retrieve(head.size);
-    peer.upgraded = true;
-    peer.session = std::make_unique<ws::Session>(ws::Role::server, options_);
+    peer.ws = std::make_shared<ws::Connection>(c, ws::Role::server, options_, &EchoServer::echo);
     return true;
   }
 
   duplex::TcpServer server_;
-  ws::SessionOptions options_;
+  ws::ConnectionOptions options_;
   std::unordered_map<duplex::TcpConnection*, Peer> peers_;  // base loop only
 };
 
@@ -138,7 +126,7 @@ class EchoServer {
 int main(int argc, char** argv) {
   std::string bind = "127.0.0.1";
   unsigned long port = 0;
-  ws::SessionOptions options;
+  ws::ConnectionOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (i + 1 >= argc) usage("every option takes a value");
@@ -150,8 +138,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--bind") {
       bind = value;
     } else if (arg == "--max-message") {
-      options.max_message_size = std::strtoul(value, &end, 10);
-      if (*end != '\0' || options.max_message_size == 0) usage("--max-message needs bytes > 0");
+      options.session.max_message_size = std::strtoul(value, &end, 10);
+      if (*end != '\0' || options.session.max_message_size == 0) {
+        usage("--max-message needs bytes > 0");
+      }
     } else {
       usage("unknown option");
     }

@@ -1,0 +1,91 @@
+#include "duplex/proto/websocket_connection.h"
+
+#include <utility>
+
+#include "duplex/reactor/buffer.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/transport/tcp_connection.h"
+
+namespace duplex::websocket {
+
+Connection::Connection(TcpConnectionPtr tcp, Role role, ConnectionOptions options,
+                       EventCallback on_event)
+    : tcp_(std::move(tcp)),
+      options_(options),
+      session_(role, options.session),
+      on_event_(std::move(on_event)) {}
+
+void Connection::on_input(Buffer& input) {
+  session_.receive(input.view());
+  input.retrieve_all();
+  Session::Event ev;
+  while (session_.next_event(ev)) {
+    if (on_event_) on_event_(*this, ev);
+  }
+  flush();
+}
+
+void Connection::on_write_complete() {
+  if (!tcp_->reading() && session_.state() != Session::State::closed) tcp_->resume_reading();
+}
+
+bool Connection::send_text(std::string_view text) {
+  const bool queued = session_.send_text(text);
+  flush();
+  return queued;
+}
+
+bool Connection::send_binary(std::span<const std::uint8_t> data) {
+  const bool queued = session_.send_binary(data);
+  flush();
+  return queued;
+}
+
+bool Connection::send_ping(std::span<const std::uint8_t> payload) {
+  const bool queued = session_.send_ping(payload);
+  flush();
+  return queued;
+}
+
+bool Connection::close(CloseCode code, std::string_view reason) {
+  const bool queued = session_.close(code, reason);
+  flush();
+  return queued;
+}
+
+void Connection::flush() {
+  if (!session_.output().empty()) {
+    tcp_->send(session_.output());
+    session_.consume_output(session_.output().size());
+  }
+  switch (session_.state()) {
+    case Session::State::open:
+      if (tcp_->output_bytes() + session_.queued_bytes() > options_.high_water && tcp_->reading()) {
+        tcp_->pause_reading();
+      }
+      break;
+    case Session::State::closing:
+      arm_close_timer();
+      break;
+    case Session::State::closed:
+      if (!fin_sent_) {
+        fin_sent_ = true;
+        tcp_->shutdown_write();
+      }
+      arm_close_timer();
+      break;
+  }
+}
+
+// A peer that never answers our Close, or never closes TCP after the handshake, must not
+// hold the connection forever.
+void Connection::arm_close_timer() {
+  if (close_timer_armed_) return;
+  close_timer_armed_ = true;
+  std::weak_ptr<TcpConnection> weak = tcp_;
+  tcp_->loop()->run_after(options_.close_timeout, [weak] {
+    if (auto tcp = weak.lock()) tcp->force_close();
+  });
+}
+
+}  // namespace duplex::websocket
