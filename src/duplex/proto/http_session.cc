@@ -291,9 +291,14 @@ void Session::restore_read_deadline() {
 void Session::set_deadline(Clock::time_point when, Deadline kind) {
   deadline_ = when;
   deadline_kind_ = kind;
-  if (timer_armed_) return;  // the armed timer re-arms itself for a later deadline
+  // Most moves are later (another request, more time): the armed timer then re-arms itself
+  // when it fires, so no timer is added or cancelled per request. An earlier deadline needs
+  // a new timer.
+  if (timer_armed_ && timer_at_ <= when) return;
+  if (timer_armed_) loop_->cancel(timer_);
   timer_armed_ = true;
-  loop_->run_at(when, [weak = weak_from_this()] {
+  timer_at_ = when;
+  timer_ = loop_->run_at(when, [weak = weak_from_this()] {
     if (auto s = weak.lock()) s->on_timer();
   });
 }

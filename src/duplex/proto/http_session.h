@@ -65,6 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Deadline deadline_kind_ = Deadline::kNone;
   Clock::time_point deadline_{};
   bool timer_armed_ = false;
+  Clock::time_point timer_at_{};
+  TimerId timer_{};
   std::uint64_t send_progress_ = 0;
 };
 
