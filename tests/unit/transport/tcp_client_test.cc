@@ -9,6 +9,7 @@
 
 #include "duplex/base/error.h"
 
+#include "duplex/transport/socket.h"
 #include "duplex/transport/tcp_connection.h"
 #include "echo_server.h"
 
@@ -87,6 +88,24 @@ TEST(TcpClient, ReconnectsWithBackOffOnceTheServerAppears) {
   });
   EXPECT_EQ(c.wait(), "echo: hello");
   runner.call([&] { late.reset(); });
+}
+
+// A listener whose accept queue is full drops new SYNs, so a connect there gets no answer.
+TEST(TcpClient, GivesUpOnAnAddressThatDoesNotAnswerInTime) {
+  Socket listener = Socket::tcp(loopback());
+  listener.bind(loopback());
+  listener.listen(0);
+  std::vector<Socket> fillers;
+  for (int i = 0; i < 3; ++i) {
+    fillers.push_back(Socket::tcp(loopback()));
+    fillers.back().connect(listener.local_endpoint());  // non-blocking: queued or dropped
+  }
+  std::this_thread::sleep_for(50ms);
+  EchoingClient c;
+  c.start({listener.local_endpoint()},
+          [](TcpClient& client) { client.set_connect_timeout(200ms); });
+  const std::string r = c.wait();
+  EXPECT_NE(r.find("ETIMEDOUT"), std::string::npos) << r;
 }
 
 TEST(TcpClient, ResolvesLocalhostToLoopbackAddresses) {
