@@ -15,8 +15,9 @@
 // and an error event, and the session reads nothing more.
 //
 // Back-pressure: queued_bytes() counts what the session holds for others (output not yet
-// taken, events not yet read, a message being assembled); past a limit the transport pauses
-// reading. Not thread-safe: a session belongs to its connection's loop.
+// taken, events not yet read); past a limit the transport pauses reading. A message being
+// assembled is left out (assembling_bytes()): it can only finish by reading on, and the size
+// limit bounds it. Not thread-safe: a session belongs to its connection's loop.
 #pragma once
 
 #include <cstddef>
@@ -76,10 +77,10 @@ class Session {
 
   State state() const noexcept { return state_; }
   Role role() const noexcept { return role_; }
-  // Bytes held for others: unsent output, unread events, a message being assembled.
-  std::size_t queued_bytes() const noexcept {
-    return out_.size() - out_sent_ + event_bytes_ + message_.size();
-  }
+  // Bytes held for others: unsent output and unread events.
+  std::size_t queued_bytes() const noexcept { return out_.size() - out_sent_ + event_bytes_; }
+  // Bytes of the data message being assembled (at most the size limit).
+  std::size_t assembling_bytes() const noexcept { return message_.size(); }
 
  private:
   void on_frame_end();

@@ -304,10 +304,12 @@ TEST(WebSocketSession, QueuedBytesCountUnsentOutputAndUnreadEvents) {
   EXPECT_EQ(s.queued_bytes(), 0u);
 }
 
-TEST(WebSocketSession, QueuedBytesCountAMessageBeingAssembled) {
+// Pausing the transport for a half-read message would deadlock: it finishes only by reading.
+TEST(WebSocketSession, QueuedBytesLeaveOutAMessageBeingAssembled) {
   Session s(Role::server);
   s.receive(client_frame(Opcode::binary, std::string(700, 'x'), false));
-  EXPECT_EQ(s.queued_bytes(), 700u);
+  EXPECT_EQ(s.queued_bytes(), 0u);
+  EXPECT_EQ(s.assembling_bytes(), 700u);
 }
 
 }  // namespace
