@@ -331,6 +331,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
     case 416:
       return "Range Not Satisfiable";
     case 417:
