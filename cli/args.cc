@@ -23,7 +23,7 @@ Args::Args(std::string_view command, std::span<char* const> argv, std::vector<Op
   for (std::size_t i = 0; i < argv.size(); ++i) {
     std::string_view word = argv[i];
     if (only_positionals || word == "-" || word.size() < 2 || word[0] != '-' ||
-        (word[1] >= '0' && word[1] <= '9')) {
+        (word[1] >= '0' && word[1] <= '9' && !(word.size() == 2 && find_short(word[1])))) {
       positionals_.emplace_back(word);
       continue;
     }
@@ -110,8 +110,8 @@ void Args::expand_stdin() {
 void Args::expect_positionals(std::size_t min, std::size_t max, std::string_view what) const {
   if (positionals_.size() < min) fail("missing " + std::string(what));
   if (positionals_.size() > max)
-    fail("unexpected argument " + quote(positionals_[max]) + " (expected " +
-         std::string(what) + ")");
+    fail("unexpected argument " + quote(positionals_[max]) + " (expected " + std::string(what) +
+         ")");
 }
 
 void Args::fail(const std::string& message) const {
