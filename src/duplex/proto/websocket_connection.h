@@ -30,7 +30,7 @@ namespace duplex::websocket {
 
 struct ConnectionOptions {
   SessionOptions session;
-  std::size_t high_water = 4 * 1024 * 1024;
+  std::size_t high_water = std::size_t{4} << 20;
   std::chrono::milliseconds close_timeout{5000};
 };
 

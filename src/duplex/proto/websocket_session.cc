@@ -48,8 +48,8 @@ void Session::receive(std::span<const std::uint8_t> bytes) {
           // and at most 64 KiB: a peer announcing a big frame and then stalling must not make
           // each connection hold the whole limit.
           if (message_.empty()) {
-            message_.reserve(
-                static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 64 * 1024)));
+            message_.reserve(static_cast<std::size_t>(
+                std::min<std::uint64_t>(h.payload_length, std::uint64_t{64} << 10)));
           }
         }
         break;

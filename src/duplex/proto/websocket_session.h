@@ -33,7 +33,7 @@
 namespace duplex::websocket {
 
 struct SessionOptions {
-  std::size_t max_message_size = 16 * 1024 * 1024;  // bytes of one assembled message
+  std::size_t max_message_size = std::size_t{16} << 20;  // bytes of one assembled message
 };
 
 class Session {
