@@ -187,6 +187,15 @@ void Session::respond(const TcpConnectionPtr& c) {
     res.text(500, "internal error\n");
   }
   const bool keep = request_.keep_alive && !res.close;
+  if (request_.version_minor == 0) {
+    // An HTTP/1.0 client knows no chunked coding, and keeps the connection only when told.
+    if (res.chunked) {
+      for (const auto& chunk : res.chunks) res.body += chunk;
+      res.chunks.clear();
+      res.chunked = false;
+    }
+    if (keep) res.set("Connection", "keep-alive");
+  }
   if (res.status == 101 && res.upgrade) {
     serialize(res, true, true, current_date(), options_->server_name, out_);
     upgrade_ = std::move(res.upgrade);

@@ -163,6 +163,20 @@ TEST(HttpServer, RouterCapturesParametersAndAnswers405And404) {
   EXPECT_EQ(read_response(client).substr(0, 12), "HTTP/1.1 404");
 }
 
+TEST(HttpServer, Http10KeepAliveIsConfirmedAndChunkedBodiesAreSentWhole) {
+  TestServer server([](const Request&, Response& res) {
+    res.chunked = true;
+    res.body = "ab";
+    res.chunks = {"cd"};
+  });
+  test::Client client(server.endpoint(), 5);
+  client.send_all("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  const auto reply = read_response(client);
+  EXPECT_NE(reply.find("Connection: keep-alive\r\n"), std::string::npos);
+  EXPECT_NE(reply.find("Content-Length: 4\r\n"), std::string::npos);
+  EXPECT_EQ(reply.substr(reply.size() - 4), "abcd");
+}
+
 TEST(HttpServer, HeadThatDoesNotArriveInTimeIsAnswered408AndClosed) {
   ServerOptions options;
   options.header_timeout = 200ms;

@@ -12,6 +12,9 @@ struct BadRequest {
   int status;
 };
 
+// A literal with a NUL inside: its length comes from the array, not from strlen.
+inline constexpr char kNulInValue[] = "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n";
+
 // clang-format off
 inline constexpr BadRequest kBadRequests[] = {
   {"two Content-Length values differ", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
@@ -42,7 +45,7 @@ inline constexpr BadRequest kBadRequests[] = {
   {"bare LF ending a field line", "GET / HTTP/1.1\r\nHost: a\n\r\n", 400},
   {"bare LF ending the head", "GET / HTTP/1.1\r\nHost: a\r\n\n", 400},
   {"bare CR inside a field value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400},
-  {"NUL inside a field value", std::string_view("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 37), 400},
+  {"NUL inside a field value", std::string_view(kNulInValue, sizeof kNulInValue - 1), 400},
   {"DEL inside a field value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f" "b\r\n\r\n", 400},
   {"missing Host in HTTP/1.1", "GET / HTTP/1.1\r\nX: y\r\n\r\n", 400},
   {"duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
