@@ -3,6 +3,7 @@
 per connection (no shell unless asked), --broker between real nc.openbsd clients,
 --max-conns, --allow/--deny. Loopback only; processes killed in a finally; every wait
 bounded; nothing asserts timings. The binary comes from $DUPLEX."""
+import errno
 import json
 import os
 import select
@@ -45,11 +46,14 @@ def exchange(port, data):
 
 def turned_away(port):
     """True when the server closes a connection that sent "hi" without answering: EOF, or
-    a reset, since the kernel answers unread bytes at close() with RST."""
+    a reset, since the kernel answers unread bytes at close() with RST (which may arrive
+    before our own shutdown: ENOTCONN)."""
     try:
         return exchange(port, b"hi") == b""
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
         return True
+    except OSError as e:
+        return e.errno == errno.ENOTCONN
 
 
 def events_of(proc):

@@ -1,5 +1,6 @@
 #include "duplex/apps/exec_child.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 
 #include <csignal>
@@ -53,6 +54,11 @@ pid_t spawn_with_socket(int fd, const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+
+  // Accepted sockets are non-blocking; ordinary programs expect blocking stdin/stdout
+  // (cat fails with EAGAIN otherwise). The flag lives in the shared file description.
+  if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0 && (flags & O_NONBLOCK))
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -18,7 +18,8 @@ std::vector<std::string> split_command(std::string_view line);
 
 // Starts argv[0] (searched in PATH) with `fd` as stdin and stdout; stderr is ours. The child
 // gets default signal dispositions and an empty signal mask, whatever this process blocked
-// or ignored. Returns the pid; throws duplex::Error naming the program when it cannot start.
+// or ignored, and `fd` is made blocking, as programs expect of stdin. Returns the pid; throws
+// duplex::Error naming the program when it cannot start.
 pid_t spawn_with_socket(int fd, const std::vector<std::string>& argv);
 
 }  // namespace duplex::apps

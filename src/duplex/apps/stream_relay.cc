@@ -1,6 +1,7 @@
 #include "duplex/apps/stream_relay.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@ namespace {
 // One read or write moves at most this much: large enough that a bulk transfer costs few
 // system calls, small enough that one direction cannot hold the loop for long.
 constexpr std::size_t kChunk = 256 * 1024;
+// How long the end of a session may wait for a blocked local output to take the rest.
+constexpr auto kFlushLimit = std::chrono::seconds(2);
 
 // epoll refuses regular files and some devices (/dev/null) with EPERM; poll(2) calls them
 // always ready. Asking a scratch epoll set is the only reliable test.
@@ -295,14 +298,22 @@ void StreamRelay::finish() {
   if (idle_timer_) loop_->cancel(idle_timer_);
   in_->want(false, false);
   if (!out_closed_) {
-    // Whatever was received still reaches the local output: a plain blocking write, since
-    // the session is over and nothing else waits on the loop.
+    // What was received still goes to the local output, but for at most kFlushLimit: a
+    // reader that never reads (`| sleep 1000` and Ctrl-C) must not hold the exit hostage.
     out_->want(false, false);
-    if (out_->saved_flags >= 0) ::fcntl(out_->fd, F_SETFL, out_->saved_flags);
-    while (!down_.empty()) {
+    const Clock::time_point give_up = Clock::now() + kFlushLimit;
+    while (!down_.empty() && Clock::now() < give_up) {
       const ssize_t n = ::write(out_->fd, down_.peek(), down_.readable_bytes());
-      if (n <= 0 && errno != EINTR) break;
-      if (n > 0) down_.retrieve(static_cast<std::size_t>(n));
+      if (n > 0) {
+        down_.retrieve(static_cast<std::size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd p{out_->fd, POLLOUT, 0};
+        ::poll(&p, 1, 50);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;
+      }
     }
   }
   sock_->want(false, false);
