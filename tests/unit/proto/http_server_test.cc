@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "../transport/loopback.h"
 #include "duplex/proto/http_router.h"
@@ -197,6 +198,23 @@ TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
   const auto reply = client.receive_until_eof();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(count(*reply, "HTTP/1.1 200 OK"), 1u);
+}
+
+TEST(HttpServer, PeerThatDoesNotReadItsResponseIsCutOffBySendTimeout) {
+  constexpr std::size_t kBody = 64 << 20;  // far more than both socket buffers hold
+  ServerOptions options;
+  options.send_timeout = 300ms;
+  TestServer server([](const Request&, Response& res) { res.text(200, std::string(kBody, 'x')); },
+                    options);
+  test::Client client(server.endpoint(), 10);
+  client.send_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::this_thread::sleep_for(1500ms);  // not reading: the send deadline passes
+  std::size_t received = 0;
+  char buf[65536];
+  ssize_t n = 0;
+  while ((n = ::recv(client.fd(), buf, sizeof buf, 0)) > 0) received += static_cast<std::size_t>(n);
+  EXPECT_FALSE(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) << "the server kept it open";
+  EXPECT_LT(received, kBody);
 }
 
 TEST(HttpServer, UpgradeHandlerTakesOverTheConnectionAfter101) {
