@@ -145,6 +145,10 @@ int connect_main(Argv argv) {
       loop.quit();
     }
   });
+  std::string addresses;
+  for (const auto& p : peers) addresses += (addresses.empty() ? "" : ", ") + p.to_string();
+  events.emit("resolved", {{"host", host}, {"addresses", addresses}},
+              "trying " + addresses + " in turn, each for at most --wait");
   auto connector = std::make_shared<Connector>(&loop, peers, common.wait);
   connector->on_connected([&](Socket s, const inet::Endpoint& to) {
     connected = true;

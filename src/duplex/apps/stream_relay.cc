@@ -234,7 +234,15 @@ void StreamRelay::write_local() {
     if (peer_eof_ && !out_closed_ && options_.close_output_on_peer_eof) {
       out_->want(false, false);
       out_closed_ = true;
-      ::close(out_->fd);  // the local reader sees EOF now
+      // The local reader sees EOF now. /dev/null takes the descriptor's place rather than
+      // a close, so that a later socket cannot become "stdout" by reusing its number.
+      const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      if (null >= 0) {
+        ::dup2(null, out_->fd);
+        ::close(null);
+      } else {
+        ::close(out_->fd);
+      }
       out_->channel.reset();
       out_->saved_flags = -1;
     }
