@@ -1,5 +1,7 @@
 #include "duplex/proto/http_server.h"
 
+#include <csignal>
+
 #include "duplex/proto/http_session.h"
 #include "duplex/transport/tcp_connection.h"
 
@@ -10,6 +12,11 @@ Server::Server(EventLoop* loop, const inet::Endpoint& listen, Handler handler,
     : options_(std::make_shared<const ServerOptions>(std::move(options))),
       handler_(std::make_shared<const Handler>(std::move(handler))),
       tcp_(loop, listen, "http", options_->tcp) {
+  // sendfile() has no MSG_NOSIGNAL: a peer that resets while a file is being sent would
+  // kill the process with SIGPIPE. Ignore it unless the program has its own handler.
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+    std::signal(SIGPIPE, SIG_IGN);
   // The session lives in the connection's callbacks: it goes when the connection goes, and
   // its timers hold it weakly.
   tcp_.set_connection_callback([options = options_, handler = handler_](const TcpConnectionPtr& c) {

@@ -10,6 +10,8 @@
 //   body       the whole body within it, counted from the end of the head (408)
 //   keep_alive idle time between requests (closed silently)
 //   send       a response the peer does not read for this long (a slow reader)
+// Process-wide: the constructor ignores SIGPIPE (unless a handler is installed), since
+// sendfile() cannot be told MSG_NOSIGNAL.
 // A refused request (see http_parser.h) is answered with its status and the connection
 // closed, since the bytes that follow can no longer be framed.
 #pragma once
