@@ -288,6 +288,54 @@ class HalfClose(unittest.TestCase):
             self.assertIn(b"idle timeout", err)
 
 
+class Families(unittest.TestCase):
+    def setUp(self):
+        self.procs = Procs()
+
+    def tearDown(self):
+        self.procs.kill_all()
+
+    def test_ipv6_loopback_carries_data_both_ways(self):
+        listen = self.procs.start([DUPLEX, "listen", "--json", "-6", "::1", "0"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        event = json.loads(listen.stderr.readline())
+        self.assertEqual(event["event"], "listening")
+        port = event["local"].rsplit(":", 1)[1]
+        client = self.procs.start([DUPLEX, "connect", "-6", "::1", port],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        listen.stdin.write(b"from listen\n")
+        listen.stdin.close()
+        client.stdin.write(b"from connect\n")
+        client.stdin.close()
+        self.assertEqual(client.stdout.read(), b"from listen\n")
+        self.assertEqual(listen.stdout.read(), b"from connect\n")
+        wait_ok(self, client, "duplex connect -6")
+        wait_ok(self, listen, "duplex listen -6")
+
+    def test_a_name_is_resolved_and_the_connection_named_in_json(self):
+        listen, port = start_listen(self.procs)
+        client = self.procs.start([DUPLEX, "connect", "--json", "localhost", str(port)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        wait_ok(self, client, "duplex connect localhost")
+        events = [json.loads(l) for l in client.stderr.read().decode().splitlines()]
+        names = [e["event"] for e in events]
+        self.assertEqual(names[0], "resolved")
+        self.assertIn("127.0.0.1:" + str(port), events[0]["addresses"])
+        self.assertIn({"event": "connected", "peer": f"127.0.0.1:{port}", "protocol": "tcp"},
+                      events)
+        self.assertEqual(names[-1], "closed")
+        wait_ok(self, listen, "duplex listen")
+
+    def test_ipv4_only_refuses_an_ipv6_address_as_usage(self):
+        p = subprocess.run([DUPLEX, "connect", "-4", "::1", "80"], capture_output=True,
+                           text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+        self.assertIn("::1", p.stderr)
+
+
 class BadInput(unittest.TestCase):
     def run_duplex(self, *args):
         p = subprocess.run([DUPLEX, *args], stdin=subprocess.DEVNULL, capture_output=True,
