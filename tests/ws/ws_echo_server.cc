@@ -78,8 +78,8 @@ class EchoServer {
     } else if (ev.kind == Kind::binary) {
       conn.send_binary({reinterpret_cast<const std::uint8_t*>(ev.data.data()), ev.data.size()});
     } else if (ev.kind == Kind::error) {
-      std::fprintf(stderr, "ws-echo: %s: closing with %u: %s\n", conn.tcp()->name().c_str(),
-                   ev.code, ev.data.c_str());
+      std::fprintf(stderr, "ws-echo: %s: closing with %u: %s\n",
+                   conn.tcp() ? conn.tcp()->name().c_str() : "?", ev.code, ev.data.c_str());
     }
   }
 

@@ -8,9 +8,9 @@
 
 namespace duplex::websocket {
 
-Connection::Connection(TcpConnectionPtr tcp, Role role, ConnectionOptions options,
+Connection::Connection(const TcpConnectionPtr& tcp, Role role, ConnectionOptions options,
                        EventCallback on_event)
-    : tcp_(std::move(tcp)),
+    : tcp_(tcp),
       options_(options),
       session_(role, options.session),
       on_event_(std::move(on_event)) {}
@@ -26,65 +26,69 @@ void Connection::on_input(Buffer& input) {
 }
 
 void Connection::on_write_complete() {
-  if (!tcp_->reading() && session_.state() != Session::State::closed) tcp_->resume_reading();
+  const auto tcp = tcp_.lock();
+  if (tcp && !tcp->reading() && session_.state() != Session::State::closed) {
+    tcp->resume_reading();
+  }
 }
 
 bool Connection::send_text(std::string_view text) {
-  const bool queued = session_.send_text(text);
+  const bool queued = !tcp_.expired() && session_.send_text(text);
   flush();
   return queued;
 }
 
 bool Connection::send_binary(std::span<const std::uint8_t> data) {
-  const bool queued = session_.send_binary(data);
+  const bool queued = !tcp_.expired() && session_.send_binary(data);
   flush();
   return queued;
 }
 
 bool Connection::send_ping(std::span<const std::uint8_t> payload) {
-  const bool queued = session_.send_ping(payload);
+  const bool queued = !tcp_.expired() && session_.send_ping(payload);
   flush();
   return queued;
 }
 
 bool Connection::close(CloseCode code, std::string_view reason) {
-  const bool queued = session_.close(code, reason);
+  const bool queued = !tcp_.expired() && session_.close(code, reason);
   flush();
   return queued;
 }
 
 void Connection::flush() {
+  const auto tcp = tcp_.lock();
+  if (!tcp) return;
   if (!session_.output().empty()) {
-    tcp_->send(session_.output());
+    tcp->send(session_.output());
     session_.consume_output(session_.output().size());
   }
   switch (session_.state()) {
     case Session::State::open:
-      if (tcp_->output_bytes() + session_.queued_bytes() > options_.high_water && tcp_->reading()) {
-        tcp_->pause_reading();
+      if (tcp->output_bytes() + session_.queued_bytes() > options_.high_water && tcp->reading()) {
+        tcp->pause_reading();
       }
       break;
     case Session::State::closing:
-      arm_close_timer();
+      arm_close_timer(*tcp);
       break;
     case Session::State::closed:
       if (!fin_sent_) {
         fin_sent_ = true;
-        tcp_->shutdown_write();
+        tcp->shutdown_write();
       }
-      arm_close_timer();
+      arm_close_timer(*tcp);
       break;
   }
 }
 
 // A peer that never answers our Close, or never closes TCP after the handshake, must not
 // hold the connection forever.
-void Connection::arm_close_timer() {
+void Connection::arm_close_timer(TcpConnection& tcp) {
   if (close_timer_armed_) return;
   close_timer_armed_ = true;
-  std::weak_ptr<TcpConnection> weak = tcp_;
-  tcp_->loop()->run_after(options_.close_timeout, [weak] {
-    if (auto tcp = weak.lock()) tcp->force_close();
+  tcp.loop()->run_after(options_.close_timeout, [weak = tcp_] {
+    if (auto c = weak.lock()) c->force_close();
   });
 }
 

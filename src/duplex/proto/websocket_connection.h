@@ -9,11 +9,14 @@
 //   - the end: once the close handshake is over (or failed) it sends FIN, as RFC 6455 7.1.1
 //     asks of servers, and force-closes if the peer has not closed within `close_timeout`;
 //     the same timeout bounds the wait for the answer to our own Close.
+// It holds the TCP connection weakly, so whatever owns it (the connection's own callbacks,
+// behind the HTTP seam) forms no cycle; once the connection is gone, sends return false.
 // A TLS transport later gets its own glue of this size; the session stays as it is.
 // Loop thread of the connection only, every method.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -24,6 +27,7 @@
 
 namespace duplex {
 class Buffer;
+class TcpConnection;
 }
 
 namespace duplex::websocket {
@@ -39,7 +43,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Called for each event (text, binary, ping, pong, close, error); may send or close.
   using EventCallback = std::function<void(Connection&, Session::Event&)>;
 
-  Connection(TcpConnectionPtr tcp, Role role, ConnectionOptions options, EventCallback on_event);
+  Connection(const TcpConnectionPtr& tcp, Role role, ConnectionOptions options,
+             EventCallback on_event);
 
   // Everything the transport read since the last call; empties `input`.
   void on_input(Buffer& input);
@@ -52,13 +57,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close(CloseCode code = CloseCode::normal, std::string_view reason = {});
 
   const Session& session() const noexcept { return session_; }
-  const TcpConnectionPtr& tcp() const noexcept { return tcp_; }
+  // The TCP connection, or null once it is gone.
+  TcpConnectionPtr tcp() const noexcept { return tcp_.lock(); }
 
  private:
   void flush();
-  void arm_close_timer();
+  void arm_close_timer(TcpConnection& tcp);
 
-  TcpConnectionPtr tcp_;
+  std::weak_ptr<TcpConnection> tcp_;
   ConnectionOptions options_;
   Session session_;
   EventCallback on_event_;
