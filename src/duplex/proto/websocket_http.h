@@ -1,0 +1,26 @@
+// Public. A WebSocket endpoint on the HTTP server's upgrade seam (http_response.h): a route
+// handler calls accept_upgrade(), which answers the opening handshake and, after the 101,
+// runs a websocket::Connection on the connection.
+//
+//   router.add("GET", "/ws", [](const http::Request& req, const http::Params&,
+//                               http::Response& res) {
+//     websocket::accept_upgrade(req, res, {}, [](websocket::Connection& c,
+//                                                 websocket::Session::Event& ev) { ... });
+//   });
+//
+// Loop thread of the connection, like every handler.
+#pragma once
+
+#include "duplex/proto/http_parser.h"
+#include "duplex/proto/http_response.h"
+#include "duplex/proto/websocket_connection.h"
+
+namespace duplex::websocket {
+
+// A valid handshake gets 101 with Sec-WebSocket-Accept and an upgrade handler; anything
+// else gets 400 (426 with "Sec-WebSocket-Version: 13" for another version) naming the
+// cause, and the connection closes. Returns whether it accepted.
+bool accept_upgrade(const http::Request& request, http::Response& response,
+                    ConnectionOptions options, Connection::EventCallback on_event);
+
+}  // namespace duplex::websocket
