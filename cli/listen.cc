@@ -296,6 +296,8 @@ int listen_main(Argv argv) {
   EventLoop loop;
 
   if (common.udp) {
+    if (args.has("exec") || args.has("sh-exec") || args.has("broker"))
+      args.fail("--exec, --sh-exec and --broker are for TCP; leave out -u");
     netcat::UdpExtras extras;
     extras.broadcast = args.has("broadcast");
     if (auto g = args.value("multicast")) {
