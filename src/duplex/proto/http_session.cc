@@ -259,7 +259,7 @@ bool Session::pump_file(const TcpConnectionPtr& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
-      std::string chunk(std::min<std::size_t>(want, 64 * 1024), '\0');
+      std::string chunk(std::min<std::size_t>(want, 4096), '\0');
       const ssize_t r =
           ::pread(file_->fd(), chunk.data(), chunk.size(), static_cast<off_t>(file_offset_));
       if (r <= 0) break;
