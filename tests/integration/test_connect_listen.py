@@ -239,6 +239,33 @@ class HalfClose(unittest.TestCase):
             self.assertEqual(client.stdout.read(), b"answer\n")
             wait_ok(self, client, "duplex connect")
 
+    def test_a_stdout_that_does_not_read_holds_back_the_peer_not_our_memory(self):
+        with socket.socket() as srv:
+            srv.bind(("127.0.0.1", 0))
+            srv.listen()
+            srv.settimeout(TIMEOUT)
+            client = self.procs.start(
+                [DUPLEX, "connect", "127.0.0.1", str(srv.getsockname()[1])],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            conn, _ = srv.accept()
+            with conn:
+                conn.setblocking(False)
+                sent, chunk = 0, b"x" * 65536
+                end = time.monotonic() + 5
+                while sent < 256 * 1024 * 1024 and time.monotonic() < end:
+                    try:
+                        sent += conn.send(chunk)
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                with open(f"/proc/{client.pid}/status") as f:
+                    rss_kib = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+                # The kernel's buffers and our 1 MiB a direction, not the 256 MiB offered.
+                self.assertLess(sent, 64 * 1024 * 1024)
+                self.assertLess(rss_kib, 64 * 1024)
+            client.stdin.close()
+            client.stdout.read()  # drain; the session then ends in order
+            wait_ok(self, client, "duplex connect")
+
     def test_no_shutdown_keeps_the_write_side_open_until_the_peer_closes(self):
         with socket.socket() as srv:
             srv.bind(("127.0.0.1", 0))
