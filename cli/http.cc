@@ -167,13 +167,17 @@ int serve(Argv argv) {
 }  // namespace
 
 int http_main(Argv argv) {
-  if (argv.empty() || std::string_view(argv[0]) == "--help" || std::string_view(argv[0]) == "-h") {
-    std::cout << kHelp;
-    return argv.empty() ? 2 : 0;
+  if (argv.empty()) {
+    std::cerr << kHelp;
+    return 2;
   }
   const std::string_view sub = argv[0];
+  if (sub == "--help" || sub == "-h") {
+    std::cout << kHelp;
+    return 0;
+  }
   if (sub == "serve") return serve(argv.subspan(1));
-  throw UsageError("duplex http: unknown subcommand '" + std::string(sub) +
+  throw UsageError("unknown subcommand '" + std::string(sub) +
                    "' (try: duplex http serve DIR; see duplex http --help)");
 }
 
