@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "args.h"
+#include "bind_address.h"
 #include "commands.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
@@ -127,23 +128,6 @@ class Ledger {
   std::uint64_t bytes_out_ = 0;
 };
 
-inet::Address parse_bind(const std::string& text) {
-  std::string_view s = text;
-  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
-  auto a = inet::Address::try_parse(s);
-  if (!a)
-    throw ParseError("--bind " + text + " is not an IPv4 or IPv6 address (e.g. 127.0.0.1, ::1)");
-  return *a;
-}
-
-// [::] where the system has IPv6, else 0.0.0.0.
-inet::Address default_bind() {
-  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return inet::Address::parse("0.0.0.0");
-  ::close(fd);
-  return inet::Address::parse("::");
-}
-
 void announce(bool json, const char* protocol, const inet::Endpoint& where) {
   if (json) {
     print_json({{"event", "listening"},
@@ -198,7 +182,7 @@ int echo_main(Argv argv) {
   const std::size_t threads = args.number("threads", 0, 256).value_or(0);
   const std::size_t high_water = args.number("high-water", 1024, 1ull << 40).value_or(1 << 20);
   const bool json = args.has("json");
-  const inet::Address bind = args.value("bind") ? parse_bind(*args.value("bind")) : default_bind();
+  const inet::Address bind = bind_address(args.value("bind"));
 
   EventLoop loop;
   // Before any thread starts, so that all of them inherit the blocked signals.

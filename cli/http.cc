@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "bind_address.h"
 #include "commands.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
@@ -62,22 +63,6 @@ Examples:
 Exit status: 0 stopped by a signal, 1 could not listen or open DIR, 2 usage error.
 )";
 
-inet::Address parse_bind(const std::string& text) {
-  std::string_view s = text;
-  if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
-  auto a = inet::Address::try_parse(s);
-  if (!a)
-    throw ParseError("--bind " + text + " is not an IPv4 or IPv6 address (e.g. 127.0.0.1, ::1)");
-  return *a;
-}
-
-inet::Address default_bind() {
-  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return inet::Address::parse("0.0.0.0");
-  ::close(fd);
-  return inet::Address::parse("::");
-}
-
 std::chrono::milliseconds seconds_option(const Args& args, std::string_view name,
                                          std::chrono::milliseconds fallback) {
   const auto v = args.value(name);
@@ -124,7 +109,7 @@ int serve(Argv argv) {
   options.limits.max_body =
       args.number("max-body", 0, 1ull << 40).value_or(options.limits.max_body);
   const auto port = static_cast<std::uint16_t>(args.number("port", 0, 65535).value_or(8080));
-  const inet::Address bind = args.value("bind") ? parse_bind(*args.value("bind")) : default_bind();
+  const inet::Address bind = bind_address(args.value("bind"));
 
   http::Handler files = http::static_files({dir, args.has("listing")});
   http::Handler handler = files;
