@@ -175,7 +175,10 @@ void TcpConnection::send_in_loop(const char* data, std::size_t len) {
   const std::size_t before = output_.readable_bytes();
   if (before + remaining >= high_water_mark_ && before < high_water_mark_ && high_water_cb_) {
     loop_->queue_in_loop([self = shared_from_this(), size = before + remaining] {
-      if (self->high_water_cb_) self->high_water_cb_(self, size);
+      // Only while bytes are still owed, so that a write-complete callback follows: a write
+      // later in this round may have drained the buffer, and a reader paused now would
+      // then never be resumed.
+      if (self->high_water_cb_ && !self->output_.empty()) self->high_water_cb_(self, size);
     });
   }
   output_.append(data + written, remaining);

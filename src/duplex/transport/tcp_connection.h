@@ -11,7 +11,8 @@
 // reference, so destroying a TcpServer or TcpClient while its connections still close on
 // other threads is safe (the races muduo users report).
 //
-// Back-pressure: when the output buffer passes the high-water mark the callback fires once;
+// Back-pressure: when the output buffer passes the high-water mark the callback fires once,
+// and only while bytes are still queued, so a write-complete callback always follows it;
 // a relay then calls pause_reading() on its source and resume_reading() on write-complete.
 #pragma once
 
