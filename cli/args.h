@@ -20,8 +20,8 @@ class UsageError : public std::runtime_error {
 };
 
 struct Option {
-  std::string_view long_name;   // without the dashes: "json"
-  char short_name = 0;          // 'c', or 0 for none
+  std::string_view long_name;  // without the dashes: "json"
+  char short_name = 0;         // 'c', or 0 for none
   bool takes_value = false;
 };
 

@@ -14,11 +14,11 @@ namespace duplex::cli {
 
 using Argv = std::span<char* const>;
 
-int ip_main(Argv args);   // cli/ip.cc
-int mac_main(Argv args);  // cli/mac.cc
-int arp_main(Argv args);  // cli/arp.cc
-int echo_main(Argv args);  // cli/echo.cc
-int http_main(Argv args);  // cli/http.cc
+int ip_main(Argv args);       // cli/ip.cc
+int mac_main(Argv args);      // cli/mac.cc
+int arp_main(Argv args);      // cli/arp.cc
+int echo_main(Argv args);     // cli/echo.cc
+int http_main(Argv args);     // cli/http.cc
 int connect_main(Argv args);  // cli/connect.cc
 int listen_main(Argv args);   // cli/listen.cc
 

@@ -20,7 +20,8 @@ constexpr Command kCommands[] = {
     {"mac", duplex::cli::mac_main, "MAC addresses: vendor, formats, I/G and U/L bits (L2)"},
     {"arp", duplex::cli::arp_main, "neighbour table, ARP ping/scan/watch on real frames (L2)"},
     {"echo", duplex::cli::echo_main, "TCP/UDP echo server: a test peer and benchmark target (L4)"},
-    {"http", duplex::cli::http_main, "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
+    {"http", duplex::cli::http_main,
+     "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
     {"connect", duplex::cli::connect_main, "stdin/stdout to a TCP/UDP peer, a better netcat (L4)"},
     {"listen", duplex::cli::listen_main, "wait for TCP/UDP peers: stdio, --exec, --broker (L4)"},
 };

@@ -28,7 +28,7 @@
 namespace duplex {
 class Buffer;
 class TcpConnection;
-}
+}  // namespace duplex
 
 namespace duplex::websocket {
 
