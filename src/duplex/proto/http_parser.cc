@@ -124,6 +124,14 @@ RequestParser::Result RequestParser::parse_head(std::string_view data, Request& 
     }
     const std::size_t lf = static_cast<std::size_t>(static_cast<const char*>(hit) - data.data());
     scanned_ = lf + 1;
+    // The limits first, exactly as the incomplete-input checks below would have judged the
+    // bytes before this LF: the verdict must not depend on how the input was split.
+    if (lines_ == 0) {
+      if (lf - line_start_ > limits_.max_request_line + 1)
+        return fail(414, "request line too long");
+    } else if (lf - request_line_end_ > limits_.max_header_bytes + 1) {
+      return fail(431, "header fields too large");
+    }
     if (lf == line_start_ || data[lf - 1] != '\r') return fail(400, "bare LF as a line end");
     const std::size_t length = lf - 1 - line_start_;  // without CRLF
     if (lines_ == 0) {
@@ -150,7 +158,8 @@ RequestParser::Result RequestParser::parse_head(std::string_view data, Request& 
   const std::size_t partial = data.size() - line_start_;
   if (lines_ == 0) {
     if (partial > limits_.max_request_line + 1) return fail(414, "request line too long");
-  } else if (data.size() - request_line_end_ > limits_.max_header_bytes) {
+  } else if (data.size() - request_line_end_ > limits_.max_header_bytes + 1) {
+    // + 1: the CR of the empty line that ends the head may still arrive within the limit.
     return fail(431, "header fields too large");
   }
   return Result::kIncomplete;

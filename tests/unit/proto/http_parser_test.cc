@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "http_vectors.h"
 
@@ -140,6 +141,38 @@ TEST(HttpParser, OversizedHeaderFieldsAre431WhileStillArriving) {
   limits.max_header_bytes = 100;
   const std::string in = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(200, 'v');
   EXPECT_EQ(refusal(in, limits), 431);
+}
+
+// The verdict on a head must not depend on how TCP split it: fed whole, or first a prefix
+// and then everything, the parser gives the same status (found by the libFuzzer target).
+int verdict_split_at(std::string_view in, std::size_t split, const Limits& limits) {
+  RequestParser parser(limits);
+  Request req;
+  auto r = parser.parse_head(in.substr(0, split), req);
+  if (r == RequestParser::Result::kIncomplete) r = parser.parse_head(in, req);
+  if (r == RequestParser::Result::kIncomplete) return -1;
+  return r == RequestParser::Result::kError ? parser.failure().status : 0;
+}
+
+TEST(HttpParser, TheVerdictDoesNotDependOnWhereTheInputWasSplit) {
+  Limits limits;
+  limits.max_request_line = 32;
+  limits.max_header_bytes = 40;
+  const std::vector<std::string> heads = {
+      "GET /" + std::string(40, 'a') + "\n",           // long line, bare LF
+      "GET /" + std::string(18, 'a') + " HTTP/1.1\n",  // at the limit, bare LF
+      "GET /" + std::string(19, 'a') + " HTTP/1.1\n",
+      "GET /" + std::string(20, 'a') + " HTTP/1.1\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(40, 'v') + "\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(26, 'v') + "\r\n\r\n",  // 42 bytes: fits
+      "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(27, 'v') + "\r\n\r\n",  // 43: 431
+  };
+  for (const auto& in : heads) {
+    const int whole = verdict_split_at(in, in.size(), limits);
+    EXPECT_NE(whole, -1) << in;
+    for (std::size_t split = 0; split <= in.size(); ++split)
+      EXPECT_EQ(verdict_split_at(in, split, limits), whole) << in << " split at " << split;
+  }
 }
 
 TEST(HttpParser, ContentLengthAboveTheLimitIs413) {
