@@ -1,0 +1,85 @@
+// Public. The chat rooms of `duplex serve`: members on any transport (TCP lines, WebSocket,
+// HTTP POST), history in SQLite, fan-out on the loop.
+//
+// Durability: a message is acknowledged only after its transaction commits (SQLite in WAL
+// mode, synchronous=FULL), so kill -9 loses no acknowledged message. Messages posted during
+// one loop round are committed together (group commit), then acknowledged, then fanned out.
+// Loop thread only, every method.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace duplex {
+class EventLoop;
+}
+
+namespace duplex::apps {
+
+struct ChatMessage {
+  std::int64_t id = 0;  // SQLite rowid, increasing
+  std::string room;
+  std::string name;
+  std::string text;
+  std::int64_t ts_ms = 0;  // commit time, milliseconds since the epoch
+  std::string via;         // "tcp", "websocket", "http"
+};
+
+struct RoomSummary {
+  std::string name;
+  std::size_t online = 0;
+  std::int64_t messages = 0;  // stored
+};
+
+// One participant; the transports implement it.
+class ChatMember {
+ public:
+  virtual ~ChatMember() = default;
+  virtual void deliver(const ChatMessage& message) = 0;  // a committed message of its room
+  virtual void notice(std::string_view text) = 0;        // joins, leaves, renames
+};
+
+class ChatStore;
+
+class ChatHub {
+ public:
+  // Opens (creating) the SQLite database at `db_path`; throws duplex::Error naming the
+  // file and the fix when it cannot.
+  ChatHub(EventLoop* loop, const std::string& db_path);
+  ~ChatHub();
+  ChatHub(const ChatHub&) = delete;
+  ChatHub& operator=(const ChatHub&) = delete;
+
+  // Membership. join() returns the room's last kHistoryReplay messages, oldest first.
+  std::vector<ChatMessage> join(ChatMember* member, std::string_view room,
+                                std::string_view name);
+  void leave(ChatMember* member);
+  void rename(ChatMember* member, std::string_view name);
+
+  // Queues a message; after its group commit `on_committed` runs (the acknowledgement),
+  // then every member of the room gets deliver(). A failed commit calls on_failed instead.
+  void post(ChatMember* from, std::string_view text, std::string_view via,
+            std::function<void(const ChatMessage&)> on_committed,
+            std::function<void(std::string_view error)> on_failed = {});
+  // For the HTTP API: commits now and fans out; returns the stored message. Throws
+  // duplex::Error when the commit fails.
+  ChatMessage post_now(std::string_view room, std::string_view name, std::string_view text,
+                       std::string_view via);
+
+  std::vector<RoomSummary> rooms() const;
+  std::vector<ChatMessage> history(std::string_view room, std::size_t limit) const;
+  // A fresh guest name: "guest-1", "guest-2"...
+  std::string guest_name();
+  // Whether a name or room name is acceptable; the reason when not.
+  static bool valid_name(std::string_view name, std::string* why = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duplex::apps
