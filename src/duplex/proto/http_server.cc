@@ -20,6 +20,7 @@ Server::Server(EventLoop* loop, const inet::Endpoint& listen, Handler handler,
   // The session lives in the connection's callbacks: it goes when the connection goes, and
   // its timers hold it weakly.
   tcp_.set_connection_callback([options = options_, handler = handler_](const TcpConnectionPtr& c) {
+    if (options->on_connection) options->on_connection(c, c->connected());
     if (!c->connected()) return;
     auto session = std::make_shared<Session>(c, options, handler);
     c->set_message_callback([session](const TcpConnectionPtr&, Buffer& input, Clock::time_point) {

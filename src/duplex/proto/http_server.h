@@ -36,6 +36,10 @@ struct ServerOptions {
   std::chrono::milliseconds send_timeout{30'000};
   std::string server_name = "duplex";
   TcpServerOptions tcp;
+  // Told when a connection comes up (true) and goes down (false), in the connection's
+  // loop; for a registry of live connections. A WebSocket route sees the same
+  // TcpConnectionPtr in its upgrade handler, so it can relabel the connection there.
+  std::function<void(const TcpConnectionPtr&, bool up)> on_connection;
 };
 
 // Runs in the connection's loop; fills in `response`. Views in `request` are valid only

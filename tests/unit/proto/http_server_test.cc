@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -240,6 +241,30 @@ TEST(HttpDate, FormatsAndParsesImfFixdate) {
   EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
   EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), -1);
+}
+
+TEST(HttpServer, OnConnectionSeesEachConnectionComeUpAndGoDown) {
+  std::atomic<int> up{0}, down{0};
+  std::atomic<std::uint16_t> peer_port{0};
+  ServerOptions options;
+  options.on_connection = [&](const TcpConnectionPtr& c, bool is_up) {
+    if (is_up) {
+      peer_port = c->peer().port();
+      ++up;
+    } else {
+      ++down;
+    }
+  };
+  TestServer server(hello, options);
+  {
+    test::Client client(server.endpoint(), 5);
+    client.send_all("GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(client.receive_until_eof().has_value());
+  }
+  for (int i = 0; i < 500 && down.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(up.load(), 1);
+  EXPECT_EQ(down.load(), 1);
+  EXPECT_NE(peer_port.load(), 0);
 }
 
 }  // namespace
