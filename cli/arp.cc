@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "duplex/apps/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
 #include "duplex/link/interface.h"
@@ -74,20 +75,6 @@ Examples:
 Exit status: 0 ok, 1 refused by the kernel (no privilege, no such entry), 2 bad input.
 )";
 
-Json entry_json(const Neighbour& n) {
-  Json j;
-  j["ip"] = n.ip.to_string();
-  j["family"] = n.ip.is_v4() ? "ipv4" : "ipv6";
-  j["mac"] = n.mac ? Json(n.mac->to_string()) : Json(nullptr);
-  j["vendor"] = n.mac ? vendor_json(*n.mac) : Json(nullptr);
-  j["dev"] = n.dev;
-  j["ifindex"] = n.ifindex;
-  j["state"] = n.state_names();
-  j["flags"] = n.flag_names();
-  j["router"] = n.is_router();
-  return j;
-}
-
 std::string pad(std::string s, std::size_t width) {
   if (s.size() < width) s.resize(width, ' ');
   return s;
@@ -108,7 +95,7 @@ int show(const Args& args) {
   if (!args.has("all"))
     std::erase_if(entries, [](const Neighbour& n) { return (n.state & 0x40) != 0; });
   if (args.has("json")) {
-    for (const auto& n : entries) print_json(entry_json(n));
+    for (const auto& n : entries) print_json(apps::neighbour_json(n));
     return 0;
   }
   for (const auto& n : entries) {
@@ -161,16 +148,9 @@ int flush(const Args& args) {
 
 }  // namespace
 
-std::optional<std::string> vendor(const MacAddress& mac) {
-  if (mac.is_local() || mac.is_group() || mac.is_zero()) return std::nullopt;
-  if (auto a = link::oui::lookup(mac)) return std::string(a->organization);
-  return std::nullopt;
-}
+std::optional<std::string> vendor(const MacAddress& mac) { return apps::station_vendor(mac); }
 
-Json vendor_json(const MacAddress& mac) {
-  auto v = vendor(mac);
-  return v ? Json(*v) : Json(nullptr);
-}
+Json vendor_json(const MacAddress& mac) { return apps::station_vendor_json(mac); }
 
 std::string vendor_text(const MacAddress& mac) {
   if (auto v = vendor(mac)) return *v;

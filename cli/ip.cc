@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "duplex/apps/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/prefix.h"
 #include "ip.h"
@@ -70,61 +71,9 @@ Examples:
 Exit status: 0 ok, 2 bad input (one line on stderr naming what is wrong).
 )";
 
-Json or_null(const std::optional<Address>& a) { return a ? Json(a->to_string()) : Json(nullptr); }
+using Item = apps::IpItem;
 
 unsigned classful_length(char cls) { return cls == 'A' ? 8 : cls == 'B' ? 16 : 24; }
-
-struct Item {
-  std::string input;
-  Prefix prefix;
-  MaskNotation notation = MaskNotation::none;
-  bool has_mask() const { return notation != MaskNotation::none; }
-};
-
-Json report(const Item& item) {
-  const Address& a = item.prefix.address();
-  const bool v4 = a.is_v4();
-  const auto* special = a.special();
-  Json j;
-  j["input"] = item.input;
-  j["family"] = v4 ? "ipv4" : "ipv6";
-  j["address"] = a.to_string();
-  j["decimal"] = a.to_decimal();
-  j["hex"] = a.to_hex();
-  j["binary"] = a.to_binary();
-  j["expanded"] = a.to_expanded();
-  j["reverse_dns"] = a.reverse_dns();
-  j["ipv4_mapped"] = a.is_v4_mapped() ? Json(a.unmapped().to_string()) : Json(nullptr);
-  const char cls = a.ipv4_class();
-  j["class"] = cls ? Json(std::string(1, cls)) : Json(nullptr);
-  const bool classful = cls >= 'A' && cls <= 'C';
-  j["classful_mask"] =
-      classful ? Json(Prefix::mask_of(Family::v4, classful_length(cls)).to_string()) : Json();
-  j["classful_prefix_length"] = classful ? Json(classful_length(cls)) : Json();
-  j["type"] = to_string(a.category());
-  j["type_name"] = special ? Json(special->name) : Json("Global unicast");
-  j["type_block"] = special ? Json(special->prefix) : Json();
-  j["type_rfc"] = special ? Json(special->rfc) : Json();
-  j["globally_reachable"] = a.is_global();
-  const auto& p = item.prefix;
-  const bool m = item.has_mask();
-  auto when = [m](Json v) { return m ? std::move(v) : Json(); };
-  j["prefix"] = when(p.masked().to_string());
-  j["prefix_length"] = when(p.length());
-  j["mask_notation"] = when(std::string(to_string(item.notation)));
-  j["mask"] = when(p.mask().to_string());
-  j["mask_hex"] = when(p.mask().to_hex());
-  j["wildcard"] = when(p.wildcard().to_string());
-  j["network"] = when(p.network().to_string());
-  j["broadcast"] = when(or_null(p.broadcast()));
-  j["first_address"] = when(p.network().to_string());
-  j["last_address"] = when(p.last().to_string());
-  j["first_host"] = when(p.first_host().to_string());
-  j["last_host"] = when(p.last_host().to_string());
-  j["address_count"] = when(p.address_count_decimal());
-  j["host_count"] = when(p.host_count_decimal());
-  return j;
-}
 
 void line(std::string_view name, const std::string& value, const std::string& extra = {}) {
   std::cout << label(name) << value;
@@ -214,32 +163,6 @@ void print_human_v6(const Item& item) {
   line("reverse dns", a.reverse_dns());
 }
 
-// Reads the positionals as items; exactly "ADDRESS MASK" (two words, the second a netmask)
-// is one prefix, as ipcalc reads it.
-std::vector<Item> items_of(const std::vector<std::string>& words) {
-  std::vector<Item> items;
-  if (words.size() == 2 && words[0].find_first_of("/ \t") == std::string::npos) {
-    const auto a = Address::try_parse(words[0]);
-    MaskNotation how = MaskNotation::none;
-    bool is_mask = false;
-    if (a && a->is_v4() && words[1].find('/') == std::string::npos) {
-      try {
-        const unsigned len = Prefix::parse_mask(words[1], Family::v4, &how);
-        is_mask = how != MaskNotation::length;
-        if (is_mask) items.push_back({words[0] + " " + words[1], Prefix(*a, len), how});
-      } catch (const ParseError&) {
-      }
-    }
-    if (is_mask) return items;
-  }
-  for (const auto& w : words) {
-    Item item{w, {}, MaskNotation::none};
-    item.prefix = Prefix::parse(w, &item.notation);
-    items.push_back(std::move(item));
-  }
-  return items;
-}
-
 int info_main(Argv argv) {
   Args args("duplex ip", argv, {{"json", 0, false}});
   if (args.help()) {
@@ -248,12 +171,12 @@ int info_main(Argv argv) {
   }
   args.expand_stdin();
   args.expect_positionals(1, SIZE_MAX, "an address or prefix, e.g. 192.168.1.10/24");
-  const auto items = items_of(args.positionals());
+  const auto items = apps::ip_items(args.positionals());
   const bool json = args.has("json");
   bool first = true;
   for (const auto& item : items) {
     if (json) {
-      print(report(item));
+      print(apps::ip_report(item));
       continue;
     }
     if (!first) std::cout << '\n';

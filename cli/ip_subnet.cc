@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "duplex/apps/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/base/strings.h"
 #include "duplex/inet/subnet.h"
@@ -102,8 +103,6 @@ Examples:
 Exit status: 0 ok, 2 bad input (including a backwards range).
 )";
 
-std::string family_name(Family f) { return f == Family::v4 ? "IPv4" : "IPv6"; }
-
 // Prints rows as columns two spaces apart; the first row is a dim header.
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width;
@@ -125,20 +124,6 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 
 // --- same ------------------------------------------------------------------------------
 
-struct Operand {
-  std::string input;
-  Address address;
-  std::optional<unsigned> length;
-};
-
-Operand operand(const std::string& text) {
-  MaskNotation how{};
-  const auto p = Prefix::parse(text, &how);
-  Operand o{text, p.address(), std::nullopt};
-  if (how != MaskNotation::none) o.length = p.length();
-  return o;
-}
-
 // The address in the notation the comparison is shown in: binary for IPv4, whose 32 bits
 // fit on a line; the expanded hex form for IPv6.
 // The network/host boundary is marked with a space, as ipcalc does.
@@ -156,60 +141,35 @@ int same_main(Argv argv) {
   }
   args.expand_stdin();
   args.expect_positionals(2, 2, "two addresses A B");
-  const Operand a = operand(args.positionals()[0]);
-  const Operand b = operand(args.positionals()[1]);
-  if (a.address.family() != b.address.family())
-    throw ParseError(quote(a.input) + " is " + family_name(a.address.family()) + " and " +
-                     quote(b.input) + " is " + family_name(b.address.family()) +
-                     ": they cannot share a subnet");
-  unsigned length = 0;
-  if (auto m = args.value("mask")) {
-    length = Prefix::parse_mask(*m, a.address.family());
-  } else if (a.length && b.length && *a.length != *b.length) {
-    args.fail(quote(a.input) + " and " + quote(b.input) +
-              " carry different lengths; give one with --mask");
-  } else if (a.length || b.length) {
-    length = a.length ? *a.length : *b.length;
-  } else {
-    args.fail("no mask: write A/LEN or give --mask, e.g. --mask 255.255.255.0");
+  std::optional<apps::SameSubnet> result;
+  try {
+    result = apps::same_subnet(args.positionals()[0], args.positionals()[1], args.value("mask"),
+                               {"--mask", "--mask 255.255.255.0"});
+  } catch (const apps::AskError& e) {
+    args.fail(e.what());
   }
-  const Address mask = Prefix::mask_of(a.address.family(), length);
-  const Address net_a = a.address & mask;
-  const Address net_b = b.address & mask;
-  const bool same = net_a == net_b;
-
+  const apps::SameSubnet& s = *result;
+  const unsigned length = s.length;
+  const Address& mask = s.mask;
+  const Address& net_a = s.a.network;
+  const Address& net_b = s.b.network;
+  const bool same = s.same;
   if (args.has("json")) {
-    Json j;
-    j["same_subnet"] = same;
-    j["prefix_length"] = length;
-    j["mask"] = mask.to_string();
-    j["mask_binary"] = mask.to_binary();
-    j["network"] = same ? Json(Prefix(net_a, length).to_string()) : Json();
-    j["addresses"] = Json::array();
-    for (const auto* o : {&a, &b}) {
-      const Address net = o->address & mask;
-      j["addresses"].push_back({{"input", o->input},
-                                {"address", o->address.to_string()},
-                                {"binary", o->address.to_binary()},
-                                {"network", net.to_string()},
-                                {"network_binary", net.to_binary()}});
-    }
-    print(j);
+    print(apps::same_subnet_json(s));
     return same ? 0 : 1;
   }
   std::size_t width = mask.to_string().size();
-  for (const auto* o : {&a, &b})
-    width =
-        std::max({width, o->address.to_string().size(), (o->address & mask).to_string().size()});
+  for (const auto* o : {&s.a, &s.b})
+    width = std::max({width, o->address.to_string().size(), o->network.to_string().size()});
   auto row = [&](std::string_view op, const Address& x, bool highlight) {
     std::string text = x.to_string();
     text.resize(width + 2, ' ');
     std::cout << "  " << op << ' ' << (highlight ? bold(text) : text) << bits_of(x, length) << '\n';
   };
-  for (const auto* o : {&a, &b}) {
+  for (const auto* o : {&s.a, &s.b}) {
     row(" ", o->address, false);
     row("&", mask, false);
-    row("=", o->address & mask, true);
+    row("=", o->network, true);
     std::cout << '\n';
   }
   if (same) {
@@ -217,7 +177,7 @@ int same_main(Argv argv) {
               << green("same subnet") << " (" << Prefix(net_a, length).to_string() << ") -> yes\n";
   } else {
     const unsigned bit =
-        a.address.bits() - inet::u128::bit_width(net_a.value() ^ net_b.value()) + 1;
+        s.a.address.bits() - inet::u128::bit_width(net_a.value() ^ net_b.value()) + 1;
     std::cout << "  " << net_a.to_string() << " != " << net_b.to_string() << ": "
               << red("different subnets") << " (they first differ at network bit " << bit << " of "
               << length << ") -> no\n";
@@ -228,38 +188,6 @@ int same_main(Argv argv) {
 // --- split -----------------------------------------------------------------------------
 
 namespace {
-
-std::vector<std::uint64_t> parse_hosts(const Args& args, const std::vector<std::string>& lists) {
-  std::vector<std::uint64_t> out;
-  for (const auto& list : lists) {
-    std::string_view rest = list;
-    while (true) {
-      const auto comma = rest.find(',');
-      const auto item = trim(rest.substr(0, comma));
-      const auto n = parse_uint(item, UINT64_MAX);
-      if (!n || *n == 0)
-        args.fail("--hosts " + quote(item) + " is not a host count (a whole number from 1)");
-      out.push_back(*n);
-      if (comma == std::string_view::npos) break;
-      rest = rest.substr(comma + 1);
-    }
-  }
-  return out;
-}
-
-Json subnet_json(const Prefix& p, std::optional<std::uint64_t> requested) {
-  Json j;
-  j["subnet"] = p.to_string();
-  j["network"] = p.network().to_string();
-  j["first_host"] = p.first_host().to_string();
-  j["last_host"] = p.last_host().to_string();
-  j["last_address"] = p.last().to_string();
-  const auto b = p.broadcast();
-  j["broadcast"] = b ? Json(b->to_string()) : Json();
-  j["host_count"] = p.host_count_decimal();
-  j["requested_hosts"] = requested ? Json(*requested) : Json();
-  return j;
-}
 
 std::vector<std::string> subnet_row(const Prefix& p) {
   const auto b = p.broadcast();
@@ -289,80 +217,50 @@ int split_main(Argv argv) {
   const int modes = int{args.has("count")} + int{args.has("prefix")} + int{args.has("hosts")};
   if (modes != 1) args.fail("give exactly one of --count N, --prefix LEN or --hosts H1,H2,...");
   const Prefix whole = Prefix::parse(args.positionals()[0]).masked();
-  const bool json = args.has("json");
-  Json j;
-  j["prefix"] = whole.to_string();
+  apps::Split split;
+  try {
+    if (args.has("hosts"))
+      split = apps::split_by_hosts(whole, apps::parse_host_counts(*args.value("hosts"), "--hosts"));
+    else if (args.has("count"))
+      split = apps::split_by_count(whole, *args.number("count", 1, UINT64_MAX));
+    else
+      split = apps::split_by_length(whole, *args.value("prefix"));
+  } catch (const apps::AskError& e) {
+    args.fail(e.what());
+  }
+  if (args.has("json")) {
+    print(apps::split_json(split));
+    return 0;
+  }
   std::vector<std::vector<std::string>> rows;
-
-  if (args.has("hosts")) {
-    const std::vector<std::string> lists{*args.value("hosts")};
-    const auto hosts = parse_hosts(args, lists);
-    const auto plan = as_input_error([&] { return inet::split_by_hosts(whole, hosts); });
-    j["mode"] = "hosts";
-    j["requested_count"] = nullptr;
-    j["new_prefix_length"] = nullptr;
-    j["count"] = plan.allocations.size();
-    j["subnets"] = Json::array();
-    j["free"] = Json::array();
+  if (split.mode == "hosts") {
     auto header = subnet_header(whole.family());
     header.insert(header.begin(), "asked");
     rows.push_back(header);
-    for (const auto& a : plan.allocations) {
-      j["subnets"].push_back(subnet_json(a.subnet, a.hosts));
-      auto row = subnet_row(a.subnet);
-      row.insert(row.begin(), std::to_string(a.hosts));
+    for (std::size_t i = 0; i < split.subnets.size(); ++i) {
+      auto row = subnet_row(split.subnets[i]);
+      row.insert(row.begin(), std::to_string(split.hosts[i]));
       rows.push_back(row);
-    }
-    for (const auto& p : plan.free) j["free"].push_back(p.to_string());
-    if (json) {
-      print(j);
-      return 0;
     }
     std::cout << whole.to_string() << " planned by host count, largest first:\n";
     print_table(rows);
-    if (plan.free.empty()) {
+    if (split.free.empty()) {
       std::cout << "free: none\n";
     } else {
       std::cout << "free:";
-      for (const auto& p : plan.free) std::cout << ' ' << p.to_string();
+      for (const auto& p : split.free) std::cout << ' ' << p.to_string();
       std::cout << '\n';
     }
     return 0;
   }
-
-  std::vector<Prefix> subnets;
-  std::string heading;
-  if (args.has("count")) {
-    const auto n = *args.number("count", 1, UINT64_MAX);
-    const auto r = as_input_error([&] { return inet::split_by_count(whole, n); });
-    j["mode"] = "count";
-    j["requested_count"] = n;
-    j["new_prefix_length"] = r.new_length;
-    subnets = r.subnets;
-    heading = whole.to_string() + " into " + std::to_string(r.rounded_count) + " subnets of /" +
-              std::to_string(r.new_length);
-    if (r.rounded_count != n)
-      heading += " (" + std::to_string(n) + " asked for, rounded up to a power of two)";
-  } else {
-    const unsigned len = Prefix::parse_mask(*args.value("prefix"), whole.family());
-    subnets = as_input_error([&] { return inet::split_by_length(whole, len); });
-    j["mode"] = "prefix";
-    j["requested_count"] = nullptr;
-    j["new_prefix_length"] = len;
-    heading = whole.to_string() + " into " + std::to_string(subnets.size()) + " subnets of /" +
-              std::to_string(len);
-  }
-  j["count"] = subnets.size();
-  if (json) {
-    j["subnets"] = Json::array();
-    for (const auto& p : subnets) j["subnets"].push_back(subnet_json(p, std::nullopt));
-    j["free"] = Json::array();
-    print(j);
-    return 0;
-  }
+  std::string heading = whole.to_string() + " into " + std::to_string(split.rounded_count) +
+                        " subnets of /" + std::to_string(*split.new_length);
+  if (split.requested_count && split.rounded_count != *split.requested_count)
+    heading +=
+        " (" + std::to_string(*split.requested_count) + " asked for, rounded up to a power of two)";
   std::cout << heading << ":\n";
   rows.push_back(subnet_header(whole.family()));
-  for (const auto& p : subnets) rows.push_back(subnet_row(p));
+  for (const auto& p : split.subnets) rows.push_back(subnet_row(p));
   print_table(rows);
   return 0;
 }
@@ -380,17 +278,11 @@ int aggregate_main(Argv argv) {
   std::vector<Prefix> input;
   input.reserve(args.positionals().size());
   for (const auto& w : args.positionals()) input.push_back(Prefix::parse(w));
-  const auto out = inet::aggregate(input);
   if (args.has("json")) {
-    Json j;
-    j["input_count"] = input.size();
-    j["count"] = out.size();
-    j["prefixes"] = Json::array();
-    for (const auto& p : out) j["prefixes"].push_back(p.to_string());
-    print(j);
+    print(apps::aggregate_json(input));
     return 0;
   }
-  for (const auto& p : out) std::cout << p.to_string() << '\n';
+  for (const auto& p : inet::aggregate(input)) std::cout << p.to_string() << '\n';
   return 0;
 }
 
@@ -419,19 +311,11 @@ int range_main(Argv argv) {
   for (const auto& [first_text, last_text] : ranges) {
     const Address first = Address::parse(first_text);
     const Address last = Address::parse(last_text);
-    const auto out = as_input_error([&] { return inet::range_to_prefixes(first, last); });
     if (args.has("json")) {
-      Json j;
-      j["first"] = first.to_string();
-      j["last"] = last.to_string();
-      const inet::uint128 span = last.value() - first.value();
-      j["address_count"] = span == inet::u128::kMax ? inet::u128::pow2_decimal(128)
-                                                    : inet::u128::to_decimal(span + 1);
-      j["prefixes"] = Json::array();
-      for (const auto& p : out) j["prefixes"].push_back(p.to_string());
-      print(j);
+      print(apps::range_json(first, last));
       continue;
     }
+    const auto out = as_input_error([&] { return inet::range_to_prefixes(first, last); });
     for (const auto& p : out) std::cout << p.to_string() << '\n';
   }
   return 0;

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "duplex/apps/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/link/mac_address.h"
 #include "duplex/link/oui.h"
@@ -80,35 +81,6 @@ void print_help() {
          "are still printed, so a piped list loses nothing but gets a non-zero status.\n";
 }
 
-// What is special about this address, in words, beyond the two bits.
-std::vector<std::string> notes_for(const MacAddress& mac) {
-  std::vector<std::string> notes;
-  const auto& b = mac.bytes();
-  if (mac.is_broadcast()) {
-    notes.emplace_back("broadcast: every station on the segment receives it (ARP requests, DHCP)");
-  } else if (b[0] == 0x01 && b[1] == 0x00 && b[2] == 0x5e && (b[3] & 0x80) == 0) {
-    notes.push_back(
-        "IPv4 multicast (RFC 1112): 01:00:5e plus the low 23 bits of the group, "
-        "here 224." +
-        std::to_string(b[3]) + "." + std::to_string(b[4]) + "." + std::to_string(b[5]) +
-        " and the 31 other groups that share those bits");
-  } else if (b[0] == 0x33 && b[1] == 0x33) {
-    notes.emplace_back(
-        "IPv6 multicast (RFC 2464): 33:33 plus the low 32 bits of the group "
-        "address, e.g. ff02::1 -> 33:33:00:00:00:01");
-  } else if (b[0] == 0x01 && b[1] == 0x80 && b[2] == 0xc2 && b[3] == 0 && b[4] == 0 &&
-             b[5] < 0x10) {
-    notes.emplace_back(
-        "IEEE 802.1 reserved group (01:80:c2:00:00:00-0f): bridges do not "
-        "forward it; STP uses :00, LACP :02, LLDP :0e");
-  }
-  if (mac.is_zero())
-    notes.emplace_back(
-        "all zeros: no station has it; ARP requests carry it as the unknown "
-        "target hardware address");
-  return notes;
-}
-
 std::string ig_words(const MacAddress& mac) {
   if (mac.is_broadcast()) return "1 group: broadcast, every station on the segment receives it";
   if (mac.is_group())
@@ -125,62 +97,18 @@ std::string ul_words(const MacAddress& mac) {
   return "0 universal: burnt in by the vendor from its IEEE block";
 }
 
-// The vendor, and whether it was found only through the group bit cleared (a multicast
-// address derived from the owner's OUI).
-struct Vendor {
-  std::optional<link::oui::Assignment> block;
-  bool from_group_oui = false;
-};
-
-Vendor vendor_of(const MacAddress& mac) {
-  Vendor v{link::oui::lookup(mac), false};
-  if (v.block) {
-    const auto first = v.block->first(), last = v.block->last();
-    v.from_group_oui = mac < first || last < mac;
-  }
-  return v;
-}
-
-nlohmann::json to_json(std::string_view input, const MacAddress& mac) {
-  const Vendor v = vendor_of(mac);
-  nlohmann::json j;
-  j["input"] = input;
-  j["mac"] = mac.to_string();
-  j["hyphen"] = mac.to_string(MacFormat::hyphen);
-  j["cisco"] = mac.to_string(MacFormat::cisco);
-  j["bare"] = mac.to_string(MacFormat::bare);
-  // A group address is no interface's own, so IPv6 derives no interface id from it.
-  j["eui64"] = mac.is_group() ? nlohmann::json(nullptr)
-                              : nlohmann::json(link::to_string(mac.modified_eui64()));
-  j["link_local"] =
-      mac.is_group() ? nlohmann::json(nullptr) : nlohmann::json(mac.ipv6_link_local().to_string());
-  j["oui"] = mac.to_string().substr(0, 8);
-  j["group"] = mac.is_group();
-  j["multicast"] = mac.is_group() && !mac.is_broadcast();
-  j["broadcast"] = mac.is_broadcast();
-  j["locally_administered"] = mac.is_local();
-  j["vendor"] = v.block ? nlohmann::json(std::string(v.block->organization)) : nullptr;
-  j["registry"] = v.block ? nlohmann::json(std::string(to_string(v.block->registry))) : nullptr;
-  j["block"] = v.block ? nlohmann::json(v.block->to_string()) : nullptr;
-  j["block_size"] = v.block ? nlohmann::json(v.block->size()) : nullptr;
-  j["vendor_from_group_oui"] = v.from_group_oui;
-  j["notes"] = notes_for(mac);
-  return j;
-}
-
 void print_human(const MacAddress& mac) {
-  const Vendor v = vendor_of(mac);
+  const apps::MacVendor v = apps::mac_vendor(mac);
   auto row = [](std::string_view label, const std::string& value) {
     std::cout << "  " << dim(std::string(label) + std::string(12 - label.size(), ' ')) << value
               << '\n';
   };
   std::cout << bold(mac.to_string()) << '\n';
-  if (v.block) {
-    std::string name(v.block->organization);
+  if (v.organization) {
+    std::string name = *v.organization;
     if (v.from_group_oui) name += "  (owner of the OUI this group address derives from)";
     row("vendor", cyan(name));
-    row("block", v.block->to_string() + ", " + std::string(to_string(v.block->registry)) + " (" +
-                     grouped(v.block->size()) + " addresses)");
+    row("block", *v.block + ", " + *v.registry + " (" + grouped(*v.block_size) + " addresses)");
   } else if (mac.is_broadcast()) {
     row("vendor", "none: the broadcast address belongs to no one");
   } else if (mac.is_local()) {
@@ -201,7 +129,7 @@ void print_human(const MacAddress& mac) {
   }
   row("I/G bit", ig_words(mac));
   row("U/L bit", ul_words(mac));
-  for (const auto& n : notes_for(mac)) row("note", n);
+  for (const auto& n : apps::mac_notes(mac)) row("note", n);
 }
 
 }  // namespace
@@ -230,7 +158,7 @@ int mac_main(Argv argv) {
       continue;
     }
     if (json) {
-      print_json(to_json(text, *mac));
+      print_json(apps::mac_json(text, *mac));
     } else {
       if (!first) std::cout << '\n';
       print_human(*mac);
