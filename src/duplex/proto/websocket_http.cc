@@ -12,6 +12,12 @@ namespace duplex::websocket {
 
 bool accept_upgrade(const http::Request& request, http::Response& response,
                     ConnectionOptions options, Connection::EventCallback on_event) {
+  return accept_upgrade(request, response, options, std::move(on_event), {});
+}
+
+bool accept_upgrade(const http::Request& request, http::Response& response,
+                    ConnectionOptions options, Connection::EventCallback on_event,
+                    OpenCallback on_open) {
   std::vector<HeaderField> fields;
   fields.reserve(request.headers.size());
   for (const auto& h : request.headers) fields.push_back({h.name, h.value});
@@ -34,8 +40,8 @@ bool accept_upgrade(const http::Request& request, http::Response& response,
   // write-complete once upgraded, so the WebSocket connection takes that callback over to
   // resume reading after back-pressure.
   auto holder = std::make_shared<std::shared_ptr<Connection>>();
-  response.upgrade = [holder, options, on_event = std::move(on_event)](const TcpConnectionPtr& tcp,
-                                                                       Buffer& input) {
+  response.upgrade = [holder, options, on_event = std::move(on_event),
+                      on_open = std::move(on_open)](const TcpConnectionPtr& tcp, Buffer& input) {
     auto& ws = *holder;
     if (!ws) {
       ws = std::make_shared<Connection>(tcp, Role::server, options, on_event);
@@ -43,6 +49,7 @@ bool accept_upgrade(const http::Request& request, http::Response& response,
       tcp->set_write_complete_callback([weak](const TcpConnectionPtr&) {
         if (auto c = weak.lock()) c->on_write_complete();
       });
+      if (on_open) on_open(ws);
     }
     ws->on_input(input);
   };

@@ -11,6 +11,9 @@
 // Loop thread of the connection, like every handler.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "duplex/proto/http_parser.h"
 #include "duplex/proto/http_response.h"
 #include "duplex/proto/websocket_connection.h"
@@ -22,5 +25,13 @@ namespace duplex::websocket {
 // cause, and the connection closes. Returns whether it accepted.
 bool accept_upgrade(const http::Request& request, http::Response& response,
                     ConnectionOptions options, Connection::EventCallback on_event);
+
+// The same, and `on_open` runs once the 101 is out and the connection exists, before any
+// event: a server that speaks first (a greeting) sends it there and keeps the (shared)
+// connection to send to later.
+using OpenCallback = std::function<void(const std::shared_ptr<Connection>&)>;
+bool accept_upgrade(const http::Request& request, http::Response& response,
+                    ConnectionOptions options, Connection::EventCallback on_event,
+                    OpenCallback on_open);
 
 }  // namespace duplex::websocket
