@@ -1,0 +1,110 @@
+#include "duplex/apps/discovery_probe.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <span>
+
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/base/error.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/transport/socket.h"
+#include "duplex/transport/udp_socket.h"
+
+namespace duplex::apps {
+namespace {
+
+std::optional<std::uint16_t> port_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  const auto n = it->get<std::uint64_t>();
+  if (n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
+std::string string_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string DiscoveredServer::dashboard_url() const {
+  if (http_port == 0) return {};
+  const std::string host_part =
+      address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
+  return "http://" + host_part + ":" + std::to_string(http_port) + "/";
+}
+
+std::optional<DiscoveredServer> parse_discovery_answer(std::string_view datagram,
+                                                       const inet::Address& from) {
+  const auto j = nlohmann::json::parse(datagram, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || string_field(j, "service") != "duplex") return std::nullopt;
+  const auto chat_port = port_field(j, "chat_port");
+  if (!chat_port || *chat_port == 0) return std::nullopt;
+  DiscoveredServer s;
+  s.address = from;
+  s.chat_port = *chat_port;
+  s.http_port = port_field(j, "http_port").value_or(0);
+  s.host = string_field(j, "host");
+  s.version = string_field(j, "version");
+  const auto token = j.find("token_required");
+  s.token_required = token != j.end() && token->is_boolean() && token->get<bool>();
+  return s;
+}
+
+DiscoveryProbe::DiscoveryProbe(EventLoop* loop, ProbeOptions options)
+    : loop_(loop), options_(std::move(options)) {}
+
+DiscoveryProbe::~DiscoveryProbe() {
+  loop_->cancel(repeat_timer_);
+  loop_->cancel(deadline_timer_);
+}
+
+void DiscoveryProbe::start(FoundCallback found, DoneCallback done) {
+  loop_->assert_in_loop_thread();
+  found_ = std::move(found);
+  done_ = std::move(done);
+  const bool v4 = options_.target.address().is_v4();
+  const inet::Endpoint any(v4 ? inet::Address::v4(0) : inet::Address::parse("::"), 0);
+  socket_ = std::make_unique<UdpSocket>(loop_, any);
+  // Harmless for a unicast target; needed for every broadcast one (else EACCES).
+  if (v4) socket_->set_broadcast(true);
+  socket_->start_reading([this](std::span<const Datagram> batch) {
+    for (const auto& d : batch) {
+      if (!running_ || d.truncated) continue;
+      auto server = parse_discovery_answer(d.data, d.peer.address());
+      if (!server) continue;
+      const inet::Endpoint key = server->chat();
+      if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) continue;
+      seen_.push_back(key);
+      if (found_) found_(*server);
+    }
+  });
+  running_ = true;
+  send_probe(true);
+  repeat_timer_ = loop_->run_after(options_.timeout / 3, [this] { send_probe(false); });
+  deadline_timer_ = loop_->run_after(options_.timeout, [this] { finish(); });
+}
+
+void DiscoveryProbe::send_probe(bool first) {
+  if (!running_) return;
+  const int err = socket_->send_to(chat::kDiscoveryProbe, options_.target);
+  // The repeat is a second chance only: its failure changes nothing.
+  if (err != 0 && first) {
+    running_ = false;
+    throw Error(socket_error("sendto", err, &options_.target));
+  }
+}
+
+void DiscoveryProbe::stop() { finish(); }
+
+void DiscoveryProbe::finish() {
+  if (!running_) return;
+  running_ = false;
+  loop_->cancel(repeat_timer_);
+  loop_->cancel(deadline_timer_);
+  if (socket_) socket_->stop_reading();
+  if (done_) done_(seen_.size());
+}
+
+}  // namespace duplex::apps

@@ -1,0 +1,100 @@
+// apps/discovery_probe: reading a server's answer, and the probe against a responder on
+// loopback (a plain UDP socket on the loop, speaking chat_protocol.h's contract).
+#include "duplex/apps/discovery_probe.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/base/error.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/transport/udp_socket.h"
+
+namespace duplex::apps {
+namespace {
+
+using namespace std::chrono_literals;
+
+const inet::Address kFrom = inet::Address::parse("192.168.1.20");
+
+TEST(DiscoveryAnswer, ReadsEveryFieldAndTakesTheAddressFromTheSource) {
+  auto s = parse_discovery_answer(
+      R"({"service":"duplex","version":"0.1.0","host":"lab","chat_port":7000,)"
+      R"("http_port":8080,"token_required":true})",
+      kFrom);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->address, kFrom);
+  EXPECT_EQ(s->host, "lab");
+  EXPECT_EQ(s->version, "0.1.0");
+  EXPECT_EQ(s->chat_port, 7000);
+  EXPECT_EQ(s->http_port, 8080);
+  EXPECT_TRUE(s->token_required);
+  EXPECT_EQ(s->chat().to_string(), "192.168.1.20:7000");
+  EXPECT_EQ(s->dashboard_url(), "http://192.168.1.20:8080/");
+}
+
+TEST(DiscoveryAnswer, BracketsAnIpv6AddressInTheDashboardUrl) {
+  auto s = parse_discovery_answer(R"({"service":"duplex","chat_port":7000,"http_port":8080})",
+                                  inet::Address::parse("fe80::1"));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->dashboard_url(), "http://[fe80::1]:8080/");
+  EXPECT_FALSE(s->token_required);
+}
+
+TEST(DiscoveryAnswer, RefusesWhatIsNotADuplexAnswer) {
+  for (const char* text :
+       {"", "DUPLEX-DISCOVER 1\n", "not json", "[1,2]", R"({"service":"other","chat_port":7000})",
+        R"({"service":"duplex"})", R"({"service":"duplex","chat_port":0})",
+        R"({"service":"duplex","chat_port":70000})", R"({"service":"duplex","chat_port":"7000"})",
+        R"({"service":"duplex","chat_port":-1})"}) {
+    EXPECT_FALSE(parse_discovery_answer(text, kFrom)) << text;
+  }
+}
+
+TEST(DiscoveryProbe, SendsTheProbeAndReportsEachServerOnceThenEndsAtTheDeadline) {
+  EventLoop loop;
+  UdpSocket responder(&loop, inet::Endpoint::parse("127.0.0.1:0"));
+  std::vector<std::string> probes;
+  responder.start_reading([&](std::span<const Datagram> batch) {
+    for (const auto& d : batch) {
+      probes.emplace_back(d.data);
+      responder.send_to(R"({"service":"duplex","chat_port":7000,"http_port":8080})", d.peer);
+    }
+  });
+  ProbeOptions options;
+  options.target = responder.local();  // a unicast target: no broadcast needed for the test
+  options.timeout = 300ms;
+  DiscoveryProbe probe(&loop, options);
+  std::vector<DiscoveredServer> found;
+  std::size_t done_with = 99;
+  probe.start([&](const DiscoveredServer& s) { found.push_back(s); },
+              [&](std::size_t n) {
+                done_with = n;
+                loop.quit();
+              });
+  loop.loop();
+  EXPECT_EQ(probes, (std::vector<std::string>(2, std::string(chat::kDiscoveryProbe))));
+  ASSERT_EQ(found.size(), 1u);  // two probes, two answers, one server
+  EXPECT_EQ(found[0].chat().to_string(), "127.0.0.1:7000");
+  EXPECT_EQ(done_with, 1u);
+}
+
+TEST(DiscoveryProbe, AProbeThatCannotBeSentThrowsNamingTheAddress) {
+  EventLoop loop;
+  ProbeOptions options;
+  options.target = inet::Endpoint(inet::Address::parse("0.0.0.0"), 0);  // UDP port 0: EINVAL
+  DiscoveryProbe probe(&loop, options);
+  try {
+    probe.start({}, {});
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sendto 0.0.0.0:0"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace duplex::apps
