@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
      "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
     {"connect", duplex::cli::connect_main, "stdin/stdout to a TCP/UDP peer, a better netcat (L4)"},
     {"listen", duplex::cli::listen_main, "wait for TCP/UDP peers: stdio, --exec, --broker (L4)"},
+    {"chat", duplex::cli::chat_main, "join a duplex serve chat room; --discover finds servers (L7)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";
