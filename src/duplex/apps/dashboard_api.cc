@@ -28,7 +28,8 @@ using Json = nlohmann::json;
 
 constexpr std::size_t kMaxHistoryLimit = 1000;
 
-// The query's name=value pairs, percent-decoded.
+// The query's name=value pairs, decoded as a form does it ('+' is a space, as
+// URLSearchParams writes it). An empty value counts as absent.
 class Query {
  public:
   // False (and a 400 in `res`) on a malformed escape.
@@ -41,15 +42,15 @@ class Query {
       if (item.empty()) continue;
       const auto eq = item.find('=');
       std::string name, value;
-      if (!http::percent_decode(item.substr(0, eq), name) ||
-          !http::percent_decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), value)) {
+      if (!decode(item.substr(0, eq), name) ||
+          !decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), value)) {
         http::send_json_error(res, 400,
                               "malformed %-escape in the query parameter " +
                                   quote(item.substr(0, eq)) +
                                   ": write % as %25 and bytes as %XX (two hex digits)");
         return false;
       }
-      items_.emplace_back(std::move(name), std::move(value));
+      if (!value.empty()) items_.emplace_back(std::move(name), std::move(value));
     }
     return true;
   }
@@ -61,6 +62,13 @@ class Query {
   bool has(std::string_view name) const { return get(name).has_value(); }
 
  private:
+  static bool decode(std::string_view in, std::string& out) {
+    std::string spaced(in);
+    for (char& c : spaced)
+      if (c == '+') c = ' ';
+    return http::percent_decode(spaced, out);
+  }
+
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
