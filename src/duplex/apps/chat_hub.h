@@ -55,8 +55,7 @@ class ChatHub {
   ChatHub& operator=(const ChatHub&) = delete;
 
   // Membership. join() returns the room's last kHistoryReplay messages, oldest first.
-  std::vector<ChatMessage> join(ChatMember* member, std::string_view room,
-                                std::string_view name);
+  std::vector<ChatMessage> join(ChatMember* member, std::string_view room, std::string_view name);
   void leave(ChatMember* member);
   void rename(ChatMember* member, std::string_view name);
 
@@ -76,6 +75,21 @@ class ChatHub {
   std::string guest_name();
   // Whether a name or room name is acceptable; the reason when not.
   static bool valid_name(std::string_view name, std::string* why = nullptr);
+
+  // Added with the implementation, for the transports and the API:
+  // Whether a message text is acceptable (1..kMaxTextBytes bytes of UTF-8 without control
+  // characters other than tab); the reason when not.
+  static bool valid_text(std::string_view text, std::string* why = nullptr);
+  // Whether another member (not `except`) goes by this name now.
+  bool name_taken(std::string_view name, const ChatMember* except = nullptr) const;
+  // The member's name and room; "" when it has not joined.
+  std::string name_of(const ChatMember* member) const;
+  std::string room_of(const ChatMember* member) const;
+  // The names of the members of a room, in the order they joined.
+  std::vector<std::string> members(std::string_view room) const;
+  std::size_t online(std::string_view room) const;
+  std::size_t online() const;  // members in every room
+  const std::string& db_path() const;
 
  private:
   struct Impl;

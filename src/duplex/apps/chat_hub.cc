@@ -1,0 +1,324 @@
+#include "duplex/apps/chat_hub.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat_store.h"
+#include "duplex/base/error.h"
+#include "duplex/proto/websocket_utf8.h"
+#include "duplex/reactor/event_loop.h"
+
+namespace duplex::apps {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct ChatHub::Impl {
+  struct Member {
+    std::string name;
+    std::string room;
+  };
+  struct Pending {
+    ChatMessage message;
+    std::function<void(const ChatMessage&)> on_committed;
+    std::function<void(std::string_view)> on_failed;
+  };
+
+  Impl(EventLoop* l, const std::string& path) : loop(l), store(path) {
+    for (auto& [room, count] : store.room_counts()) counts[room] = count;
+  }
+
+  // Fan-out walks a room's list by index; a member that leaves meanwhile is nulled and the
+  // list compacted afterwards, so deliver() may close its own connection safely.
+  void fan_out(const ChatMessage& m) {
+    auto it = rooms.find(m.room);
+    if (it == rooms.end()) return;
+    ++fanning_out;
+    auto& list = it->second;
+    for (std::size_t i = 0; i < list.size(); ++i)
+      if (list[i] != nullptr) list[i]->deliver(m);
+    --fanning_out;
+    compact();
+  }
+
+  void notify(const std::string& room, std::string_view text, const ChatMember* except) {
+    auto it = rooms.find(room);
+    if (it == rooms.end()) return;
+    ++fanning_out;
+    auto& list = it->second;
+    for (std::size_t i = 0; i < list.size(); ++i)
+      if (list[i] != nullptr && list[i] != except) list[i]->notice(text);
+    --fanning_out;
+    compact();
+  }
+
+  void remove_from_room(ChatMember* member, const std::string& room) {
+    auto it = rooms.find(room);
+    if (it == rooms.end()) return;
+    auto pos = std::find(it->second.begin(), it->second.end(), member);
+    if (pos == it->second.end()) return;
+    if (fanning_out > 0) {
+      *pos = nullptr;
+      dirty = true;
+    } else {
+      it->second.erase(pos);
+      if (it->second.empty()) rooms.erase(it);
+    }
+  }
+
+  void compact() {
+    if (fanning_out > 0 || !dirty) return;
+    dirty = false;
+    for (auto it = rooms.begin(); it != rooms.end();) {
+      std::erase(it->second, nullptr);
+      it = it->second.empty() ? rooms.erase(it) : std::next(it);
+    }
+  }
+
+  void flush() {
+    flush_queued = false;
+    if (pending.empty()) return;
+    std::vector<Pending> batch;
+    batch.swap(pending);
+    std::vector<ChatMessage> messages;
+    messages.reserve(batch.size());
+    const std::int64_t ts = now_ms();
+    for (auto& p : batch) {
+      p.message.ts_ms = ts;
+      messages.push_back(std::move(p.message));
+    }
+    try {
+      store.append(messages);
+    } catch (const Error& e) {
+      for (auto& p : batch)
+        if (p.on_failed) p.on_failed(e.what());
+      return;
+    }
+    for (const auto& m : messages) ++counts[m.room];
+    // Every acknowledgement of the batch first, then the fan-out: a sender never sees its
+    // message from the room before its ack.
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].on_committed) batch[i].on_committed(messages[i]);
+    for (const auto& m : messages) fan_out(m);
+  }
+
+  EventLoop* loop;
+  ChatStore store;
+  std::unordered_map<const ChatMember*, Member> members;
+  std::map<std::string, std::vector<ChatMember*>, std::less<>> rooms;
+  std::map<std::string, std::int64_t, std::less<>> counts;
+  std::vector<Pending> pending;
+  bool flush_queued = false;
+  int fanning_out = 0;
+  bool dirty = false;
+  std::uint64_t next_guest = 1;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+ChatHub::ChatHub(EventLoop* loop, const std::string& db_path)
+    : impl_(std::make_unique<Impl>(loop, db_path)) {}
+
+ChatHub::~ChatHub() { *impl_->alive = false; }
+
+std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room,
+                                       std::string_view name) {
+  auto& im = *impl_;
+  std::string room_name(room.empty() ? chat::kDefaultRoom : room);
+  std::string new_name(name);
+  auto it = im.members.find(member);
+  if (it != im.members.end()) {
+    if (new_name.empty()) new_name = it->second.name;
+    const std::string old_room = it->second.room;
+    if (old_room != room_name) {
+      im.remove_from_room(member, old_room);
+      im.notify(old_room, it->second.name + " left " + old_room, member);
+    }
+    if (old_room == room_name) {
+      if (new_name != it->second.name) rename(member, new_name);
+      return im.store.recent(room_name, chat::kHistoryReplay);
+    }
+  }
+  if (new_name.empty()) new_name = guest_name();
+  im.members[member] = Impl::Member{new_name, room_name};
+  im.notify(room_name, new_name + " joined " + room_name, member);
+  im.rooms[room_name].push_back(member);
+  return im.store.recent(room_name, chat::kHistoryReplay);
+}
+
+void ChatHub::leave(ChatMember* member) {
+  auto& im = *impl_;
+  auto it = im.members.find(member);
+  if (it == im.members.end()) return;
+  const Impl::Member m = std::move(it->second);
+  im.members.erase(it);
+  im.remove_from_room(member, m.room);
+  im.notify(m.room, m.name + " left " + m.room, member);
+}
+
+void ChatHub::rename(ChatMember* member, std::string_view name) {
+  auto& im = *impl_;
+  auto it = im.members.find(member);
+  if (it == im.members.end() || it->second.name == name) return;
+  const std::string old = std::exchange(it->second.name, std::string(name));
+  im.notify(it->second.room, old + " is now " + std::string(name), nullptr);
+}
+
+void ChatHub::post(ChatMember* from, std::string_view text, std::string_view via,
+                   std::function<void(const ChatMessage&)> on_committed,
+                   std::function<void(std::string_view error)> on_failed) {
+  auto& im = *impl_;
+  std::string why;
+  auto it = im.members.find(from);
+  if (it == im.members.end()) why = "not in a room; join one first";
+  if (why.empty()) valid_text(text, &why);
+  if (!why.empty()) {
+    if (on_failed) on_failed(why);
+    return;
+  }
+  ChatMessage m;
+  m.room = it->second.room;
+  m.name = it->second.name;
+  m.text = std::string(text);
+  m.via = std::string(via);
+  im.pending.push_back(Impl::Pending{std::move(m), std::move(on_committed), std::move(on_failed)});
+  if (!im.flush_queued) {
+    im.flush_queued = true;
+    std::weak_ptr<bool> alive = im.alive;
+    Impl* p = impl_.get();
+    im.loop->queue_in_loop([alive, p] {
+      if (auto a = alive.lock(); a && *a) p->flush();
+    });
+  }
+}
+
+ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std::string_view text,
+                              std::string_view via) {
+  auto& im = *impl_;
+  std::string why;
+  if (!valid_name(room, &why) || !valid_name(name, &why) || !valid_text(text, &why))
+    throw Error(why);
+  ChatMessage m{0,        std::string(room), std::string(name), std::string(text),
+                now_ms(), std::string(via)};
+  im.store.append({&m, 1});
+  ++im.counts[m.room];
+  im.fan_out(m);
+  return m;
+}
+
+std::vector<RoomSummary> ChatHub::rooms() const {
+  const auto& im = *impl_;
+  std::map<std::string, RoomSummary, std::less<>> out;
+  out[std::string(chat::kDefaultRoom)].name = chat::kDefaultRoom;
+  for (const auto& [room, count] : im.counts) {
+    out[room].name = room;
+    out[room].messages = count;
+  }
+  for (const auto& [room, list] : im.rooms) {
+    out[room].name = room;
+    out[room].online = static_cast<std::size_t>(
+        std::count_if(list.begin(), list.end(), [](auto* m) { return m != nullptr; }));
+  }
+  std::vector<RoomSummary> v;
+  v.reserve(out.size());
+  for (auto& [room, s] : out) v.push_back(std::move(s));
+  return v;
+}
+
+std::vector<ChatMessage> ChatHub::history(std::string_view room, std::size_t limit) const {
+  return impl_->store.recent(room, limit);
+}
+
+std::string ChatHub::guest_name() {
+  for (;;) {
+    std::string name = "guest-" + std::to_string(impl_->next_guest++);
+    if (!name_taken(name)) return name;
+  }
+}
+
+bool ChatHub::valid_name(std::string_view name, std::string* why) {
+  auto refuse = [why](std::string reason) {
+    if (why) *why = std::move(reason);
+    return false;
+  };
+  if (name.empty()) return refuse("a name cannot be empty; use letters, digits, _ . -");
+  if (name.size() > chat::kMaxNameBytes)
+    return refuse("'" + std::string(name.substr(0, chat::kMaxNameBytes)) +
+                  "...' is too long: at most " + std::to_string(chat::kMaxNameBytes) +
+                  " characters");
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok)
+      return refuse("'" + std::string(name) +
+                    "' is not a valid name: use only letters, digits, _ . - (at most " +
+                    std::to_string(chat::kMaxNameBytes) + ")");
+  }
+  return true;
+}
+
+bool ChatHub::valid_text(std::string_view text, std::string* why) {
+  auto refuse = [why](std::string reason) {
+    if (why) *why = std::move(reason);
+    return false;
+  };
+  if (text.empty()) return refuse("empty message; type some text");
+  if (text.size() > chat::kMaxTextBytes)
+    return refuse("message too long (" + std::to_string(text.size()) + " bytes); at most " +
+                  std::to_string(chat::kMaxTextBytes) + " bytes, split it");
+  if (!websocket::is_valid_utf8({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}))
+    return refuse("message is not valid UTF-8; send UTF-8 text");
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f)
+      return refuse("message contains control characters; send plain text");
+  }
+  return true;
+}
+
+bool ChatHub::name_taken(std::string_view name, const ChatMember* except) const {
+  for (const auto& [member, m] : impl_->members)
+    if (member != except && m.name == name) return true;
+  return false;
+}
+
+std::string ChatHub::name_of(const ChatMember* member) const {
+  auto it = impl_->members.find(member);
+  return it == impl_->members.end() ? std::string() : it->second.name;
+}
+
+std::string ChatHub::room_of(const ChatMember* member) const {
+  auto it = impl_->members.find(member);
+  return it == impl_->members.end() ? std::string() : it->second.room;
+}
+
+std::vector<std::string> ChatHub::members(std::string_view room) const {
+  std::vector<std::string> out;
+  auto it = impl_->rooms.find(room);
+  if (it == impl_->rooms.end()) return out;
+  for (auto* m : it->second)
+    if (m != nullptr) out.push_back(name_of(m));
+  return out;
+}
+
+std::size_t ChatHub::online(std::string_view room) const {
+  auto it = impl_->rooms.find(room);
+  if (it == impl_->rooms.end()) return 0;
+  return static_cast<std::size_t>(
+      std::count_if(it->second.begin(), it->second.end(), [](auto* m) { return m != nullptr; }));
+}
+
+std::size_t ChatHub::online() const { return impl_->members.size(); }
+
+const std::string& ChatHub::db_path() const { return impl_->store.path(); }
+
+}  // namespace duplex::apps

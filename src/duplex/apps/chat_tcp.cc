@@ -1,0 +1,244 @@
+#include "duplex/apps/chat_tcp.h"
+
+#include <ctime>
+#include <string_view>
+#include <utility>
+
+#include "duplex/apps/chat_hub.h"
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/proto/websocket_utf8.h"
+#include "duplex/reactor/buffer.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/transport/tcp_connection.h"
+
+namespace duplex::apps {
+namespace {
+
+constexpr std::string_view kHelp[] = {
+    "commands:",
+    "  /nick NAME   take another name (letters, digits, _ . -; at most 32)",
+    "  /join ROOM   go to another room (created on first use)",
+    "  /who         who is in this room",
+    "  /rooms       every room, with members online and messages stored",
+    "  /help        this list",
+    "  /quit        leave",
+    "anything else is a message to the room",
+};
+
+// "[HH:MM:SS] name text", the UTC time of the commit.
+std::string format_line(const ChatMessage& m) {
+  const std::time_t secs = static_cast<std::time_t>(m.ts_ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char stamp[16];
+  std::strftime(stamp, sizeof stamp, "[%H:%M:%S]", &tm);
+  std::string line;
+  line.reserve(m.name.size() + m.text.size() + 14);
+  line.append(stamp).append(" ").append(m.name).append(" ").append(m.text).append("\n");
+  return line;
+}
+
+}  // namespace
+
+class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from_this<Session> {
+ public:
+  Session(const TcpConnectionPtr& c, ChatHub& hub, const ChatTcpOptions& options)
+      : conn_(c), hub_(hub), options_(options) {}
+
+  void start() {
+    notice(options_.greeting);
+    enter(chat::kDefaultRoom, hub_.guest_name());
+  }
+
+  void on_input(Buffer& in) {
+    while (!in.empty() && !quit_) {
+      const std::string_view view = in.view();
+      const auto pos = view.find('\n');
+      if (discarding_) {
+        // The rest of a line that was too long: dropped as it arrives, never buffered.
+        if (pos == std::string_view::npos) {
+          in.retrieve_all();
+          return;
+        }
+        in.retrieve(pos + 1);
+        discarding_ = false;
+        continue;
+      }
+      if (pos == std::string_view::npos) {
+        if (view.size() > chat::kMaxTextBytes + 1) {  // + 1: a CR may still come
+          too_long();
+          discarding_ = true;
+          in.retrieve_all();
+        }
+        return;
+      }
+      std::string_view line = view.substr(0, pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.size() > chat::kMaxTextBytes) {
+        too_long();
+      } else {
+        handle_line(std::string(line));
+      }
+      in.retrieve(pos + 1);
+    }
+  }
+
+  void closed() {
+    hub_.leave(this);
+    conn_.reset();
+  }
+
+  void deliver(const ChatMessage& message) override { send(format_line(message)); }
+  void notice(std::string_view text) override {
+    std::string line = "* ";
+    line.append(text).append("\n");
+    send(line);
+  }
+  void error(std::string_view text) {
+    std::string line = "! ";
+    line.append(text).append("\n");
+    send(line);
+  }
+
+  TcpConnectionPtr connection() const { return conn_.lock(); }
+
+ private:
+  void too_long() {
+    error("message too long (over " + std::to_string(chat::kMaxTextBytes) +
+          " bytes); split it into shorter lines");
+  }
+
+  void enter(std::string_view room, std::string_view name) {
+    for (const auto& m : hub_.join(this, room, name)) deliver(m);
+    notice("you are " + hub_.name_of(this) + " in " + hub_.room_of(this));
+  }
+
+  void handle_line(const std::string& line) {
+    if (line.empty()) return;
+    if (!websocket::is_valid_utf8(
+            {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()})) {
+      error("line is not valid UTF-8; send UTF-8 text");
+      return;
+    }
+    if (line[0] == '/') {
+      command(line);
+      return;
+    }
+    std::weak_ptr<Session> weak = weak_from_this();
+    // The acknowledgement of a TCP client is its own line, fanned out after the commit.
+    hub_.post(this, line, "tcp", nullptr, [weak](std::string_view why) {
+      if (auto self = weak.lock()) self->error(std::string(why));
+    });
+  }
+
+  void command(const std::string& line) {
+    const auto space = line.find(' ');
+    const std::string word = line.substr(0, space);
+    std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
+    while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\t')) arg.pop_back();
+    while (!arg.empty() && (arg.front() == ' ' || arg.front() == '\t')) arg.erase(0, 1);
+    std::string why;
+    if (word == "/nick") {
+      if (arg.empty()) return error("/nick needs a name: /nick alice");
+      if (!ChatHub::valid_name(arg, &why)) return error(why);
+      if (hub_.name_taken(arg, this))
+        return error("the name " + arg + " is taken; choose another with /nick NAME");
+      hub_.rename(this, arg);
+    } else if (word == "/join") {
+      if (arg.empty()) return error("/join needs a room: /join ops");
+      if (!ChatHub::valid_name(arg, &why)) return error(why);
+      enter(arg, {});
+    } else if (word == "/who") {
+      const std::string room = hub_.room_of(this);
+      const auto names = hub_.members(room);
+      std::string text = "in " + room + " (" + std::to_string(names.size()) + "):";
+      for (const auto& n : names) text.append(" ").append(n);
+      notice(text);
+    } else if (word == "/rooms") {
+      for (const auto& r : hub_.rooms())
+        notice(r.name + ": " + std::to_string(r.online) + " online, " + std::to_string(r.messages) +
+               " messages");
+    } else if (word == "/help") {
+      for (auto h : kHelp) notice(h);
+    } else if (word == "/quit") {
+      notice("bye");
+      quit_ = true;
+      hub_.leave(this);
+      if (auto c = conn_.lock()) c->shutdown_write();
+    } else {
+      error("unknown command " + word + "; /help lists the commands");
+    }
+  }
+
+  void send(std::string_view line) {
+    if (dropped_) return;
+    auto c = conn_.lock();
+    if (!c || !c->connected()) return;
+    if (c->output_bytes() + line.size() > options_.max_output) {
+      drop(*c);
+      return;
+    }
+    c->send(line);
+  }
+
+  // Too far behind: one last line, nothing more, and the connection goes.
+  void drop(TcpConnection& c) {
+    dropped_ = true;
+    c.send("! too far behind (" + std::to_string(c.output_bytes()) +
+           " bytes unread); disconnected: read faster, then reconnect\n");
+    c.pause_reading();
+    c.shutdown_write();
+    hub_.leave(this);
+    std::weak_ptr<TcpConnection> weak = c.shared_from_this();
+    c.loop()->run_after(options_.drop_grace, [weak] {
+      if (auto conn = weak.lock()) conn->force_close();
+    });
+  }
+
+  std::weak_ptr<TcpConnection> conn_;
+  ChatHub& hub_;
+  const ChatTcpOptions& options_;
+  bool discarding_ = false;
+  bool dropped_ = false;
+  bool quit_ = false;
+};
+
+ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,
+                             ChatTcpOptions options)
+    : hub_(hub), options_(std::move(options)), tcp_(loop, listen, "chat") {
+  tcp_.set_connection_callback([this](const TcpConnectionPtr& c) {
+    if (c->connected()) {
+      auto session = std::make_shared<Session>(c, hub_, options_);
+      sessions_[c.get()] = session;
+      std::weak_ptr<Session> weak = session;
+      c->set_message_callback([weak](const TcpConnectionPtr&, Buffer& in, Clock::time_point) {
+        if (auto s = weak.lock()) s->on_input(in);
+      });
+      session->start();
+    } else {
+      auto it = sessions_.find(c.get());
+      if (it == sessions_.end()) return;
+      auto session = std::move(it->second);
+      sessions_.erase(it);
+      session->closed();
+    }
+  });
+}
+
+ChatTcpServer::~ChatTcpServer() { stop(); }
+
+void ChatTcpServer::start() { tcp_.start(); }
+
+void ChatTcpServer::stop() {
+  tcp_.stop();
+  for (auto& [conn, session] : sessions_) session->closed();
+  sessions_.clear();
+}
+
+void ChatTcpServer::for_each(
+    const std::function<void(const TcpConnectionPtr&, const ChatMember&)>& f) const {
+  for (const auto& [conn, session] : sessions_)
+    if (auto c = session->connection()) f(c, *session);
+}
+
+}  // namespace duplex::apps

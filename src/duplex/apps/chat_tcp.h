@@ -1,0 +1,66 @@
+// Public. The TCP side of `duplex serve`'s chat: one UTF-8 line per message, the line
+// protocol of chat_protocol.h, so that `duplex chat` and plain nc both work.
+//
+// Limits: a line longer than kMaxTextBytes is answered with "! message too long ..." and
+// dropped up to its end, without being buffered; invalid UTF-8 and control characters are
+// refused with "! ...".
+// Back-pressure: a member that does not read its output is not allowed to grow the server's
+// memory. Each connection's unsent output is capped (max_output); a member past the cap is
+// dropped: it gets a last "! too far behind ..." line, receives nothing more, and the
+// connection is closed once that drains (or after drop_grace if it never does). Dropping
+// rather than skipping messages keeps the rule that a client sees every message of its room
+// in order, or knows it does not.
+// Loop thread only (the loop given to the constructor runs every connection).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "duplex/inet/endpoint.h"
+#include "duplex/transport/callbacks.h"
+#include "duplex/transport/tcp_server.h"
+
+namespace duplex {
+class EventLoop;
+}
+
+namespace duplex::apps {
+
+class ChatHub;
+class ChatMember;
+
+struct ChatTcpOptions {
+  std::size_t max_output = std::size_t{1} << 20;  // unsent bytes before a member is dropped
+  std::chrono::milliseconds drop_grace{10'000};   // then closed even if it never drained
+  std::string greeting = "welcome to duplex chat; /help lists the commands";
+};
+
+class ChatTcpServer {
+ public:
+  // Binds and listens (throws duplex::Error).
+  ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,
+                ChatTcpOptions options = {});
+  ~ChatTcpServer();
+  ChatTcpServer(const ChatTcpServer&) = delete;
+  ChatTcpServer& operator=(const ChatTcpServer&) = delete;
+
+  void start();
+  void stop();
+  const inet::Endpoint& listen_endpoint() const noexcept { return tcp_.listen_endpoint(); }
+
+  // Every live chat connection with its member (for the connection registry).
+  void for_each(const std::function<void(const TcpConnectionPtr&, const ChatMember&)>& f) const;
+  std::size_t size() const noexcept { return sessions_.size(); }
+
+ private:
+  class Session;
+  ChatHub& hub_;
+  ChatTcpOptions options_;
+  TcpServer tcp_;
+  std::unordered_map<const TcpConnection*, std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace duplex::apps

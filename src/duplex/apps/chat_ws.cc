@@ -1,0 +1,198 @@
+#include "duplex/apps/chat_ws.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/proto/http_router.h"
+#include "duplex/proto/websocket_http.h"
+#include "duplex/transport/tcp_connection.h"
+
+namespace duplex::apps {
+
+nlohmann::json chat_message_json(const ChatMessage& m) {
+  return {{"id", m.id},     {"room", m.room}, {"name", m.name},
+          {"text", m.text}, {"ts", m.ts_ms},  {"via", m.via}};
+}
+
+struct ChatWsEndpoint::Shared {
+  ChatHub* hub = nullptr;  // null once the endpoint is gone
+  ChatWsOptions options;
+  OpenCallback on_open;
+};
+
+namespace {
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember> {
+ public:
+  explicit WsMember(std::shared_ptr<ChatWsEndpoint::Shared> shared) : shared_(std::move(shared)) {}
+  ~WsMember() override { leave(); }
+
+  void open(const std::shared_ptr<websocket::Connection>& ws) {
+    ws_ = ws;
+    auto* hub = shared_->hub;
+    if (hub == nullptr) return;
+    enter(chat::kDefaultRoom, hub->guest_name(), true);
+  }
+
+  void on_event(websocket::Connection&, websocket::Session::Event& ev) {
+    using Kind = websocket::Session::Event::Kind;
+    if (ev.kind == Kind::close || ev.kind == Kind::error) {
+      leave();
+      return;
+    }
+    if (ev.kind == Kind::binary) return error("binary frames are not used; send JSON text frames");
+    if (ev.kind != Kind::text) return;
+    auto* hub = shared_->hub;
+    if (hub == nullptr || left_) return;
+    const auto j = nlohmann::json::parse(ev.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
+      return error("expected a JSON object with a \"type\" (hello, say, join, nick)");
+    const std::string type = j["type"];
+    auto field = [&j](const char* key) -> std::string {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string why;
+    if (type == "say") {
+      std::string text = field("text");
+      nlohmann::json client_id = j.contains("client_id") ? j["client_id"] : nlohmann::json();
+      std::weak_ptr<WsMember> weak = weak_from_this();
+      hub->post(
+          this, text, "websocket",
+          [weak, client_id](const ChatMessage& m) {
+            if (auto self = weak.lock())
+              self->send({{"type", "ack"}, {"client_id", client_id}, {"id", m.id}});
+          },
+          [weak, client_id](std::string_view error) {
+            if (auto self = weak.lock())
+              self->send({{"type", "error"}, {"message", error}, {"client_id", client_id}});
+          });
+    } else if (type == "hello" || type == "join" || type == "nick") {
+      const std::string name = field("name");
+      const std::string room = field("room");
+      std::string new_name = hub->name_of(this);
+      if (!name.empty() && type != "join") {
+        if (!ChatHub::valid_name(name, &why)) return error(why);
+        if (hub->name_taken(name, this))
+          return error("the name " + name + " is taken; choose another");
+        new_name = name;
+      }
+      const std::string current = hub->room_of(this);
+      std::string new_room = current;
+      if (!room.empty() && type != "nick") {
+        if (!ChatHub::valid_name(room, &why)) return error(why);
+        new_room = room;
+      }
+      if (type == "join" && room.empty())
+        return error("join needs a room: {\"type\":\"join\",\"room\":\"ops\"}");
+      if (type == "nick" && name.empty())
+        return error("nick needs a name: {\"type\":\"nick\",\"name\":\"bob\"}");
+      if (new_room != current) {
+        enter(new_room, new_name, true);
+      } else {
+        hub->rename(this, new_name);
+        if (type == "hello") welcome();
+      }
+    } else {
+      error("unknown type \"" + type + "\"; use hello, say, join or nick");
+    }
+  }
+
+  void deliver(const ChatMessage& m) override {
+    auto j = chat_message_json(m);
+    j["type"] = "message";
+    send(j);
+  }
+  void notice(std::string_view text) override { send({{"type", "notice"}, {"text", text}}); }
+
+ private:
+  void enter(std::string_view room, std::string_view name, bool history) {
+    auto* hub = shared_->hub;
+    auto messages = hub->join(this, room, name);
+    welcome();
+    if (!history) return;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : messages) list.push_back(chat_message_json(m));
+    send({{"type", "history"}, {"room", hub->room_of(this)}, {"messages", std::move(list)}});
+  }
+
+  void welcome() {
+    auto* hub = shared_->hub;
+    const std::string room = hub->room_of(this);
+    send({{"type", "welcome"},
+          {"name", hub->name_of(this)},
+          {"room", room},
+          {"online", hub->online(room)}});
+  }
+
+  void error(const std::string& message) { send({{"type", "error"}, {"message", message}}); }
+
+  void send(const nlohmann::json& j) {
+    if (dropped_) return;
+    auto ws = ws_.lock();
+    if (!ws) return;
+    auto tcp = ws->tcp();
+    if (!tcp) return;
+    const std::string text = dump(j);
+    const std::size_t queued = tcp->output_bytes() + ws->session().queued_bytes();
+    if (queued + text.size() > shared_->options.max_output) {
+      // Too far behind: a Close, nothing more; the connection's close timeout ends it if the
+      // peer never reads that either.
+      dropped_ = true;
+      ws->close(websocket::CloseCode::policy_violation, "too far behind; reconnect");
+      leave();
+      return;
+    }
+    ws->send_text(text);
+  }
+
+  void leave() {
+    if (left_) return;
+    left_ = true;
+    if (shared_->hub != nullptr) shared_->hub->leave(this);
+  }
+
+  std::shared_ptr<ChatWsEndpoint::Shared> shared_;
+  std::weak_ptr<websocket::Connection> ws_;
+  bool dropped_ = false;
+  bool left_ = false;
+};
+
+}  // namespace
+
+ChatWsEndpoint::ChatWsEndpoint(ChatHub& hub, ChatWsOptions options, OpenCallback on_open)
+    : shared_(std::make_shared<Shared>(Shared{&hub, options, std::move(on_open)})) {}
+
+ChatWsEndpoint::~ChatWsEndpoint() { shared_->hub = nullptr; }
+
+void ChatWsEndpoint::add_route(http::Router& router) {
+  router.add(
+      "GET", "/ws/chat",
+      [shared = shared_](const http::Request& req, const http::Params&, http::Response& res) {
+        if (shared->hub == nullptr) {
+          res.text(503, "the chat is stopping\n");
+          return;
+        }
+        auto member = std::make_shared<WsMember>(shared);
+        websocket::ConnectionOptions options;
+        options.session.max_message_size = shared->options.max_message;
+        websocket::accept_upgrade(
+            req, res, options,
+            [member](websocket::Connection& c, websocket::Session::Event& ev) {
+              member->on_event(c, ev);
+            },
+            [member, shared](const std::shared_ptr<websocket::Connection>& ws) {
+              if (shared->on_open)
+                if (auto tcp = ws->tcp()) shared->on_open(tcp, member);
+              member->open(ws);
+            });
+      });
+}
+
+}  // namespace duplex::apps
