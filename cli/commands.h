@@ -21,6 +21,7 @@ int echo_main(Argv args);     // cli/echo.cc
 int http_main(Argv args);     // cli/http.cc
 int connect_main(Argv args);  // cli/connect.cc
 int listen_main(Argv args);   // cli/listen.cc
+int serve_main(Argv args);    // cli/serve.cc
 int chat_main(Argv args);     // cli/chat.cc
 
 }  // namespace duplex::cli

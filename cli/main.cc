@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
      "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},
     {"connect", duplex::cli::connect_main, "stdin/stdout to a TCP/UDP peer, a better netcat (L4)"},
     {"listen", duplex::cli::listen_main, "wait for TCP/UDP peers: stdio, --exec, --broker (L4)"},
+    {"serve", duplex::cli::serve_main,
+     "the dashboard in the browser and a chat for terminals and browsers (L7)"},
     {"chat", duplex::cli::chat_main, "join a duplex serve chat room; --discover finds servers (L7)"},
 };
 
