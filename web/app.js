@@ -440,10 +440,17 @@ function onChatMessage(event) {
       }
       break;
     }
-    case 'notice':
+    case 'notice': {
       chatNote('notice', m.text ?? '');
-      if (/joined|left|renamed/.test(m.text || '')) loadRooms();
+      // A rename is announced as "OLD is now NEW"; ours changes the name we show.
+      const renamed = /^(\S+) is now (\S+)$/.exec(m.text || '');
+      if (renamed && renamed[1] === chat.name) {
+        chat.name = renamed[2];
+        $('chat-current-name').textContent = chat.name;
+      }
+      loadRooms();
       break;
+    }
     case 'error':
       chatNote('error', m.message ?? 'error');
       break;
@@ -493,6 +500,10 @@ async function loadRooms() {
       return el('li', {}, b);
     }));
     $('chat-room-list').replaceChildren(...rooms.map((r) => el('option', {value: r.name})));
+    const here = rooms.find((r) => r.name === chat.room);
+    if (here && chat.ws && chat.ws.readyState === WebSocket.OPEN) {
+      $('chat-status').textContent = `connected · ${here.online} online in ${here.name}`;
+    }
   } catch {
     // the room list is a convenience; the chat works without it
   }
