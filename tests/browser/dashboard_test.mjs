@@ -1,16 +1,18 @@
 // The dashboard of `duplex serve` in headless Chromium (run by ctest as
 // integration.browser_dashboard, with DUPLEX set to the binary). One server with a fresh
 // SQLite file and one browser for the file; each test states one behaviour a user sees.
-// Exits 77 (skipped) without playwright-core (npm ci in tests/browser) or chromium.
+// Exits 77 (skipped) without playwright-core (npm ci in tests/browser), chromium, or a
+// duplex with the serve command.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {artifactsDir, launch, prerequisites, startServe, startTerminal} from './lib.mjs';
+import {artifactsDir, launch, prerequisites, requireServe, startServe, startTerminal} from './lib.mjs';
 
 const chromium = await prerequisites('dashboard_test', ['DUPLEX']);
 const duplex = process.env.DUPLEX;
+requireServe('dashboard_test', duplex);
 const STEP_MS = 10_000;  // each wait in the page
 
 let tmp, server, browser, page;
@@ -118,13 +120,20 @@ test('a bad address shows the calculator\'s own error', async () => {
   assert.equal(await page.locator('#ip-result dd').count(), 0);
 });
 
-test('the neighbours page says why editing is not allowed', async () => {
-  await openTab('neighbours');
-  const why = page.locator('#neighbours-why-not');
-  await why.waitFor({state: 'visible', timeout: STEP_MS})
-    .catch(async () => assert.fail(`no reason shown; the page shows:\n${await seen('#page-neighbours')}`));
-  assert.match(await why.innerText(), /not allowed: .*token/);
-  assert.equal(await page.locator('#neighbour-add').isDisabled(), true);
+test('without the token, the neighbours page says editing needs it and offers no form', async () => {
+  // A fresh context has no duplex_token cookie; the URL carries no ?token=.
+  const context = await browser.newContext();
+  try {
+    const other = await context.newPage();
+    await other.goto(server.base + '#neighbours');
+    const why = other.locator('#neighbours-why-not');
+    await why.waitFor({state: 'visible', timeout: STEP_MS}).catch(async () =>
+      assert.fail(`no reason shown; the page shows:\n${await other.locator('#page-neighbours').innerText()}`));
+    assert.match(await why.innerText(), /^Adding and deleting entries is not allowed: .*token/);
+    assert.equal(await other.locator('#neighbour-add').isDisabled(), true);
+  } finally {
+    await context.close();
+  }
 });
 
 test('a screenshot of the dashboard is kept as a test artifact', async () => {

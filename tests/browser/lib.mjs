@@ -119,31 +119,28 @@ export async function startServe(duplex, dir) {
   const serve = new Child('duplex serve', duplex,
     ['serve', '--port', '0', '--chat-port', '0', '--discovery-port', '0',
      '--db', path.join(dir, 'chat.db')]);
-  const http = await serve.waitFor(/http:\/\/(127\.0\.0\.1|\[::1\]|localhost):(\d+)\/(\?token=[A-Za-z0-9_-]+)?/,
+  // "dashboard  http://127.0.0.1:PORT/?token=TOKEN" and "chat       tcp 127.0.0.1:PORT (...)"
+  const http = await serve.waitFor(/^dashboard\s+(http:\/\/[^\s/]+:(\d+)\/\S*)$/m,
                                    {what: 'the dashboard URL'});
-  const chat = await serve.waitFor(/chat\S*\s.*?(?:127\.0\.0\.1|\[::1\]|0\.0\.0\.0|localhost):(\d+)/i,
-                                   {what: 'the chat port'});
-  return {serve, url: http[0], httpPort: Number(http[2]), chatPort: Number(chat[1])};
+  const chat = await serve.waitFor(/^chat\s+tcp\s+\S+:(\d+)\b/m, {what: 'the chat port'});
+  const url = new URL(http[1]);
+  return {serve, url: url.href, base: url.origin + '/', token: url.searchParams.get('token'),
+          httpPort: Number(http[2]), chatPort: Number(chat[1])};
 }
 
-// Whether this duplex has the `chat` command (the terminal client).
-export function hasChatCommand(duplex) {
-  const r = spawnSync(duplex, ['chat', '--help'], {encoding: 'utf8', timeout: 5000});
-  return r.status === 0 && /chat/.test(r.stdout + r.stderr);
-}
-
-// A terminal chat client named `name` on the TCP chat port: `duplex chat` when the binary
-// has it, else plain nc (which the protocol allows). Resolves once the server confirmed
-// the name.
-export async function startTerminal(duplex, port, name) {
-  let client;
-  if (hasChatCommand(duplex)) {
-    client = new Child(`duplex chat (${name})`, duplex, ['chat', `127.0.0.1:${port}`, '--name', name]);
-  } else {
-    client = new Child(`nc (${name})`, 'nc', ['127.0.0.1', String(port)]);
-    await client.waitFor(/you are \S+ in \S+/, {what: 'the greeting'});
-    client.send(`/nick ${name}`);
+// Exits 77 (skipped) when this duplex has no `serve` command yet.
+export function requireServe(name, duplex) {
+  const r = spawnSync(duplex, ['serve', '--help'], {encoding: 'utf8', timeout: 5000});
+  if (r.status !== 0) {
+    console.error(`${name}: skipped: ${duplex} has no serve command`);
+    process.exit(77);
   }
-  await client.waitFor(new RegExp(`\\b${name}\\b`), {what: `the name ${name} confirmed`});
+}
+
+// `duplex chat 127.0.0.1:PORT --name NAME`, the terminal client; resolves once the server
+// announced the name ("* guest-3 is now NAME").
+export async function startTerminal(duplex, port, name) {
+  const client = new Child(`duplex chat (${name})`, duplex, ['chat', `127.0.0.1:${port}`, '--name', name]);
+  await client.waitFor(new RegExp(`is now ${name}$`, 'm'), {what: `the name ${name} confirmed`});
   return client;
 }
