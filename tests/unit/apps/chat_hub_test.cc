@@ -1,0 +1,194 @@
+#include "duplex/apps/chat_hub.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "duplex/apps/chat_protocol.h"
+#include "duplex/reactor/event_loop.h"
+
+namespace duplex::apps {
+namespace {
+
+class TempDb {
+ public:
+  TempDb() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "duplex-hub-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDb() { std::filesystem::remove_all(dir_); }
+  std::string path() const { return (dir_ / "chat.db").string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// Records what the hub tells it, into a log shared by every member of a test.
+class Recorder : public ChatMember {
+ public:
+  Recorder(std::string who, std::vector<std::string>& log) : who_(std::move(who)), log_(log) {}
+  void deliver(const ChatMessage& m) override {
+    log_.push_back(who_ + " got " + m.name + ":" + m.text);
+  }
+  void notice(std::string_view text) override {
+    log_.push_back(who_ + " notice " + std::string(text));
+  }
+
+ private:
+  std::string who_;
+  std::vector<std::string>& log_;
+};
+
+// Runs the loop for one round's queued work (the group commit), then returns.
+void run_round(EventLoop& loop) {
+  loop.queue_in_loop([&loop] { loop.quit(); });
+  loop.loop();
+}
+
+TEST(ChatHub, APostIsAcknowledgedAfterTheCommitAndBeforeAnyoneReceivesIt) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log), bob("bob", log);
+  hub.join(&alice, "lobby", "alice");
+  hub.join(&bob, "lobby", "bob");
+  log.clear();
+  hub.post(&alice, "hi", "tcp", [&](const ChatMessage& m) {
+    log.push_back("ack " + std::to_string(m.id));
+    // Committed: already readable from the store.
+    EXPECT_EQ(hub.history("lobby", 1).at(0).id, m.id);
+  });
+  EXPECT_TRUE(log.empty());  // nothing before the loop commits
+  run_round(loop);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].substr(0, 4), "ack ");
+  EXPECT_EQ(log[1], "alice got alice:hi");
+  EXPECT_EQ(log[2], "bob got alice:hi");
+}
+
+TEST(ChatHub, PostsOfOneRoundAreCommittedTogetherThenAllAcknowledgedThenFannedOut) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log);
+  hub.join(&alice, "lobby", "alice");
+  log.clear();
+  std::vector<ChatMessage> acked;
+  for (const char* text : {"1", "2", "3"})
+    hub.post(&alice, text, "tcp", [&](const ChatMessage& m) {
+      acked.push_back(m);
+      log.push_back("ack");
+    });
+  run_round(loop);
+  ASSERT_EQ(acked.size(), 3u);
+  EXPECT_EQ(acked[1].id, acked[0].id + 1);
+  EXPECT_EQ(acked[2].id, acked[1].id + 1);
+  EXPECT_EQ(acked[0].ts_ms, acked[2].ts_ms);  // one commit, one time
+  const std::vector<std::string> want{
+      "ack", "ack", "ack", "alice got alice:1", "alice got alice:2", "alice got alice:3"};
+  EXPECT_EQ(log, want);
+}
+
+TEST(ChatHub, JoinReplaysTheLastHundredMessagesOfTheRoomOldestFirst) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  for (int i = 0; i < 120; ++i) hub.post_now("lobby", "bot", std::to_string(i), "http");
+  hub.post_now("ops", "bot", "elsewhere", "http");
+  std::vector<std::string> log;
+  Recorder late("late", log);
+  const auto history = hub.join(&late, "lobby", "late");
+  ASSERT_EQ(history.size(), chat::kHistoryReplay);
+  EXPECT_EQ(history.front().text, "20");
+  EXPECT_EQ(history.back().text, "119");
+}
+
+TEST(ChatHub, MembersOfAnotherRoomDoNotReceiveTheMessage) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log), carol("carol", log);
+  hub.join(&alice, "lobby", "alice");
+  hub.join(&carol, "ops", "carol");
+  log.clear();
+  hub.post(&alice, "lobby only", "tcp", nullptr);
+  run_round(loop);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0], "alice got alice:lobby only");
+}
+
+TEST(ChatHub, GuestNamesCountUpAndSkipTakenNames) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder a("a", log), b("b", log);
+  EXPECT_EQ(hub.guest_name(), "guest-1");
+  hub.join(&a, "lobby", "guest-2");
+  EXPECT_TRUE(hub.name_taken("guest-2"));
+  EXPECT_FALSE(hub.name_taken("guest-2", &a));
+  EXPECT_EQ(hub.guest_name(), "guest-3");
+  hub.join(&b, "lobby", "");  // no name: a guest name
+  EXPECT_EQ(hub.name_of(&b), "guest-4");
+}
+
+TEST(ChatHub, RenameAndLeaveAreAnnouncedToTheRoom) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder a("a", log), b("b", log);
+  hub.join(&a, "lobby", "alice");
+  hub.join(&b, "lobby", "bob");
+  EXPECT_EQ(log.back(), "a notice bob joined lobby");
+  hub.rename(&b, "robert");
+  EXPECT_EQ(log.back(), "b notice bob is now robert");
+  hub.leave(&b);
+  EXPECT_EQ(log.back(), "a notice robert left lobby");
+  EXPECT_EQ(hub.online("lobby"), 1u);
+}
+
+TEST(ChatHub, NamesAreShortAndMadeOfLettersDigitsAndFewMarks) {
+  std::string why;
+  EXPECT_TRUE(ChatHub::valid_name("alice_1.x-y"));
+  EXPECT_FALSE(ChatHub::valid_name("", &why));
+  EXPECT_FALSE(ChatHub::valid_name("has space", &why));
+  EXPECT_NE(why.find("letters"), std::string::npos);
+  EXPECT_FALSE(ChatHub::valid_name(std::string(chat::kMaxNameBytes + 1, 'a'), &why));
+  EXPECT_TRUE(ChatHub::valid_name(std::string(chat::kMaxNameBytes, 'a')));
+}
+
+TEST(ChatHub, TextMustBeShortUtf8WithoutControlCharacters) {
+  std::string why;
+  EXPECT_TRUE(ChatHub::valid_text("h\xc3\xa9llo\tworld"));
+  EXPECT_FALSE(ChatHub::valid_text("bad \xff byte", &why));
+  EXPECT_NE(why.find("UTF-8"), std::string::npos);
+  EXPECT_FALSE(ChatHub::valid_text("bell\a", &why));
+  EXPECT_FALSE(ChatHub::valid_text(std::string(chat::kMaxTextBytes + 1, 'x'), &why));
+  EXPECT_NE(why.find("too long"), std::string::npos);
+}
+
+TEST(ChatHub, AFailedPostCallsOnFailedAndStoresNothing) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder a("a", log);
+  std::string error;
+  hub.post(&a, "not joined", "tcp", nullptr, [&](std::string_view e) { error = e; });
+  EXPECT_NE(error.find("join"), std::string::npos);
+  hub.join(&a, "lobby", "alice");
+  hub.post(&a, "\x01", "tcp", nullptr, [&](std::string_view e) { error = e; });
+  EXPECT_NE(error.find("control"), std::string::npos);
+  run_round(loop);
+  EXPECT_TRUE(hub.history("lobby", 10).empty());
+}
+
+}  // namespace
+}  // namespace duplex::apps
