@@ -270,9 +270,11 @@ function setupTools() {
   $('mac-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     showError('mac-error', null);
+    $('mac-vendor').textContent = '';
     $('mac-result').replaceChildren();
     try {
       const r = await api('/api/mac?' + query({q: $('mac-input').value.trim()}));
+      $('mac-vendor').textContent = r.vendor ? r.vendor : 'no registered vendor';
       fillKeyValues($('mac-result'), r);
     } catch (err) { showError('mac-error', err); }
   });
