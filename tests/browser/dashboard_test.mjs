@@ -97,6 +97,27 @@ test('a line typed in the terminal client appears in the page', async () => {
   assert.equal(await item.getAttribute('data-via'), 'tcp');
 });
 
+test('markup in a chat message is shown as text, never run', async () => {
+  const terminal = await startTerminal(duplex, server.chatPort, 'term-markup');
+  children.push(terminal);
+  await openTab('chat');
+  const text = `<img src=x onerror="window.injected=1"><b>bold</b> ${Date.now()}`;
+  terminal.send(text);
+  const item = page.locator('#chat-log li[data-name="term-markup"]');
+  await item.waitFor({timeout: STEP_MS})
+    .catch(async () => assert.fail(`the message did not appear; the log shows:\n${await seen('#chat-log')}`));
+  assert.equal(await item.locator('[data-testid="chat-text"]').innerText(), text);
+  assert.equal(await page.locator('#chat-log img, #chat-log b').count(), 0, 'no element made from the text');
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+});
+
+test('the page sends the token of its URL as Authorization: Bearer', async () => {
+  assert.ok(server.token, `duplex serve printed no token in ${server.url}`);
+  const request = page.waitForRequest((r) => r.url().includes('/api/connections'), {timeout: STEP_MS});
+  await openTab('connections');
+  assert.equal((await request).headers().authorization, `Bearer ${server.token}`);
+});
+
 test('the address tools compute a subnet: 192.168.1.10/26', async () => {
   await openTab('tools');
   await page.fill('#ip-input', '192.168.1.10/26');
