@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""`duplex serve`'s token: bound beyond loopback every request needs it (401 otherwise);
+Bearer, ?token= and the cookie each carry it. Requests go to 127.0.0.1 only."""
+import json
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from serve_harness import Serve  # noqa: E402
+
+
+def curl(port, path, *args):
+    """(status, headers text, body) of a GET to 127.0.0.1:port."""
+    out = subprocess.run(["curl", "-s", "-i", "--max-time", "20", *args,
+                          f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    head, _, body = out.partition("\n\n")  # text mode turned CRLF into LF
+    return int(head.split()[1]), head, body
+
+
+class ServeAuthBeyondLoopback(unittest.TestCase):
+    def setUp(self):
+        self.serve = Serve("--token", "t0ken-for-tests", bind="0.0.0.0")
+
+    def tearDown(self):
+        self.serve.close()
+
+    def test_api_without_the_token_is_401_json(self):
+        status, _, body = curl(self.serve.http_port, "/api/status")
+        self.assertEqual(status, 401)
+        self.assertIn("token", json.loads(body)["error"])
+
+    def test_page_without_the_token_is_401_naming_the_fix(self):
+        status, head, body = curl(self.serve.http_port, "/")
+        self.assertEqual(status, 401)
+        self.assertIn("text/html", head)
+        self.assertIn("?token=", body)
+
+    def test_a_wrong_token_is_401(self):
+        status, _, _ = curl(self.serve.http_port, "/api/status", "-H",
+                            "Authorization: Bearer t0ken-for-tesTS")
+        self.assertEqual(status, 401)
+
+    def test_bearer_token_gives_200(self):
+        status, _, body = curl(self.serve.http_port, "/api/status", "-H",
+                               "Authorization: Bearer t0ken-for-tests")
+        self.assertEqual(status, 200)
+        self.assertTrue(json.loads(body)["token_required"])
+
+    def test_query_token_on_the_page_sets_an_httponly_cookie_that_then_suffices(self):
+        status, head, _ = curl(self.serve.http_port, "/?token=t0ken-for-tests")
+        self.assertEqual(status, 200)
+        m = re.search(r"(?im)^Set-Cookie: (duplex_token=[^;]+);(.*)$", head)
+        self.assertIsNotNone(m, head)
+        self.assertIn("HttpOnly", m.group(2))
+        self.assertIn("SameSite=Strict", m.group(2))
+        status, _, _ = curl(self.serve.http_port, "/api/status", "-H", "Cookie: " + m.group(1))
+        self.assertEqual(status, 200)
+
+    def test_websocket_without_the_token_is_refused(self):
+        ws = self.serve.websocket()
+        self.assertEqual(ws.status, 401)
+        ws.close()
+        ws = self.serve.websocket(headers={"Cookie": "duplex_token=t0ken-for-tests"})
+        self.assertEqual(ws.status, 101)
+        ws.close()
+
+    def test_summary_says_every_request_needs_the_token(self):
+        self.assertIn("every request needs the token", self.serve.summary["access"])
+        self.assertTrue(self.serve.summary["dashboard"].endswith("?token=t0ken-for-tests"))
+
+
+class ServeAuthGenerated(unittest.TestCase):
+    def test_beyond_loopback_without_token_a_random_one_is_printed_and_works(self):
+        serve = Serve(bind="0.0.0.0")
+        try:
+            self.assertRegex(serve.token, r"^[0-9a-f]{32}$")
+            status, _, _ = curl(serve.http_port, "/api/status")
+            self.assertEqual(status, 401)
+            status, _, _ = curl(serve.http_port, "/api/status?token=" + serve.token)
+            self.assertEqual(status, 200)
+        finally:
+            serve.close()
+
+    def test_on_loopback_reading_needs_no_token(self):
+        serve = Serve()
+        try:
+            status, _, body = curl(serve.http_port, "/api/status")
+            self.assertEqual(status, 200)
+            self.assertFalse(json.loads(body)["token_required"])
+        finally:
+            serve.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""`duplex serve`'s TCP chat as terminals use it: nc and plain sockets on loopback, the
+line protocol of src/duplex/apps/chat_protocol.h, its limits and its back-pressure."""
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from serve_harness import TIMEOUT, ChatClient, Serve  # noqa: E402
+
+
+class NcLines:
+    """nc as a chat client: lines in on stdin, lines out read on a thread."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in iter(self.proc.stdout.readline, ""):
+            self.lines.put(line.rstrip("\n"))
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, pattern):
+        seen = []
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise AssertionError(f"nc saw no line matching {pattern!r}; saw {seen[-10:]}")
+            seen.append(line)
+            if re.search(pattern, line):
+                return seen
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+class ServeChat(unittest.TestCase):
+    def setUp(self):
+        self.serve = Serve()
+
+    def tearDown(self):
+        self.serve.close()
+
+    def test_summary_names_each_service_with_its_real_port(self):
+        s = self.serve.summary
+        self.assertRegex(s["dashboard"], r"^http://127\.0\.0\.1:[1-9]\d*/\?token=[0-9a-f]{32}$")
+        self.assertRegex(s["chat"], r"^tcp 127\.0\.0\.1:[1-9]\d* \(duplex chat 127\.0\.0\.1:\d+, "
+                                    r"or nc 127\.0\.0\.1 \d+\)$")
+        self.assertEqual(s["discovery"], "off")
+        self.assertEqual(s["history"], self.serve.db)
+
+    @unittest.skipUnless(shutil.which("nc"), "needs nc (netcat-openbsd)")
+    def test_nc_sees_the_history_then_another_clients_messages(self):
+        first = self.serve.chat()
+        first.expect(r"^\* you are (guest-\d+) in lobby$")
+        first.send("/nick alice")
+        first.expect(r"^\* guest-\d+ is now alice$")
+        first.send("before nc came")
+        first.expect(r"^\[\d\d:\d\d:\d\d\] alice before nc came$")  # committed
+        nc = NcLines(self.serve.chat_port)
+        try:
+            seen = nc.expect(r"^\* you are guest-\d+ in lobby$")
+            self.assertTrue(any(re.match(r"^\[\d\d:\d\d:\d\d\] alice before nc came$", l)
+                                for l in seen), seen)
+            first.send("after nc came")
+            nc.expect(r"^\[\d\d:\d\d:\d\d\] alice after nc came$")
+            nc.send("hello from nc")
+            first.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+ hello from nc$")
+        finally:
+            nc.close()
+            first.close()
+
+    def test_a_line_over_the_limit_is_refused_and_the_connection_goes_on(self):
+        c = self.serve.chat()
+        c.expect(r"^\* you are ")
+        c.send("x" * 20000)
+        c.expect(r"^! message too long")
+        c.send("short one")
+        c.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+ short one$")
+        c.close()
+
+    def test_invalid_utf8_is_refused_with_an_error_line(self):
+        c = self.serve.chat()
+        c.expect(r"^\* you are ")
+        c.send(b"bad \xff\xfe bytes\n")
+        c.expect(r"^! .*UTF-8")
+        c.close()
+
+    def test_commands_nick_join_who_rooms(self):
+        c = self.serve.chat()
+        c.expect(r"^\* you are ")
+        c.send("/nick bob")
+        c.expect(r"^\* guest-\d+ is now bob$")
+        c.send("/nick not valid!")
+        c.expect(r"^! .*not a valid name")
+        c.send("/join ops")
+        c.expect(r"^\* you are bob in ops$")
+        c.send("/who")
+        c.expect(r"^\* in ops \(1\): bob$")
+        c.send("/rooms")
+        c.expect(r"^\* ops: 1 online, 0 messages$")
+        c.send("/frobnicate")
+        c.expect(r"^! unknown command /frobnicate")
+        c.send("/quit")
+        c.expect(r"^\* bye$")
+        self.assertIsNone(c.line())  # the server closed
+        c.close()
+
+    def test_a_member_that_does_not_read_is_dropped_with_a_notice(self):
+        slow = ChatClient(("127.0.0.1", self.serve.chat_port), rcvbuf=4096)
+        slow.expect(r"^\* you are ")
+        fast = self.serve.chat()
+        fast.expect(r"^\* you are ")
+        text = "y" * 4000
+        # The fast client reads its own lines (its acks) as it goes; the slow one reads
+        # nothing until the end. Bounded: at most 3000 messages (12 MB).
+        dropped = False
+        for i in range(3000):
+            fast.send(f"{i} {text}")
+            _, seen = fast.expect(rf"\] guest-\d+ {i} ")
+            if any(re.match(r"^\* guest-\d+ left lobby$", l) for l in seen):
+                dropped = True
+                break
+            if i % 100 == 99:
+                with open(f"/proc/{self.serve.proc.pid}/status") as f:
+                    rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")][0]
+                self.assertLess(rss, 200 * 1024, "the server's memory grows with a slow reader")
+        self.assertTrue(dropped, "the slow member was never dropped")
+        lines = []
+        while True:
+            line = slow.line()
+            if line is None:
+                break
+            lines.append(line)
+        self.assertTrue(lines[-1].startswith("! too far behind"), lines[-1][:100])
+        slow.close()
+        fast.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
