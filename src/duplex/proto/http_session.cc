@@ -234,7 +234,13 @@ void Session::refuse(int status, std::string_view reason) {
 
 void Session::flush(const TcpConnectionPtr& c) {
   if (out_.empty()) return;
-  c->send(out_);
+  if (phase_ == Phase::kFile) {
+    // A file body follows at once with sendfile: the head waits for it (MSG_MORE), so head
+    // and body leave in the same segments instead of a small head segment of its own.
+    c->send_more(out_);
+  } else {
+    c->send(out_);
+  }
   out_.clear();
 }
 

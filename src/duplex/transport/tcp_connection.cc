@@ -149,13 +149,18 @@ void TcpConnection::send(Buffer& data) {
   data.retrieve_all();
 }
 
-void TcpConnection::send_in_loop(const char* data, std::size_t len) {
+void TcpConnection::send_more(std::string_view data) {
+  loop_->assert_in_loop_thread();
+  send_in_loop(data.data(), data.size(), MSG_MORE);
+}
+
+void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
   loop_->assert_in_loop_thread();
   if (state() == State::kDisconnected || shutdown_requested_ || len == 0) return;
   std::size_t written = 0;
   // Nothing queued: write straight from the caller's bytes, no copy, no buffer.
   if (!channel_.is_writing() && output_.empty()) {
-    const ssize_t n = ::send(socket_.fd(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::send(socket_.fd(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT | flags);
     if (n >= 0) {
       written = static_cast<std::size_t>(n);
       bytes_sent_ += written;

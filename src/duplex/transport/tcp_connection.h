@@ -56,6 +56,11 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void send(std::string_view data);
   // Loop thread only. Sends and empties `data` without an extra copy when possible.
   void send(Buffer& data);
+  // Loop thread only. Like send(), but tells the kernel that more bytes follow at once
+  // (MSG_MORE): a response head sent this way shares its segments with the file body that
+  // the caller sends next with sendfile() on fd(), as nginx's tcp_nopush does with a cork.
+  // The next write without MSG_MORE (sendfile's last chunk, or any send()) pushes it out.
+  void send_more(std::string_view data);
   // Any thread. Sends FIN once the output buffer has drained; reading continues.
   void shutdown_write();
   // Any thread. Closes now, dropping unsent output.
@@ -105,7 +110,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void handle_write();
   void handle_close();
   void handle_error();
-  void send_in_loop(const char* data, std::size_t len);
+  void send_in_loop(const char* data, std::size_t len, int flags = 0);
   void shutdown_in_loop();
   void close_with_error(int err);
   void check_idle();
