@@ -267,6 +267,62 @@ class HttpServeTest(unittest.TestCase):
         self.assertEqual(reply.count(b"HTTP/1.1"), 1)  # the smuggled GET was never answered
 
 
+class SmallFileCacheTest(unittest.TestCase):
+    """Small files are answered from memory once served; the path must still lead to the
+    same, unchanged file, or the server goes back to the file system."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        with open(os.path.join(self.tmp.name, "secret.txt"), "w") as f:
+            f.write(SECRET)
+        self.root = os.path.join(self.tmp.name, "root")
+        os.mkdir(self.root)
+        self.server = Serve(self.root)
+
+    def tearDown(self):
+        self.server.close()
+        self.tmp.cleanup()
+
+    def write(self, name, text):
+        with open(os.path.join(self.root, name), "w") as f:
+            f.write(text)
+
+    def get(self, name):
+        code, _, body = curl(self.server.base + "/" + name)
+        return code, body
+
+    def test_a_file_rewritten_after_being_served_is_served_anew(self):
+        self.write("a.txt", "first\n")
+        self.assertEqual(self.get("a.txt"), (200, b"first\n"))
+        self.write("a.txt", "second version\n")
+        self.assertEqual(self.get("a.txt"), (200, b"second version\n"))
+        replacement = os.path.join(self.tmp.name, "new.txt")
+        with open(replacement, "w") as f:
+            f.write("third\n")
+        os.replace(replacement, os.path.join(self.root, "a.txt"))  # a new inode
+        self.assertEqual(self.get("a.txt"), (200, b"third\n"))
+        os.remove(os.path.join(self.root, "a.txt"))
+        self.assertEqual(self.get("a.txt")[0], 404)
+
+    def test_a_served_file_replaced_by_a_symlink_out_of_the_root_is_refused(self):
+        self.write("b.txt", "inside\n")
+        self.assertEqual(self.get("b.txt"), (200, b"inside\n"))
+        os.remove(os.path.join(self.root, "b.txt"))
+        os.symlink(os.path.join(self.tmp.name, "secret.txt"), os.path.join(self.root, "b.txt"))
+        code, body = self.get("b.txt")
+        self.assertIn(code, (403, 404))
+        self.assertNotIn(SECRET.encode(), body)
+        self.assertNotIn(b"inside", body)
+
+    def test_a_served_file_made_unreadable_is_refused(self):
+        if os.geteuid() == 0:
+            self.skipTest("root reads files whatever their mode")
+        self.write("c.txt", "open\n")
+        self.assertEqual(self.get("c.txt"), (200, b"open\n"))
+        os.chmod(os.path.join(self.root, "c.txt"), 0)
+        self.assertEqual(self.get("c.txt")[0], 403)
+
+
 class SlowlorisTest(unittest.TestCase):
     def test_one_header_byte_a_second_is_cut_off_while_others_are_served(self):
         with tempfile.TemporaryDirectory() as root:

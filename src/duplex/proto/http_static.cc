@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 #include "duplex/base/error.h"
 #include "duplex/proto/http_range.h"
@@ -24,10 +26,17 @@ namespace {
 // Files up to this size are sent from memory rather than with sendfile.
 constexpr std::uint64_t kInlineFileBytes = 16 * 1024;
 
+// Small files already read, per loop thread, at most this many (then the cache starts over):
+// at most 256 x 16 KiB per thread.
+constexpr std::size_t kCachedFiles = 256;
+
+std::atomic<std::uint64_t> next_root_id{1};
+
 struct Root {
   std::string path;  // realpath of the root, for the fallback
   int fd = -1;
   bool listing = false;
+  std::uint64_t id = next_root_id.fetch_add(1);  // keys the file cache
   ~Root() {
     if (fd >= 0) ::close(fd);
   }
@@ -51,6 +60,50 @@ int open_beneath(const Root& root, const std::string& rel) {
     return -1;
   }
   return ::open(resolved, O_RDONLY | O_CLOEXEC);
+}
+
+// A small file as served before: answered again without open, read and close as long as its
+// path still leads to the same, unchanged file. One fstatat per request checks that: the
+// same device and inode (so the path cannot have been turned into a way out of the root:
+// this very file was opened beneath it), size, mtime and ctime (a chmod changes ctime).
+struct CachedFile {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  timespec mtime{};
+  timespec ctime{};
+  std::string body;
+  std::string etag;
+  std::string modified;
+  std::string type;
+};
+
+std::unordered_map<std::string, CachedFile>& file_cache() {
+  thread_local std::unordered_map<std::string, CachedFile> cache;
+  return cache;
+}
+
+std::string cache_key(const Root& root, const std::string& rel) {
+  return std::to_string(root.id) + '/' + rel;
+}
+
+bool same_time(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+const CachedFile* cached_file(const Root& root, const std::string& key, const std::string& rel) {
+  auto& cache = file_cache();
+  const auto it = cache.find(key);
+  if (it == cache.end()) return nullptr;
+  struct stat st {};
+  const CachedFile& f = it->second;
+  if (::fstatat(root.fd, rel.c_str(), &st, 0) != 0 || !S_ISREG(st.st_mode) || st.st_dev != f.dev ||
+      st.st_ino != f.ino || st.st_size != f.size || !same_time(st.st_mtim, f.mtime) ||
+      !same_time(st.st_ctim, f.ctime)) {
+    cache.erase(it);
+    return nullptr;
+  }
+  return &f;
 }
 
 std::string etag_of(const struct stat& st) {
@@ -122,25 +175,28 @@ void list_directory(int dir_fd, const std::string& shown_path, Response& res) {
   res.text(200, std::move(html), "text/html; charset=utf-8");
 }
 
+// RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it.
+bool not_modified(const Request& req, const std::string& etag, std::int64_t mtime) {
+  if (const auto inm = req.header("if-none-match")) return none_match(*inm, etag);
+  if (const auto ims = req.header("if-modified-since")) {
+    const auto t = parse_http_date(*ims);
+    return t >= 0 && mtime <= t;
+  }
+  return false;
+}
+
+// `cache_as`: where to keep the file if it is small enough to be answered from memory
+// (null: do not cache it).
 void serve_file(int fd, const struct stat& st, std::string_view name, const Request& req,
-                Response& res) {
+                Response& res, const std::string* cache_as = nullptr) {
   auto file = std::make_shared<FileHandle>(fd);
   const std::string etag = etag_of(st);
   const std::string modified = http_date(st.st_mtim.tv_sec);
   res.set("ETag", etag).set("Last-Modified", modified).set("Accept-Ranges", "bytes");
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  // RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it.
-  if (const auto inm = req.header("if-none-match")) {
-    if (none_match(*inm, etag)) {
-      res.status = 304;
-      return;
-    }
-  } else if (const auto ims = req.header("if-modified-since")) {
-    const auto t = parse_http_date(*ims);
-    if (t >= 0 && st.st_mtim.tv_sec <= t) {
-      res.status = 304;
-      return;
-    }
+  if (not_modified(req, etag, st.st_mtim.tv_sec)) {
+    res.status = 304;
+    return;
   }
   const std::string type(mime_type(name));
   const auto range = req.header("range");
@@ -180,7 +236,15 @@ void serve_file(int fd, const struct stat& st, std::string_view name, const Requ
     // pipelined batch in one write, instead of a header write plus a sendfile each.
     res.body.resize(static_cast<std::size_t>(size));
     const ssize_t n = ::pread(fd, res.body.data(), res.body.size(), 0);
-    if (n == static_cast<ssize_t>(size)) return;
+    if (n == static_cast<ssize_t>(size)) {
+      if (cache_as != nullptr) {
+        auto& cache = file_cache();
+        if (cache.size() >= kCachedFiles) cache.clear();
+        cache[*cache_as] = CachedFile{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim,
+                                      res.body,  etag,      modified,   type};
+      }
+      return;
+    }
     res.body.clear();
   }
   res.file = std::move(file);
@@ -217,6 +281,23 @@ void handle(const Root& root, const Request& req, Response& res) {
       rel += seg;
     }
     pos = slash + 1;
+  }
+  // Without Range, a small file served before is answered from memory (see CachedFile).
+  const bool cacheable = !rel.empty() && !req.header("range").has_value();
+  std::string key;
+  if (cacheable) {
+    key = cache_key(root, rel);
+    if (const CachedFile* f = cached_file(root, key, rel)) {
+      res.set("ETag", f->etag).set("Last-Modified", f->modified).set("Accept-Ranges", "bytes");
+      if (not_modified(req, f->etag, f->mtime.tv_sec)) {
+        res.status = 304;
+        return;
+      }
+      res.status = 200;
+      res.set("Content-Type", f->type);
+      res.body = f->body;
+      return;
+    }
   }
   const int fd = open_beneath(root, rel);
   if (fd < 0) {
@@ -258,7 +339,7 @@ void handle(const Root& root, const Request& req, Response& res) {
     res.text(403, "not a regular file\n");
     return;
   }
-  serve_file(fd, st, rel, req, res);
+  serve_file(fd, st, rel, req, res, cacheable ? &key : nullptr);
 }
 
 }  // namespace
