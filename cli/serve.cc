@@ -158,6 +158,33 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// Whether a Host field names this machine's loopback: localhost, 127.x.y.z or [::1].
+bool loopback_host(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(1, name.find(']') == std::string_view::npos ? 0 : name.find(']') - 1);
+  } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (http::iequals(name, "localhost")) return true;
+  auto a = inet::Address::try_parse(name);
+  return a && a->is_loopback();
+}
+
+// A browser's Origin, when sent, must be the page's own: http(s)://<Host>.
+bool same_origin(const http::Request& req) {
+  auto origin = req.header("Origin");
+  if (!origin) return true;  // not a browser
+  std::string_view o = *origin;
+  if (starts_with(o, "http://"))
+    o.remove_prefix(7);
+  else if (starts_with(o, "https://"))
+    o.remove_prefix(8);
+  else
+    return false;
+  return http::iequals(o, req.host);
+}
+
 // Every HTTP and WebSocket connection of the process (chat TCP ones live in the chat
 // server), keyed by the connection.
 class Registry {
@@ -329,6 +356,20 @@ int serve_main(Argv argv) {
   const bool token_required = context.token_required;
   auto handler = [&router, &context, token, token_required](const http::Request& req,
                                                             http::Response& res) {
+    if (!token_required && !loopback_host(req.host)) {
+      // Bound to loopback, only loopback names may reach us: a web page whose name was
+      // rebound to 127.0.0.1 (DNS rebinding) is refused.
+      res.text(403, "Host " + std::string(req.host) +
+                        " is not a loopback name; open http://127.0.0.1:PORT/ (or start duplex "
+                        "serve with --bind ADDR to serve other names, with a token)\n");
+      return;
+    }
+    if (req.upgrade && !same_origin(req)) {
+      // A WebSocket opened by another site's page (cross-site WebSocket hijacking).
+      res.text(403, "a WebSocket from another origin is refused; open the dashboard itself\n");
+      res.close = true;
+      return;
+    }
     const bool authorized = context.has_token(req);
     if (token_required && !authorized) return unauthorized(req, res);
     router(req, res);

@@ -95,5 +95,30 @@ class ServeAuthGenerated(unittest.TestCase):
             serve.close()
 
 
+class ServeCrossSite(unittest.TestCase):
+    def setUp(self):
+        self.serve = Serve()
+
+    def tearDown(self):
+        self.serve.close()
+
+    def test_on_loopback_a_foreign_host_name_is_403(self):
+        # DNS rebinding: another site's name pointing at 127.0.0.1.
+        status, _, body = curl(self.serve.http_port, "/api/status", "-H", "Host: evil.example")
+        self.assertEqual(status, 403)
+        self.assertIn("not a loopback name", body)
+        status, _, _ = curl(self.serve.http_port, "/api/status", "-H",
+                            f"Host: localhost:{self.serve.http_port}")
+        self.assertEqual(status, 200)
+
+    def test_a_websocket_from_another_origin_is_403(self):
+        ws = self.serve.websocket(headers={"Origin": "http://evil.example"})
+        self.assertEqual(ws.status, 403)
+        ws.close()
+        ws = self.serve.websocket(headers={"Origin": "http://127.0.0.1"})
+        self.assertEqual(ws.status, 101)
+        ws.close()
+
+
 if __name__ == "__main__":
     unittest.main()
