@@ -65,7 +65,8 @@ Options:
                          :: for every interface, which requires the token)
   --port PORT            dashboard port (default 8080; 0: any free port)
   --chat-port PORT       TCP chat port (default 7000; 0: any free port)
-  --discovery-port PORT  UDP discovery port on 0.0.0.0 (default 7001; 0 turns it off)
+  --discovery-port PORT  UDP discovery port on 0.0.0.0 (default 7001; 0: any free port,
+                         which only a prober told the port finds)
   --no-discovery         do not answer discovery probes
   --db PATH              chat history file (default $XDG_DATA_HOME/duplex/chat.db, else
                          ~/.local/share/duplex/chat.db); its directory is created
@@ -307,9 +308,9 @@ int serve_main(Argv argv) {
       args.number("port", 0, 65535).value_or(apps::chat::kDefaultHttpPort));
   const auto chat_port = static_cast<std::uint16_t>(
       args.number("chat-port", 0, 65535).value_or(apps::chat::kDefaultChatPort));
-  auto discovery_port = static_cast<std::uint16_t>(
+  const auto discovery_port = static_cast<std::uint16_t>(
       args.number("discovery-port", 0, 65535).value_or(apps::chat::kDefaultDiscoveryPort));
-  if (args.has("no-discovery")) discovery_port = 0;
+  const bool discovery_on = !args.has("no-discovery");
   const std::string db = args.value("db").value_or(default_db_path());
   std::string token = args.value("token").value_or("");
   if (args.value("token") && token.empty())
@@ -383,7 +384,7 @@ int serve_main(Argv argv) {
   http::Server http_server(&loop, inet::Endpoint(bind, port), handler, options);
   apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub);
   std::unique_ptr<apps::DiscoveryResponder> discovery;
-  if (discovery_port != 0) {
+  if (discovery_on) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     apps::DiscoveryInfo info{kVersion, host, chat.listen_endpoint().port(),

@@ -19,13 +19,6 @@ DUPLEX = os.environ.get("DUPLEX", "duplex")
 TIMEOUT = 30
 
 
-def free_udp_port():
-    """A UDP port that is free now on 0.0.0.0 (the discovery port cannot be 0: 0 turns it off)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
 class Serve:
     """`duplex serve` on free ports with its own database in a temporary directory."""
 
@@ -53,6 +46,8 @@ class Serve:
         self.token = m.group(3)
         m = re.match(r"tcp (.+):(\d+) ", self.summary["chat"])
         self.chat_port = int(m.group(2))
+        m = re.match(r"udp .+:(\d+)", self.summary["discovery"])
+        self.discovery_port = int(m.group(1)) if m else None
 
     def chat(self):
         return ChatClient(("127.0.0.1", self.chat_port))

@@ -64,7 +64,7 @@ class ServeChat(unittest.TestCase):
         self.assertRegex(s["dashboard"], r"^http://127\.0\.0\.1:[1-9]\d*/\?token=[0-9a-f]{32}$")
         self.assertRegex(s["chat"], r"^tcp 127\.0\.0\.1:[1-9]\d* \(duplex chat 127\.0\.0\.1:\d+, "
                                     r"or nc 127\.0\.0\.1 \d+\)$")
-        self.assertEqual(s["discovery"], "off")
+        self.assertRegex(s["discovery"], r"^udp 0\.0\.0\.0:[1-9]\d* \(answers loopback probes only\)$")
         self.assertEqual(s["history"], self.serve.db)
 
     @unittest.skipUnless(shutil.which("nc"), "needs nc (netcat-openbsd)")
@@ -119,7 +119,8 @@ class ServeChat(unittest.TestCase):
         c.expect(r"^\* ops: 1 online, 0 messages$")
         c.send("/frobnicate")
         c.expect(r"^! unknown command /frobnicate")
-        c.send("/quit")
+        c.send("last words\n/quit")  # the line is acknowledged before the bye
+        c.expect(r"^\[\d\d:\d\d:\d\d\] bob last words$")
         c.expect(r"^\* bye$")
         self.assertIsNone(c.line())  # the server closed
         c.close()

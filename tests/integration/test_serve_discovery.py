@@ -8,15 +8,15 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_harness import Serve, free_udp_port  # noqa: E402
+from serve_harness import Serve  # noqa: E402
 
 PROBE = b"DUPLEX-DISCOVER 1\n"
 
 
 class ServeDiscovery(unittest.TestCase):
     def setUp(self):
-        self.port = free_udp_port()
-        self.serve = Serve("--discovery-port", str(self.port))
+        self.serve = Serve()  # --discovery-port 0: any free port, named in the summary
+        self.port = self.serve.discovery_port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.settimeout(20)
         self.sock.bind(("127.0.0.1", 0))
@@ -29,8 +29,12 @@ class ServeDiscovery(unittest.TestCase):
         data, peer = self.sock.recvfrom(2048)
         return json.loads(data), peer
 
-    def test_summary_names_the_discovery_port(self):
-        self.assertTrue(self.serve.summary["discovery"].startswith(f"udp 0.0.0.0:{self.port}"))
+    def test_no_discovery_turns_it_off(self):
+        serve = Serve("--no-discovery")
+        try:
+            self.assertEqual(serve.summary["discovery"], "off")
+        finally:
+            serve.close()
 
     def test_a_unicast_probe_gets_the_json_answer(self):
         self.sock.sendto(PROBE, ("127.0.0.1", self.port))

@@ -102,6 +102,12 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
   TcpConnectionPtr connection() const { return conn_.lock(); }
 
+  void finish_quit() {
+    notice("bye");
+    hub_.leave(this);
+    if (auto c = conn_.lock()) c->shutdown_write();
+  }
+
  private:
   void too_long() {
     error("message too long (over " + std::to_string(chat::kMaxTextBytes) +
@@ -161,10 +167,15 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     } else if (word == "/help") {
       for (auto h : kHelp) notice(h);
     } else if (word == "/quit") {
-      notice("bye");
+      // After this round's group commit, so that lines sent before /quit are acknowledged
+      // (their own lines come back) before "bye".
       quit_ = true;
-      hub_.leave(this);
-      if (auto c = conn_.lock()) c->shutdown_write();
+      auto c = conn_.lock();
+      if (!c) return;
+      std::weak_ptr<Session> weak = weak_from_this();
+      c->loop()->queue_in_loop([weak] {
+        if (auto self = weak.lock()) self->finish_quit();
+      });
     } else {
       error("unknown command " + word + "; /help lists the commands");
     }
