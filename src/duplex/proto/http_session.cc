@@ -94,6 +94,12 @@ void Session::process() {
       set_deadline(Clock::now() + options_->send_timeout, Deadline::kSend);
     } else {
       restore_read_deadline();
+      if (phase_ == Phase::kIdle && input_->empty()) {
+        // Between requests a keep-alive connection holds no buffer of its own: an idle
+        // connection then costs only its objects (see docs/benchmarks.md, idle memory).
+        input_->release_if_empty(0);
+        std::string().swap(out_);
+      }
     }
   }
 }

@@ -108,6 +108,20 @@ TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   }
 }
 
+// Between requests the connection gives its buffers back; bytes of the next request that
+// arrive in pieces (a head split over three reads) are still kept and answered whole.
+TEST(HttpServer, IdleKeepAliveConnectionStillAssemblesAHeadSplitOverReads) {
+  TestServer server(hello);
+  test::Client client(server.endpoint(), 5);
+  client.send_all("GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_NE(read_response(client).find("hello /first"), std::string::npos);
+  for (const char* piece : {"GET /sec", "ond HTTP/1.1\r\nHo", "st: h\r\n\r\n"}) {
+    client.send_all(piece);
+    std::this_thread::sleep_for(20ms);  // let each piece be read on its own (not a sync)
+  }
+  EXPECT_NE(read_response(client).find("hello /second"), std::string::npos);
+}
+
 TEST(HttpServer, ExpectContinueGets100BeforeTheBodyIsSent) {
   TestServer server(
       [](const Request& req, Response& res) { res.text(200, std::string(req.body)); });
