@@ -42,9 +42,11 @@ sends is printed as it arrives:
 Commands go to the server as typed: /nick NAME, /join ROOM, /who, /rooms, /help, /quit.
 Browsers in the dashboard's Chat page share the same rooms.
 
-End of input (Ctrl-D, or the end of a pipe) sends what is left and /quit, then waits (at
-most 5 s) for the server to close. Ctrl-C leaves at once. The server closing ends the
-client too, after printing everything it sent.
+End of input (Ctrl-D, or the end of a pipe) sends what is left, waits until the server
+has sent your own lines back (stored: at most 5 s), then sends /quit and waits (at most
+5 s) for the server to close. So `echo hi | duplex chat` prints its line once it is stored.
+Ctrl-C leaves at once. The server closing ends the client too, after printing everything
+it sent.
 
 --discover finds servers instead: it broadcasts one UDP probe (to 255.255.255.255 unless
 --broadcast says otherwise) and prints a line per server that answers before --timeout:
@@ -249,6 +251,7 @@ class Session {
     }
     const std::string_view data(buf, static_cast<std::size_t>(n));
     last_sent_ = data.back();
+    count_messages(data);
     if (!conn_) return;
     conn_->send(data);
     if (conn_->output_bytes() > kHighWater && stdin_channel_) stdin_channel_->disable_reading();
@@ -262,13 +265,59 @@ class Session {
       stdin_channel_.reset();
     }
     if (!conn_) return;
-    if (last_sent_ != '\n' && last_sent_ != '\0') conn_->send("\n");
+    if (last_sent_ != '\n' && last_sent_ != '\0') {
+      conn_->send("\n");
+      count_messages("\n");
+    }
+    // /quit waits for the acknowledgements (our own lines coming back) of what we said:
+    // the server leaves the room at /quit, and a line stored after that is not echoed.
+    if (unacknowledged_ == 0) {
+      quit();
+    } else {
+      quit_timer_ = loop_->run_after(kQuitWait, [this] { quit(); });
+    }
+  }
+
+  void quit() {
+    if (quit_sent_ || !conn_) return;
+    quit_sent_ = true;
+    loop_->cancel(quit_timer_);
     conn_->send("/quit\n");
     conn_->shutdown_write();
     // The server closes after /quit; one that does not is closed for it.
     quit_timer_ = loop_->run_after(kQuitWait, [this] {
       if (conn_) conn_->force_close();
     });
+  }
+
+  // Counts the lines of `data` that the server will store (not empty, not a /command).
+  void count_messages(std::string_view data) {
+    for (char ch : data) {
+      if (ch == '\n') {
+        if (line_first_ != '\0' && line_first_ != '/') ++unacknowledged_;
+        line_first_ = '\0';
+      } else if (line_first_ == '\0' && ch != '\r') {
+        line_first_ = ch;
+      }
+    }
+  }
+
+  // Follows our name ("* you are NAME in ROOM", "* OLD is now NEW") and counts our own
+  // lines coming back: the acknowledgements /quit waits for.
+  void track(std::string_view line) {
+    if (line.starts_with("* you are ")) {
+      const auto rest = line.substr(10);
+      name_ = std::string(rest.substr(0, rest.find(" in ")));
+    } else if (line.starts_with("* ") && !name_.empty() &&
+               line.substr(2).starts_with(name_ + " is now ")) {
+      name_ = std::string(line.substr(2 + name_.size() + 8));
+    } else if (line.starts_with("[") && !name_.empty()) {
+      const auto stamp_end = line.find("] ");
+      if (stamp_end != std::string_view::npos &&
+          line.substr(stamp_end + 2).starts_with(name_ + " ") && unacknowledged_ > 0) {
+        if (--unacknowledged_ == 0 && stdin_eof_) quit();
+      }
+    }
   }
 
   void received(const TcpConnectionPtr& c, Buffer& in) {
@@ -285,6 +334,7 @@ class Session {
       std::string_view line = view.substr(0, nl);
       if (line.ends_with('\r')) line.remove_suffix(1);
       const bool ok = print(line);
+      track(line);
       in.retrieve(nl + 1);
       if (!ok) {
         c->force_close();
@@ -308,6 +358,10 @@ class Session {
   std::unique_ptr<Channel> stdin_channel_;
   bool stdin_eof_ = false;
   char last_sent_ = '\0';
+  char line_first_ = '\0';          // the first byte of the stdin line being read
+  std::size_t unacknowledged_ = 0;  // our lines the server has not sent back yet
+  bool quit_sent_ = false;
+  std::string name_;  // ours, as the server last told us
   bool was_connected_ = false;
   bool interrupted_ = false;
   inet::Endpoint peer_;

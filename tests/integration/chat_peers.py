@@ -84,7 +84,7 @@ class Serve:
         self.out = Lines(self.proc.stdout)
         self.chat = self.http = self.discovery = None
         end = time.monotonic() + TIMEOUT
-        while not (self.chat and self.http and self.discovery):
+        while self.chat is None or self.http is None or self.discovery is None:
             left = end - time.monotonic()
             if left <= 0:
                 self.close()
@@ -100,8 +100,10 @@ class Serve:
             self.out.seen.append(line)
             if m := re.search(r"\bchat\s+tcp\s+(\[[^\]]+\]|[^\s:]+):(\d+)", line):
                 self.chat = (m.group(1).strip("[]"), int(m.group(2)))
-            if m := re.search(r"\bdiscovery\s+udp\s+\S*?:?(\d+)\b", line):
+            if m := re.search(r"\bdiscovery\s+udp\s+\S+:(\d+)", line):
                 self.discovery = int(m.group(1))
+            elif re.search(r"\bdiscovery\s+off\b", line):
+                self.discovery = 0
             if m := re.search(r"http://(\[[^\]]+\]|[^\s:/]+):(\d+)", line):
                 self.http = (m.group(1).strip("[]"), int(m.group(2)))
 
