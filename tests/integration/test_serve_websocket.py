@@ -2,8 +2,12 @@
 """`duplex serve`'s chat over WebSocket (/ws/chat), side by side with the TCP chat: a line
 typed in a terminal reaches the browser's JSON, and the other way round."""
 import os
+import json
 import re
+import socket
 import sys
+import time
+import urllib.request
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -89,6 +93,36 @@ class ServeWebSocket(unittest.TestCase):
         tcp.send("/who")
         m, _ = tcp.expect(r"^\* in ops \(2\): ")
         self.assertTrue(re.search(r"guest-\d+ guest-\d+", m.string))
+        ws.close()
+        tcp.close()
+
+    def test_a_websocket_member_that_does_not_read_is_dropped_and_disconnected(self):
+        ws = self.serve.websocket()
+        ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        ws.send({"type": "hello", "name": "sleepy"})
+        ws.expect(type="history")
+        tcp = self.serve.chat()
+        tcp.expect(r"^\* you are ")
+        text = "z" * 4000
+        dropped = False
+        for i in range(3000):  # at most 12 MB
+            tcp.send(f"{i} {text}")
+            _, seen = tcp.expect(rf"\] guest-\d+ {i} ")
+            if "* sleepy left lobby" in seen:
+                dropped = True
+                break
+        self.assertTrue(dropped, "the WebSocket member that does not read was never dropped")
+        # The server closes the connection (close_timeout after its Close, which we never
+        # read) although we still do not read: it leaves the registry.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            url = f"http://127.0.0.1:{self.serve.http_port}/api/connections"
+            with urllib.request.urlopen(url, timeout=20) as r:
+                protocols = [c["protocol"] for c in json.load(r)["connections"]]
+            if "websocket" not in protocols:
+                break
+            time.sleep(0.2)  # polling the registry with a deadline; nothing to wait on
+        self.assertNotIn("websocket", protocols)
         ws.close()
         tcp.close()
 
