@@ -12,6 +12,11 @@
 // root: the kernel checks every component of the walk itself. Where openat2 is missing
 // (Linux < 5.6) it falls back to realpath() and a prefix check, which has a race between
 // the check and the open that RESOLVE_BENEATH does not.
+//
+// Small files (up to 16 KiB) are kept in memory once served, per loop thread (at most 256):
+// a request without Range is then answered from memory after one fstatat() shows that its
+// path still leads to the same file (device and inode) with the same size, mtime and ctime;
+// otherwise the file is opened beneath the root again as above.
 #pragma once
 
 #include <string>
