@@ -29,6 +29,12 @@ struct ChatMessage {
   std::string via;         // "tcp", "websocket", "http"
 };
 
+// Field by field (for caches of a message's wire form).
+inline bool same_message(const ChatMessage& a, const ChatMessage& b) {
+  return a.id == b.id && a.ts_ms == b.ts_ms && a.room == b.room && a.name == b.name &&
+         a.text == b.text && a.via == b.via;
+}
+
 struct RoomSummary {
   std::string name;
   std::size_t online = 0;

@@ -88,7 +88,16 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     conn_.reset();
   }
 
-  void deliver(const ChatMessage& message) override { send(format_line(message)); }
+  void deliver(const ChatMessage& message) override {
+    // A message is fanned out to every member in turn: format it once per message.
+    thread_local ChatMessage cached_for;
+    thread_local std::string cached;
+    if (!same_message(message, cached_for)) {
+      cached = format_line(message);
+      cached_for = message;
+    }
+    send(cached);
+  }
   void notice(std::string_view text) override {
     std::string line = "* ";
     line.append(text).append("\n");

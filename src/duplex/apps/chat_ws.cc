@@ -105,9 +105,16 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
   }
 
   void deliver(const ChatMessage& m) override {
-    auto j = chat_message_json(m);
-    j["type"] = "message";
-    send(j);
+    // A message is fanned out to every member in turn: serialise it once per message.
+    thread_local ChatMessage cached_for;
+    thread_local std::string cached;
+    if (!same_message(m, cached_for)) {
+      auto j = chat_message_json(m);
+      j["type"] = "message";
+      cached = dump(j);
+      cached_for = m;
+    }
+    send_text(cached);
   }
   void notice(std::string_view text) override { send({{"type", "notice"}, {"text", text}}); }
 
@@ -133,13 +140,14 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
 
   void error(const std::string& message) { send({{"type", "error"}, {"message", message}}); }
 
-  void send(const nlohmann::json& j) {
+  void send(const nlohmann::json& j) { send_text(dump(j)); }
+
+  void send_text(const std::string& text) {
     if (dropped_) return;
     auto ws = ws_.lock();
     if (!ws) return;
     auto tcp = ws->tcp();
     if (!tcp) return;
-    const std::string text = dump(j);
     const std::size_t queued = tcp->output_bytes() + ws->session().queued_bytes();
     if (queued + text.size() > shared_->options.max_output) {
       // Too far behind: a Close, nothing more; the connection's close timeout ends it if the
