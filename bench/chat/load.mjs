@@ -9,8 +9,10 @@
 // room (TCP: "* you are NAME in ROOM"; WebSocket: "welcome"), then every client sends its
 // share of the M messages, keeping at most --window of its own unconfirmed (its own message
 // coming back is the confirmation, on both transports), so the run is a closed loop that
-// keeps the server busy without queueing without bound. It ends when every client has all
-// M messages, or at --timeout (failure, with who misses what).
+// keeps the server busy without queueing without bound. --rate R makes it an open loop
+// instead: R messages a second in all, from the clients in turn (the window still caps each),
+// which shows the latency at a load below saturation. It ends when every client has all M
+// messages, or at --timeout (failure, with who misses what).
 //
 // A message's text is "L <sender> <seq> <send time in us>"; all clients live in this one
 // process, so send and receive times come from one monotonic clock. The latency includes
@@ -37,7 +39,7 @@ try {
 function parseArgs(argv) {
   const o = {
     tcp: null, ws: null, tcpClients: 100, wsClients: 100, messages: 10000, window: 1,
-    timeout: 120, token: null,
+    timeout: 120, rate: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     else if (a === '--messages') o.messages = num(next());
     else if (a === '--window') o.window = Math.max(1, num(next()));
     else if (a === '--timeout') o.timeout = num(next());
+    else if (a === '--rate') o.rate = num(next());
     else if (a === '-h' || a === '--help') usage(null);
     else usage(`unknown argument '${a}'`);
   }
@@ -68,7 +71,8 @@ function parseArgs(argv) {
 
 function usage(error) {
   const text = 'usage: load.mjs --tcp HOST:PORT --ws ws://HOST:PORT/ws/chat ' +
-    '[--tcp-clients 100] [--ws-clients 100] [--messages 10000] [--window 1] [--timeout 120]';
+    '[--tcp-clients 100] [--ws-clients 100] [--messages 10000] [--window 1] [--rate 0] ' +
+    '[--timeout 120]';
   if (error) {
     console.error(`load.mjs: ${error}\n${text}`);
     process.exit(2);
@@ -130,12 +134,20 @@ class Client {
     if (finishedClients === N) done();
   }
 
+  // Closed loop: send while fewer than --window of ours are unconfirmed. With --rate, the
+  // ticker sends instead (sendOne), and the window only caps it.
   pump() {
-    while (started && this.nextSeq < this.share && this.nextSeq - this.confirmed < opt.window) {
-      const now = nowUs();
-      if (!firstSend) firstSend = now;
-      this.say(`L ${this.index} ${this.nextSeq++} ${now}`);
-    }
+    while (started && !opt.rate && this.canSend()) this.sendOne();
+  }
+
+  canSend() {
+    return this.nextSeq < this.share && this.nextSeq - this.confirmed < opt.window;
+  }
+
+  sendOne() {
+    const now = nowUs();
+    if (!firstSend) firstSend = now;
+    this.say(`L ${this.index} ${this.nextSeq++} ${now}`);
   }
 }
 
@@ -277,6 +289,7 @@ function done() {
     ws_clients: opt.wsClients,
     messages: M,
     window: opt.window,
+    rate: opt.rate,
     deliveries: delivered,
     seconds: Math.round(seconds * 1000) / 1000,
     messages_per_s: seconds > 0 ? Math.round(M / seconds) : null,
@@ -310,7 +323,28 @@ async function main() {
     `${opt.wsClients} websocket); sending ${M} messages`);
   started = true;
   if (M === 0) return done();
-  for (const c of clients) c.pump();
+  if (!opt.rate) {
+    for (const c of clients) c.pump();
+    return;
+  }
+  // Open loop: --rate messages a second in all, from the clients in turn, on a 10 ms tick.
+  const t0 = nowUs();
+  let sent = 0, next = 0;
+  const ticker = setInterval(() => {
+    const due = Math.min(M, Math.floor(((nowUs() - t0) / 1e6) * opt.rate));
+    for (let tries = 0; sent < due && tries < N; ) {
+      const c = clients[next];
+      next = (next + 1) % N;
+      if (c.canSend()) {
+        c.sendOne();
+        sent++;
+        tries = 0;
+      } else {
+        tries++;
+      }
+    }
+    if (sent >= M || finishing) clearInterval(ticker);
+  }, 10);
 }
 
 main().catch((e) => {

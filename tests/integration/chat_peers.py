@@ -72,8 +72,9 @@ class Serve:
     """`duplex serve` on loopback with every port chosen by the kernel and a fresh SQLite
     file; the ports are read from its start-up summary ("chat  tcp 127.0.0.1:PORT", ...)."""
 
-    def __init__(self, *extra, ns=None):
-        self.dir = tempfile.mkdtemp(prefix="duplex-chat-")
+    def __init__(self, *extra, ns=None, db_in=None):
+        """`db_in`: the directory for the SQLite file (default: a new one in $TMPDIR)."""
+        self.dir = tempfile.mkdtemp(prefix="duplex-chat-", dir=db_in)
         argv = [DUPLEX, "serve", "--port", "0", "--chat-port", "0", "--discovery-port", "0",
                 "--db", os.path.join(self.dir, "chat.db"), *extra]
         if ns:
