@@ -48,8 +48,9 @@ has sent your own lines back (stored: at most 5 s), then sends /quit and waits (
 Ctrl-C leaves at once. The server closing ends the client too, after printing everything
 it sent.
 
---discover finds servers instead: it broadcasts one UDP probe (to 255.255.255.255 unless
---broadcast says otherwise) and prints a line per server that answers before --timeout:
+--discover finds servers instead: it broadcasts a UDP probe (to 255.255.255.255 unless
+--broadcast says otherwise; a second time after a third of --timeout, in case one is lost)
+and prints a line per server as it answers, until --timeout:
   192.168.1.20:7000  labhost  0.1.0  http://192.168.1.20:8080/
 255.255.255.255 leaves by the interface of the default route only; on another subnet give
 its broadcast address (`duplex ip 10.0.0.7/24` prints it). Routers do not forward
