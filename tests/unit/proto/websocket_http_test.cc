@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 
 #include "../transport/loopback.h"
@@ -91,6 +92,48 @@ TEST_F(WebSocketOverHttp, CloseHandshakeEndsTheConnection) {
   const auto rest = client.receive_until_eof();
   ASSERT_TRUE(rest.has_value()) << "the server kept the connection open";
   EXPECT_EQ(*rest, std::string("\x88\x02\x03\xe8", 4));
+}
+
+TEST(WebSocketOnOpen, OnOpenRunsOnceAfterThe101AndMaySpeakFirst) {
+  test::LoopRunner runner;
+  std::unique_ptr<http::Server> server;
+  std::atomic<int> opened{0};
+  const auto at = runner.call([&] {
+    server = std::make_unique<http::Server>(runner.loop(), test::loopback(),
+                                            [&](const http::Request& req, http::Response& res) {
+                                              accept_upgrade(
+                                                  req, res, {},
+                                                  [](Connection& c, Session::Event& ev) {
+                                                    if (ev.kind == Session::Event::Kind::text)
+                                                      c.send_text(ev.data);
+                                                  },
+                                                  [&](const std::shared_ptr<Connection>& c) {
+                                                    ++opened;
+                                                    c->send_text("hi");
+                                                  });
+                                            });
+    server->start();
+    return server->listen_endpoint();
+  });
+  test::Client client(at);
+  ASSERT_TRUE(client.send_all(client_request("127.0.0.1", "/ws", generate_key())));
+  std::string head;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    auto more = client.receive(1);
+    if (more.empty()) break;
+    head += more;
+  }
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 101");
+  EXPECT_EQ(client.receive(4), "\x81\x02hi");  // before we sent anything
+  ASSERT_TRUE(client.send_all(client_frame(Opcode::text, "echo")));
+  EXPECT_EQ(client.receive(6),
+            "\x81\x04"
+            "echo");
+  EXPECT_EQ(opened.load(), 1);
+  runner.call([&] {
+    server.reset();
+    return 0;
+  });
 }
 
 }  // namespace
