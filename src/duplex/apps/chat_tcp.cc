@@ -113,6 +113,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
   void finish_quit() {
     notice("bye");
+    flush_pending();
     hub_.leave(this);
     if (auto c = conn_.lock()) c->shutdown_write();
   }
@@ -190,19 +191,34 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     }
   }
 
+  // Lines of one loop round go out in one write (a group commit fans out many messages):
+  // the first queues the flush, after the round's other work.
   void send(std::string_view line) {
     if (dropped_) return;
     auto c = conn_.lock();
     if (!c || !c->connected()) return;
-    if (c->output_bytes() + line.size() > options_.max_output) {
+    if (c->output_bytes() + pending_.size() + line.size() > options_.max_output) {
       drop(*c);
       return;
     }
-    c->send(line);
+    if (pending_.empty()) {
+      std::weak_ptr<Session> weak = weak_from_this();
+      c->loop()->queue_in_loop([weak] {
+        if (auto self = weak.lock()) self->flush_pending();
+      });
+    }
+    pending_.append(line);
+  }
+
+  void flush_pending() {
+    if (pending_.empty()) return;
+    if (auto c = conn_.lock(); c && c->connected()) c->send(pending_);
+    pending_.clear();
   }
 
   // Too far behind: one last line, nothing more, and the connection goes.
   void drop(TcpConnection& c) {
+    flush_pending();
     dropped_ = true;
     c.send("! too far behind (" + std::to_string(c.output_bytes()) +
            " bytes unread); disconnected: read faster, then reconnect\n");
@@ -221,6 +237,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   bool discarding_ = false;
   bool dropped_ = false;
   bool quit_ = false;
+  std::string pending_;  // lines of this round, not yet handed to the connection
 };
 
 ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,

@@ -3,10 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "duplex/apps/chat_protocol.h"
 #include "duplex/proto/http_router.h"
+#include "duplex/proto/websocket_frame.h"
 #include "duplex/proto/websocket_http.h"
+#include "duplex/reactor/event_loop.h"
 #include "duplex/transport/tcp_connection.h"
 
 namespace duplex::apps {
@@ -149,15 +152,47 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
     auto tcp = ws->tcp();
     if (!tcp) return;
     const std::size_t queued = tcp->output_bytes() + ws->session().queued_bytes();
-    if (queued + text.size() > shared_->options.max_output) {
+    if (queued + pending_bytes_ + text.size() > shared_->options.max_output) {
       // Too far behind: a Close, nothing more; the connection's close timeout ends it if the
       // peer never reads that either.
       dropped_ = true;
+      pending_.clear();
       ws->close(websocket::CloseCode::policy_violation, "too far behind; reconnect");
       leave();
       return;
     }
-    ws->send_text(text);
+    // Messages of one loop round go out in one write (a group commit fans out many): the
+    // first queues the flush, after the round's other work.
+    if (pending_.empty()) {
+      std::weak_ptr<WsMember> weak = weak_from_this();
+      tcp->loop()->queue_in_loop([weak] {
+        if (auto self = weak.lock()) self->flush_pending();
+      });
+    }
+    pending_bytes_ += text.size();
+    pending_.push_back(text);
+  }
+
+  void flush_pending() {
+    std::vector<std::string> texts;
+    texts.swap(pending_);
+    pending_bytes_ = 0;
+    auto ws = ws_.lock();
+    if (!ws || dropped_ || texts.empty()) return;
+    auto tcp = ws->tcp();
+    if (!tcp) return;
+    if (texts.size() == 1 || ws->session().state() != websocket::Session::State::open ||
+        !ws->session().output().empty()) {
+      for (const auto& t : texts) ws->send_text(t);
+      return;
+    }
+    // Nothing of the session's own is waiting (the connection hands its output to TCP at
+    // once), so server frames written straight after the TCP output keep their order.
+    std::string frames;
+    for (const auto& t : texts)
+      websocket::encode_frame(frames, websocket::Opcode::text,
+                              {reinterpret_cast<const std::uint8_t*>(t.data()), t.size()});
+    tcp->send(frames);
   }
 
   void leave() {
@@ -170,6 +205,8 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
   std::weak_ptr<websocket::Connection> ws_;
   bool dropped_ = false;
   bool left_ = false;
+  std::vector<std::string> pending_;  // messages of this round, not yet framed
+  std::size_t pending_bytes_ = 0;
 };
 
 }  // namespace
