@@ -143,6 +143,8 @@ void announce(bool json, const char* protocol, const inet::Endpoint& where) {
 void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger) {
   server.set_connection_callback([&ledger, high_water](const TcpConnectionPtr& c) {
     if (c->connected()) {
+      // Echo consumes every byte it reads: read into the loop's shared buffer.
+      c->set_shared_input(true);
       // Back-pressure: a peer that sends but does not read makes our output grow; stop
       // reading from it until what we owe it has drained.
       c->set_high_water_mark(high_water, [](const TcpConnectionPtr& conn, std::size_t) {

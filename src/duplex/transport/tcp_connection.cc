@@ -7,6 +7,15 @@
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex {
+namespace {
+
+// The loop thread's read buffer for connections with shared input (one loop per thread).
+Buffer& shared_read_buffer() {
+  thread_local Buffer buffer;
+  return buffer;
+}
+
+}  // namespace
 
 TcpConnection::TcpConnection(EventLoop* loop, std::string name, Socket socket,
                              const inet::Endpoint& local, const inet::Endpoint& peer)
@@ -60,14 +69,22 @@ void TcpConnection::handle_read(Clock::time_point received) {
   // rings again next round, so one fast sender cannot starve the loop's other connections.
   // One readv takes up to 64 KiB beyond the buffer's free space.
   int err = 0;
-  const ssize_t n = input_.read_fd(socket_.fd(), &err);
+  const bool shared = shared_input_ && input_.empty();
+  Buffer& in = shared ? shared_read_buffer() : input_;
+  if (shared) in.ensure_writable(Buffer::kExtraReadSize);  // then readv needs no stack buffer
+  const ssize_t n = in.read_fd(socket_.fd(), &err);
   if (n > 0) {
     bytes_received_ += static_cast<std::uint64_t>(n);
     last_activity_ = received;
     if (message_cb_) {
-      message_cb_(shared_from_this(), input_, received);
+      message_cb_(shared_from_this(), in, received);
     } else {
-      input_.retrieve_all();
+      in.retrieve_all();
+    }
+    if (shared) {
+      // What the callback left (a partial message) becomes this connection's own.
+      if (!in.empty()) input_.append(in.peek(), in.readable_bytes());
+      in.retrieve_all();
     }
     input_.release_if_empty();
   } else if (n == 0) {

@@ -81,6 +81,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
     high_water_mark_ = bytes;
     high_water_cb_ = std::move(cb);
   }
+  // With shared input on, a read that finds this connection's input buffer empty goes into
+  // one buffer shared by the loop thread's connections (as libuv reads into one loop-wide
+  // buffer), and only what the message callback leaves unconsumed is copied into the
+  // connection's own buffer. Idle connections then hold no input buffer, and busy ones share
+  // a cache-warm one. The Buffer given to the message callback is then valid only during
+  // the call: keep no pointer to it. Off by default.
+  void set_shared_input(bool on) { shared_input_ = on; }
   // Closes the connection after `idle` without bytes in either direction; zero turns it off.
   void set_idle_timeout(Clock::duration idle);
   // For the owner (server, client): told when the connection closes, before it is destroyed.
@@ -126,6 +133,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   Buffer output_;
   bool shutdown_requested_ = false;  // shutdown_write() asked: FIN once output drains
   bool peer_closed_ = false;         // read end-of-file: close once output drains
+  bool shared_input_ = false;        // set_shared_input()
   std::size_t high_water_mark_ = 64 * 1024 * 1024;
   Clock::duration idle_timeout_{};
   TimerId idle_timer_;

@@ -156,6 +156,32 @@ TEST(TcpConnection, CountsBytesEachWay) {
   EXPECT_EQ(out, 12345u);
 }
 
+// Two connections reading through the loop's shared buffer, each leaving a partial line
+// behind: every connection gets back exactly its own lines, whole.
+TEST(TcpConnection, SharedInputKeepsEachConnectionsLeftoverToItself) {
+  EchoServer server({}, [](TcpServer& s) {
+    s.set_connection_callback([](const TcpConnectionPtr& c) {
+      if (c->connected()) c->set_shared_input(true);
+    });
+    s.set_message_callback([](const TcpConnectionPtr& c, Buffer& in, Clock::time_point) {
+      const auto end = in.view().rfind('\n');  // echo complete lines, keep the rest
+      if (end == std::string_view::npos) return;
+      c->send(in.view().substr(0, end + 1));
+      in.retrieve(end + 1);
+    });
+  });
+  Client a(server.endpoint());
+  Client b(server.endpoint());
+  ASSERT_TRUE(a.send_all("a1\na2-"));
+  EXPECT_EQ(a.receive(3), "a1\n");
+  ASSERT_TRUE(b.send_all("b1\nb2-"));
+  EXPECT_EQ(b.receive(3), "b1\n");
+  ASSERT_TRUE(b.send_all("end\n"));
+  EXPECT_EQ(b.receive(7), "b2-end\n");
+  ASSERT_TRUE(a.send_all("end\n"));
+  EXPECT_EQ(a.receive(7), "a2-end\n");
+}
+
 // tcpi_data_segs_out of the kernel's tcp_info (Linux 4.6+): glibc's struct tcp_info stops
 // at tcpi_total_retrans, and <linux/tcp.h> cannot be included beside <netinet/tcp.h>. After
 // glibc's 104 bytes come four u64 (pacing rates, bytes acked and received) and five u32
