@@ -166,7 +166,10 @@ class Session {
     client_.set_message_callback(
         [this](const TcpConnectionPtr& c, Buffer& in, Clock::time_point) { received(c, in); });
     client_.set_write_complete_callback([this](const TcpConnectionPtr&) {
-      if (stdin_channel_ && !stdin_eof_ && !stdin_channel_->is_reading())
+      if (stdin_eof_) return;
+      if (!stdin_channel_)
+        read_file_stdin();
+      else if (!stdin_channel_->is_reading())
         stdin_channel_->enable_reading();
     });
     client_.set_connect_failed_callback([this](const std::string& why) {
@@ -189,12 +192,15 @@ class Session {
       conn_->shutdown_write();
     } else if (!conn_) {
       client_.stop();
-      failure_ = "interrupted while connecting";
     }
     loop_->quit();
   }
 
   int exit_status() const {
+    if (!was_connected_ && interrupted_) {
+      std::cerr << "duplex chat: interrupted while connecting\n";
+      return 1;
+    }
     if (!was_connected_) {
       std::cerr << "duplex chat: " << failure_
                 << "; is duplex serve running? start it with: duplex serve (or find one with: "
@@ -223,9 +229,14 @@ class Session {
       stdin_channel_->on_error([this] { read_stdin(); });
       stdin_channel_->enable_reading();
     } else {
-      // A regular file or /dev/null never blocks: read it all now.
-      while (!stdin_eof_) read_stdin();
+      read_file_stdin();
     }
+  }
+
+  // A regular file or /dev/null never blocks: read it now, up to the high-water mark, and
+  // the rest as the socket drains (write-complete).
+  void read_file_stdin() {
+    while (!stdin_eof_ && conn_ && conn_->output_bytes() <= kHighWater) read_stdin();
   }
 
   void down(const TcpConnectionPtr& c) {
