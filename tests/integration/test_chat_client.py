@@ -10,10 +10,12 @@ The binary comes from $DUPLEX (ctest sets it)."""
 import json
 import os
 import pty
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -90,6 +92,17 @@ class ChatWithServe(unittest.TestCase):
         # Each line came back stamped: the server stored it before it closed.
         self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave first$")
         self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave last line without newline$")
+
+    def test_a_regular_file_on_stdin_is_said_line_by_line(self):
+        with tempfile.TemporaryFile("w+") as f:  # epoll refuses regular files: read directly
+            f.write("".join(f"line {i}\n" for i in range(50)))
+            f.seek(0)
+            r = subprocess.run([DUPLEX, "chat", "--name", "filer", self.serve.chat_address],
+                               stdin=f, capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = [line.split(" ", 2)[2] for line in r.stdout.splitlines()
+               if re.match(STAMPED + "filer ", line)]
+        self.assertEqual(got, [f"line {i}" for i in range(50)])
 
     def test_the_server_stopping_ends_the_client_with_status_0(self):
         eve = self.chat("--name", "eve")
