@@ -23,5 +23,8 @@ using WriteCompleteCallback = std::function<void(const TcpConnectionPtr&)>;
 // The output buffer grew past the high-water mark; `buffered` is its size now.
 using HighWaterMarkCallback = std::function<void(const TcpConnectionPtr&, std::size_t buffered)>;
 using CloseCallback = std::function<void(const TcpConnectionPtr&)>;
+// The peer sent FIN (it will send nothing more); `unread` holds what the message callback
+// left, e.g. a last line without its newline.
+using PeerShutdownCallback = std::function<void(const TcpConnectionPtr&, Buffer& unread)>;
 
 }  // namespace duplex

@@ -61,6 +61,7 @@ void TcpConnection::connect_destroyed() {
   write_complete_cb_ = nullptr;
   high_water_cb_ = nullptr;
   close_cb_ = nullptr;
+  peer_shutdown_cb_ = nullptr;
 }
 
 void TcpConnection::handle_read(Clock::time_point received) {
@@ -92,6 +93,12 @@ void TcpConnection::handle_read(Clock::time_point received) {
     // then close.
     peer_closed_ = true;
     channel_.disable_reading();
+    if (peer_shutdown_cb_ && !shutdown_requested_) {
+      // Half-closed: the owner answers and then calls shutdown_write(). (Had it already,
+      // both directions are done and the connection closes as below.)
+      peer_shutdown_cb_(shared_from_this(), input_);
+      return;
+    }
     if (output_.empty()) {
       handle_close();
     } else {
@@ -117,10 +124,10 @@ void TcpConnection::handle_write() {
   channel_.disable_writing();
   output_.release_if_empty();
   if (write_complete_cb_) write_complete_cb_(shared_from_this());
-  if (peer_closed_) {
+  if (peer_closed_ && !peer_shutdown_cb_) {
     handle_close();
   } else if (shutdown_requested_) {
-    socket_.shutdown_write();
+    finish_shutdown();
   }
 }
 
@@ -216,7 +223,13 @@ void TcpConnection::shutdown_write() {
 void TcpConnection::shutdown_in_loop() {
   if (state() == State::kDisconnected) return;
   shutdown_requested_ = true;
-  if (!channel_.is_writing()) socket_.shutdown_write();
+  if (!channel_.is_writing()) finish_shutdown();
+}
+
+void TcpConnection::finish_shutdown() {
+  socket_.shutdown_write();
+  // Both directions are done: a half-closed peer has had our answer and our FIN.
+  if (peer_closed_) handle_close();
 }
 
 void TcpConnection::force_close() {

@@ -90,6 +90,12 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void set_shared_input(bool on) { shared_input_ = on; }
   // Closes the connection after `idle` without bytes in either direction; zero turns it off.
   void set_idle_timeout(Clock::duration idle);
+  // Half-close. By default the peer's FIN closes the connection once the output drained.
+  // With this callback set, it runs instead and the connection stays open for writing
+  // (connected() stays true): answer what the peer asked, then shutdown_write(); the
+  // connection closes when our FIN is out. (A request/response peer such as `nc -N`
+  // sends its last line and FIN at once and still expects the answer.)
+  void set_peer_shutdown_callback(PeerShutdownCallback cb) { peer_shutdown_cb_ = std::move(cb); }
   // For the owner (server, client): told when the connection closes, before it is destroyed.
   void set_close_callback(CloseCallback cb) { close_cb_ = std::move(cb); }
 
@@ -119,6 +125,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void handle_error();
   void send_in_loop(const char* data, std::size_t len, int flags = 0);
   void shutdown_in_loop();
+  void finish_shutdown();
   void close_with_error(int err);
   void check_idle();
 
@@ -148,6 +155,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   WriteCompleteCallback write_complete_cb_;
   HighWaterMarkCallback high_water_cb_;
   CloseCallback close_cb_;
+  PeerShutdownCallback peer_shutdown_cb_;
 };
 
 }  // namespace duplex

@@ -32,6 +32,45 @@ TEST(TcpConnection, HalfClosedClientStillReceivesEverything) {
   EXPECT_TRUE(*back == data);
 }
 
+// With a peer-shutdown callback, the peer's FIN leaves the connection open for writing:
+// the owner sees the unread tail (a last line without its newline), answers later in
+// another round, and the connection closes once its own FIN is out.
+TEST(TcpConnection, PeerShutdownCallbackAnswersAfterTheFinAndThenCloses) {
+  std::promise<std::string> unread_seen;
+  std::promise<void> closed;
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) {
+        closed.set_value();
+        return;
+      }
+      c->set_message_callback([](const TcpConnectionPtr&, Buffer&, Clock::time_point) {
+        // Leave every byte unread: it must reach the shutdown callback.
+      });
+      c->set_peer_shutdown_callback([&](const TcpConnectionPtr& conn, Buffer& unread) {
+        std::string tail(unread.view());
+        unread.retrieve_all();
+        unread_seen.set_value(tail);
+        EXPECT_TRUE(conn->connected());
+        conn->loop()->run_after(std::chrono::milliseconds(20), [conn, tail] {
+          conn->send("got " + tail);
+          conn->shutdown_write();
+        });
+      });
+    });
+  });
+  Client c(server.endpoint());
+  ASSERT_TRUE(c.send_all("last line"));
+  c.shutdown_write();
+  auto back = c.receive_until_eof();
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, "got last line");
+  auto tail = unread_seen.get_future();
+  ASSERT_EQ(tail.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(tail.get(), "last line");
+  EXPECT_EQ(closed.get_future().wait_for(10s), std::future_status::ready);
+}
+
 TEST(TcpConnection, ShutdownWriteSendsFinOnlyAfterTheQueuedOutput) {
   const std::string data = pattern(1 << 20, 3);
   EchoServer server({}, [&](TcpServer& s) {
