@@ -35,7 +35,7 @@ constexpr const char* kHelp = R"(Usage: duplex chat [OPTIONS] [HOST[:PORT]]
 Joins the chat of a `duplex serve` (its TCP chat port, 7000 by default; HOST defaults to
 localhost). Every line typed (or piped) on stdin is said in the room; every line the server
 sends is printed as it arrives:
-  [12:04:31] alice hello        a message (UTC time of its commit); your own line comes
+  [12:04:31] alice: hello       a message (UTC time of its commit); your own line comes
                                 back like this once the server has stored it
   * bob joined lobby            a notice
   ! name taken ...              an error from the server
@@ -141,7 +141,7 @@ std::string styled(std::string_view line) {
     const auto stamp_end = line.find("] ");
     if (stamp_end != std::string_view::npos) {
       const auto rest = line.substr(stamp_end + 2);
-      const auto name_end = rest.find(' ');
+      const auto name_end = rest.find(": ");
       const auto name = rest.substr(0, name_end);
       const auto text =
           name_end == std::string_view::npos ? std::string_view() : rest.substr(name_end);
@@ -326,7 +326,7 @@ class Session {
     } else if (line.starts_with("[") && !name_.empty()) {
       const auto stamp_end = line.find("] ");
       if (stamp_end != std::string_view::npos &&
-          line.substr(stamp_end + 2).starts_with(name_ + " ") && unacknowledged_ > 0) {
+          line.substr(stamp_end + 2).starts_with(name_ + ": ") && unacknowledged_ > 0) {
         if (--unacknowledged_ == 0 && stdin_eof_) quit();
       }
     }

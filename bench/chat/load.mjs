@@ -186,10 +186,9 @@ class TcpClient extends Client {
   }
   onLine(line, resolve) {
     if (line.startsWith('[')) {
-      // "[HH:MM:SS] name text": the text is after the second space (names have none).
-      const a = line.indexOf(' ');
-      const b = a < 0 ? -1 : line.indexOf(' ', a + 1);
-      if (b > 0) this.onText(line.slice(b + 1));
+      // "[HH:MM:SS] name: text": the text is after the first ": " (names have no colon).
+      const b = line.indexOf(': ');
+      if (b > 0) this.onText(line.slice(b + 2));
     } else if (line.startsWith('* you are ') && !this.ready) {
       this.ready = true;
       resolve();

@@ -249,7 +249,7 @@ class ApiTest(unittest.TestCase):
             while "hello from curl" not in line:
                 line = reader.readline()
                 self.assertTrue(line, "the chat port closed")
-            self.assertRegex(line, r"^\[\d\d:\d\d:\d\d\] curl hello from curl")
+            self.assertRegex(line, r"^\[\d\d:\d\d:\d\d\] curl: hello from curl")
         code, h, _ = self.get("/api/chat/history?room=apitest&limit=5")
         self.assertEqual(code, 200)
         self.assertEqual(h["messages"][-1], m)

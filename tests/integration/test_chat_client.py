@@ -72,16 +72,16 @@ class ChatWithServe(unittest.TestCase):
         alice.out.expect(r"^\* you are ")
         # bob's rename reached the room once alice sees bob's line; say until it does.
         self.say(bob, "hello from nc")
-        alice.out.expect(STAMPED + r"bob hello from nc$")
+        alice.out.expect(STAMPED + r"bob: hello from nc$")
         self.say(alice, "hello from duplex chat")
-        bob.out.expect(STAMPED + r"alice hello from duplex chat$")
+        bob.out.expect(STAMPED + r"alice: hello from duplex chat$")
 
     def test_name_and_room_are_sent_on_connect(self):
         watcher = self.nc("watcher", room="ops")
         watcher.out.expect(r"ops")
         carol = self.chat("--name", "carol", "--room", "ops")
         self.say(carol, "in ops")
-        m = watcher.out.expect(STAMPED + r"(\S+) in ops$")
+        m = watcher.out.expect(STAMPED + r"(\S+): in ops$")
         self.assertEqual(m.group(1), "carol")
 
     def test_end_of_input_sends_the_rest_and_quit_and_exits_0_after_the_server_closes(self):
@@ -90,8 +90,8 @@ class ChatWithServe(unittest.TestCase):
                            text=True, timeout=TIMEOUT)
         self.assertEqual(r.returncode, 0, r.stderr)
         # Each line came back stamped: the server stored it before it closed.
-        self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave first$")
-        self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave last line without newline$")
+        self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave: first$")
+        self.assertRegex(r.stdout, r"(?m)" + STAMPED + r"dave: last line without newline$")
 
     def test_a_regular_file_on_stdin_is_said_line_by_line(self):
         with tempfile.TemporaryFile("w+") as f:  # epoll refuses regular files: read directly
@@ -101,7 +101,7 @@ class ChatWithServe(unittest.TestCase):
                                stdin=f, capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(r.returncode, 0, r.stderr)
         got = [line.split(" ", 2)[2] for line in r.stdout.splitlines()
-               if re.match(STAMPED + "filer ", line)]
+               if re.match(STAMPED + "filer: ", line)]
         self.assertEqual(got, [f"line {i}" for i in range(50)])
 
     def test_the_server_stopping_ends_the_client_with_status_0(self):
@@ -170,7 +170,7 @@ class ChatWithServe(unittest.TestCase):
                 str(self.serve.discovery), "--timeout", "5s", "--connect", "--name", "hank",
                 input="found you\n")
         self.assertEqual(r.returncode, 0, r.stderr)
-        watcher.out.expect(STAMPED + r"hank found you$")
+        watcher.out.expect(STAMPED + r"hank: found you$")
 
 
 class ChatWithoutServer(unittest.TestCase):

@@ -74,19 +74,32 @@ class ServeChat(unittest.TestCase):
         first.send("/nick alice")
         first.expect(r"^\* guest-\d+ is now alice$")
         first.send("before nc came")
-        first.expect(r"^\[\d\d:\d\d:\d\d\] alice before nc came$")  # committed
+        first.expect(r"^\[\d\d:\d\d:\d\d\] alice: before nc came$")  # committed
         nc = NcLines(self.serve.chat_port)
         try:
             seen = nc.expect(r"^\* you are guest-\d+ in lobby$")
-            self.assertTrue(any(re.match(r"^\[\d\d:\d\d:\d\d\] alice before nc came$", l)
+            self.assertTrue(any(re.match(r"^\[\d\d:\d\d:\d\d\] alice: before nc came$", l)
                                 for l in seen), seen)
             first.send("after nc came")
-            nc.expect(r"^\[\d\d:\d\d:\d\d\] alice after nc came$")
+            nc.expect(r"^\[\d\d:\d\d:\d\d\] alice: after nc came$")
             nc.send("hello from nc")
-            first.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+ hello from nc$")
+            first.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+: hello from nc$")
         finally:
             nc.close()
             first.close()
+
+    def test_a_piped_client_that_sends_fin_at_once_still_gets_its_lines_back(self):
+        # `nc -N` shuts its write side down right after the end of input: the lines, the last
+        # one without a newline, are stored and come back before "bye" and the server's FIN.
+        r = subprocess.run(["nc", "-N", "127.0.0.1", str(self.serve.chat_port)],
+                           input="/nick piper\nfirst line\nlast without newline",
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        stamped = [re.sub(r"^\[\d\d:\d\d:\d\d\] ", "", l) for l in lines
+                   if re.match(r"^\[\d\d:\d\d:\d\d\] piper: ", l)]
+        self.assertEqual(stamped, ["piper: first line", "piper: last without newline"], lines)
+        self.assertEqual(lines[-1], "* bye", lines)
 
     def test_a_line_over_the_limit_is_refused_and_the_connection_goes_on(self):
         c = self.serve.chat()
@@ -94,7 +107,7 @@ class ServeChat(unittest.TestCase):
         c.send("x" * 20000)
         c.expect(r"^! message too long")
         c.send("short one")
-        c.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+ short one$")
+        c.expect(r"^\[\d\d:\d\d:\d\d\] guest-\d+: short one$")
         c.close()
 
     def test_invalid_utf8_is_refused_with_an_error_line(self):
@@ -120,7 +133,7 @@ class ServeChat(unittest.TestCase):
         c.send("/frobnicate")
         c.expect(r"^! unknown command /frobnicate")
         c.send("last words\n/quit")  # the line is acknowledged before the bye
-        c.expect(r"^\[\d\d:\d\d:\d\d\] bob last words$")
+        c.expect(r"^\[\d\d:\d\d:\d\d\] bob: last words$")
         c.expect(r"^\* bye$")
         self.assertIsNone(c.line())  # the server closed
         c.close()
@@ -136,7 +149,7 @@ class ServeChat(unittest.TestCase):
         dropped = False
         for i in range(3000):
             fast.send(f"{i} {text}")
-            _, seen = fast.expect(rf"\] guest-\d+ {i} ")
+            _, seen = fast.expect(rf"\] guest-\d+: {i} ")
             if any(re.match(r"^\* guest-\d+ left lobby$", l) for l in seen):
                 dropped = True
                 break

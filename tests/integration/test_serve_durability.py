@@ -40,7 +40,7 @@ class ServeDurability(unittest.TestCase):
 
             def read_acks():
                 # Our own line coming back is the acknowledgement (chat_protocol.h).
-                pattern = re.compile(rf"^\[\d\d:\d\d:\d\d\] {name} (m-\d+)$")
+                pattern = re.compile(rf"^\[\d\d:\d\d:\d\d\] {name}: (m-\d+)$")
                 while True:
                     try:
                         line = client.line()

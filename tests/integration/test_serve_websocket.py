@@ -25,7 +25,7 @@ class ServeWebSocket(unittest.TestCase):
         tcp = self.serve.chat()
         tcp.expect(r"^\* you are ")
         tcp.send("old news")
-        tcp.expect(r"\] guest-\d+ old news$")
+        tcp.expect(r"\] guest-\d+: old news$")
         ws = self.serve.websocket()
         self.assertEqual(ws.status, 101)
         welcome = ws.receive()
@@ -54,7 +54,7 @@ class ServeWebSocket(unittest.TestCase):
         self.assertIsInstance(msg["id"], int)
         self.assertIsInstance(msg["ts"], int)
         ws.send({"type": "say", "text": "from the browser", "client_id": "c1"})
-        tcp.expect(r"^\[\d\d:\d\d:\d\d\] web from the browser$")
+        tcp.expect(r"^\[\d\d:\d\d:\d\d\] web: from the browser$")
         ws.close()
         tcp.close()
 
@@ -107,7 +107,7 @@ class ServeWebSocket(unittest.TestCase):
         dropped = False
         for i in range(3000):  # at most 12 MB
             tcp.send(f"{i} {text}")
-            _, seen = tcp.expect(rf"\] guest-\d+ {i} ")
+            _, seen = tcp.expect(rf"\] guest-\d+: {i} ")
             if "* sleepy left lobby" in seen:
                 dropped = True
                 break

@@ -48,7 +48,7 @@ def test_the_server_found_carries_a_chat_over_the_link():
                         "--connect", "--name", "remote"], check=False, timeout=60,
                        input="over the veth\n")
             assert r.returncode == 0, r
-            assert "remote over the veth" in r.stdout, r.stdout
+            assert "remote: over the veth" in r.stdout, r.stdout
         finally:
             serve.close()
 

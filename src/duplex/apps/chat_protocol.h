@@ -4,7 +4,7 @@
 // TCP chat port (default 7000), one UTF-8 line per message, LF or CRLF; plain nc works.
 //   server -> client
 //     "* <text>"                  a notice: the greeting, joins, leaves, renames, /who...
-//     "[HH:MM:SS] <name> <text>"  a message of the room (UTC time of the commit). The sender
+//     "[HH:MM:SS] NAME: TEXT"     a message of the room (UTC time of the commit). The sender
 //                                 gets its own line back only after the commit: that is its
 //                                 acknowledgement.
 //     "! <text>"                  an error naming the cause and the fix

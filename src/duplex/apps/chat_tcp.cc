@@ -25,7 +25,7 @@ constexpr std::string_view kHelp[] = {
     "anything else is a message to the room",
 };
 
-// "[HH:MM:SS] name text", the UTC time of the commit.
+// "[HH:MM:SS] name: text", the UTC time of the commit.
 std::string format_line(const ChatMessage& m) {
   const std::time_t secs = static_cast<std::time_t>(m.ts_ms / 1000);
   std::tm tm{};
@@ -33,8 +33,8 @@ std::string format_line(const ChatMessage& m) {
   char stamp[16];
   std::strftime(stamp, sizeof stamp, "[%H:%M:%S]", &tm);
   std::string line;
-  line.reserve(m.name.size() + m.text.size() + 14);
-  line.append(stamp).append(" ").append(m.name).append(" ").append(m.text).append("\n");
+  line.reserve(m.name.size() + m.text.size() + 15);
+  line.append(stamp).append(" ").append(m.name).append(": ").append(m.text).append("\n");
   return line;
 }
 
@@ -111,6 +111,34 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
   TcpConnectionPtr connection() const { return conn_.lock(); }
 
+  // The client sent FIN (`nc -N`, or the end of a piped file): its last line may lack the
+  // newline. It is said, and the client still gets its lines back before "bye" and our FIN.
+  void peer_finished(Buffer& unread) {
+    if (!quit_ && !discarding_ && !unread.empty()) {
+      std::string_view line = unread.view();
+      if (line.back() == '\r') line.remove_suffix(1);
+      if (line.size() > chat::kMaxTextBytes) {
+        too_long();
+      } else if (!line.empty()) {
+        handle_line(std::string(line));
+      }
+    }
+    unread.retrieve_all();
+    if (!quit_) quit();
+  }
+
+  // After this round's group commit, so that lines sent before /quit are acknowledged
+  // (their own lines come back) before "bye".
+  void quit() {
+    quit_ = true;
+    auto c = conn_.lock();
+    if (!c) return;
+    std::weak_ptr<Session> weak = weak_from_this();
+    c->loop()->queue_in_loop([weak] {
+      if (auto self = weak.lock()) self->finish_quit();
+    });
+  }
+
   void finish_quit() {
     notice("bye");
     flush_pending();
@@ -177,15 +205,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     } else if (word == "/help") {
       for (auto h : kHelp) notice(h);
     } else if (word == "/quit") {
-      // After this round's group commit, so that lines sent before /quit are acknowledged
-      // (their own lines come back) before "bye".
-      quit_ = true;
-      auto c = conn_.lock();
-      if (!c) return;
-      std::weak_ptr<Session> weak = weak_from_this();
-      c->loop()->queue_in_loop([weak] {
-        if (auto self = weak.lock()) self->finish_quit();
-      });
+      quit();
     } else {
       error("unknown command " + word + "; /help lists the commands");
     }
@@ -250,6 +270,13 @@ ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, Chat
       std::weak_ptr<Session> weak = session;
       c->set_message_callback([weak](const TcpConnectionPtr&, Buffer& in, Clock::time_point) {
         if (auto s = weak.lock()) s->on_input(in);
+      });
+      c->set_peer_shutdown_callback([weak](const TcpConnectionPtr& conn, Buffer& unread) {
+        if (auto s = weak.lock()) {
+          s->peer_finished(unread);
+        } else {
+          conn->shutdown_write();
+        }
       });
       session->start();
     } else {
