@@ -177,8 +177,13 @@ int arp_main(Argv argv) {
     throw UsageError("unknown subcommand '" + std::string(sub) +
                      "' (show, add, replace, del, flush, ping, scan, watch); see "
                      "'duplex arp --help'");
-  Args args("duplex arp " + std::string(sub), rest,
-            {{"dev", 0, true}, {"json", 0, false}, {"temp", 0, false}, {"all", 0, false}});
+  // Each subcommand takes only its own options: `arp del --temp` is a mistake to report,
+  // not to ignore.
+  std::vector<Option> options{{"dev", 0, true}};
+  if (sub == "show") options.insert(options.end(), {{"all", 0, false}, {"json", 0, false}});
+  if (sub == "add" || sub == "replace") options.push_back({"temp", 0, false});
+  if (sub == "flush") options.push_back({"all", 0, false});
+  Args args("duplex arp " + std::string(sub), rest, std::move(options));
   if (args.help()) {
     std::cout << arp::kHelp;
     return 0;
