@@ -162,6 +162,14 @@ int connect_main(Argv argv) {
       loop.quit();
     });
   });
+  // Each address that fails is named (as nc -v does) before the next is tried; the last
+  // one's error is the "failed" event itself.
+  std::size_t attempts = 0;
+  connector->on_attempt_failed([&](const inet::Endpoint& to, const std::string& why) {
+    if (++attempts % peers.size() != 0)
+      events.emit("attempt_failed", {{"peer", to.to_string()}, {"reason", why}},
+                  why + "; trying the next address");
+  });
   connector->on_failed([&](const std::string& why) {
     failure = why;
     loop.quit();

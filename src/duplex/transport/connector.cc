@@ -66,6 +66,7 @@ void Connector::try_current() {
     socket_ = Socket::tcp(peer);
   } catch (const std::exception& e) {
     last_error_ = e.what();
+    if (attempt_failed_cb_) attempt_failed_cb_(peer, last_error_);
     ++index_;
     try_current();
     return;
@@ -115,6 +116,7 @@ void Connector::handle_writable() {
 void Connector::fail_attempt(int err) {
   last_error_ = socket_error("connect", err, &peers_[index_]);
   socket_ = Socket();
+  if (attempt_failed_cb_) attempt_failed_cb_(peers_[index_], last_error_);
   ++index_;
   try_current();
 }

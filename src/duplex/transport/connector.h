@@ -22,12 +22,15 @@ class Connector : public std::enable_shared_from_this<Connector> {
  public:
   using Connected = std::function<void(Socket, const inet::Endpoint& peer)>;
   using Failed = std::function<void(const std::string& why)>;
+  // One endpoint failed (refused, unreachable, timed out); the next is tried after it.
+  using AttemptFailed = std::function<void(const inet::Endpoint& peer, const std::string& why)>;
 
   Connector(EventLoop* loop, std::vector<inet::Endpoint> peers, Clock::duration timeout);
   ~Connector();
 
   void on_connected(Connected cb) { connected_cb_ = std::move(cb); }
   void on_failed(Failed cb) { failed_cb_ = std::move(cb); }
+  void on_attempt_failed(AttemptFailed cb) { attempt_failed_cb_ = std::move(cb); }
   // Retry after every endpoint failed: first after `initial`, doubling up to `max`.
   void set_retry(bool on, Clock::duration initial, Clock::duration max);
 
@@ -59,6 +62,7 @@ class Connector : public std::enable_shared_from_this<Connector> {
   std::string last_error_;
   Connected connected_cb_;
   Failed failed_cb_;
+  AttemptFailed attempt_failed_cb_;
 };
 
 }  // namespace duplex
