@@ -75,6 +75,9 @@ void EventLoop::loop() {
   }
   // Work queued before quit(), and the work it queues in turn, a bounded number of times.
   for (int i = 0; i < 16 && queue_size() > 0; ++i) run_queued();
+  // The quit is spent: loop() may run again (a quit() asked before the first loop() still
+  // makes that one return at once).
+  quit_.store(false, std::memory_order_release);
 }
 
 void EventLoop::quit() {

@@ -32,7 +32,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   // Loop thread only. Runs until quit(); then runs the work still queued, so that what
-  // quit()'s caller queued before it (closing connections, say) is not lost.
+  // quit()'s caller queued before it (closing connections, say) is not lost. It can be
+  // called again after it returned: each quit() ends one loop().
   void loop();
   // Any thread. Makes loop() return after the current round.
   void quit();

@@ -63,6 +63,20 @@ TEST(EventLoop, QueuedWorkQueuingMoreWorkStillRunsWithoutAnotherEvent) {
   EXPECT_EQ(depth, 2);
 }
 
+TEST(EventLoop, LoopRunsAgainAfterAQuitEndedIt) {
+  EventLoop loop;
+  loop.queue_in_loop([&] { loop.quit(); });
+  loop.loop();
+  // The second run must wait for its own quit: the timer at 20 ms fires first.
+  bool timer_ran = false;
+  loop.run_after(20ms, [&] {
+    timer_ran = true;
+    loop.quit();
+  });
+  loop.loop();
+  EXPECT_TRUE(timer_ran);
+}
+
 TEST(EventLoop, ASecondLoopInOneThreadIsRefused) {
   EventLoop loop;
   EXPECT_THROW(EventLoop second, Error);
