@@ -1,10 +1,13 @@
 // `duplex serve`: the dashboard in the browser, and one chat room shared by terminals (TCP
 // lines) and browsers (WebSocket), with its history in SQLite and a UDP discovery
 // responder. One process, one EventLoop.
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -184,6 +187,34 @@ bool same_origin(const http::Request& req) {
   else
     return false;
   return http::iequals(o, req.host);
+}
+
+std::string url_host(const inet::Address& a) {
+  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+// The addresses a browser can use to reach a socket bound to `bind`: loopback first, then,
+// for a wildcard bind, each interface address (getifaddrs) of a family the socket takes.
+// IPv6 link-local ones are left out: a URL cannot carry their zone.
+std::vector<inet::Address> reachable_hosts(const inet::Address& bind) {
+  if (!bind.is_unspecified()) return {bind};
+  std::vector<inet::Address> out{inet::Address::parse("127.0.0.1")};
+  if (bind.is_v6()) out.push_back(inet::Address::parse("::1"));
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    const sockaddr* sa = i->ifa_addr;
+    if (sa == nullptr || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) continue;
+    if (sa->sa_family == AF_INET6 && bind.is_v4()) continue;
+    const socklen_t len = sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    const auto e = inet::Endpoint::from_sockaddr(sa, len);
+    if (!e) continue;
+    const inet::Address a = e->address();
+    if (a.is_loopback() || (a.is_link_local() && a.is_v6()) || a.is_unspecified()) continue;
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 
 // Every HTTP and WebSocket connection of the process (chat TCP ones live in the chat
@@ -399,17 +430,24 @@ int serve_main(Argv argv) {
   http_server.start();
   chat.start();
 
-  const std::string http_at = http_server.listen_endpoint().to_string();
-  const std::string chat_host = chat.listen_endpoint().address().is_v6()
-                                    ? "[" + chat.listen_endpoint().address().to_string() + "]"
-                                    : chat.listen_endpoint().address().to_string();
+  const auto http_port_s = std::to_string(http_server.listen_endpoint().port());
+  const auto hosts = reachable_hosts(http_server.listen_endpoint().address());
+  // The first URL is the one to open here; a wildcard bind adds one per interface address
+  // (never 0.0.0.0, which no browser can connect to).
+  for (std::size_t i = 0; i < hosts.size(); ++i)
+    std::cout << (i == 0 ? "dashboard  " : "           ") << "http://" << url_host(hosts[i]) << ':'
+              << http_port_s << "/?token=" << token << '\n';
+  const inet::Address chat_addr = chat.listen_endpoint().address();
+  const std::string chat_host =
+      url_host(chat_addr.is_unspecified() ? inet::Address::parse("127.0.0.1") : chat_addr);
   const std::string chat_port_s = std::to_string(chat.listen_endpoint().port());
-  std::cout << "dashboard  http://" << http_at << "/?token=" << token << '\n'
-            << "chat       tcp " << chat.listen_endpoint().to_string() << " (duplex chat "
+  std::cout << "chat       tcp " << chat.listen_endpoint().to_string() << " (duplex chat "
             << chat_host
             << (chat.listen_endpoint().port() == apps::chat::kDefaultChatPort ? ""
                                                                               : ":" + chat_port_s)
-            << ", or nc " << chat.listen_endpoint().address().to_string() << ' ' << chat_port_s
+            << ", or nc "
+            << (chat_addr.is_unspecified() ? std::string("127.0.0.1") : chat_addr.to_string())
+            << ' ' << chat_port_s << (chat_addr.is_unspecified() ? "; or any host above" : "")
             << ")\n"
             << "discovery  "
             << (discovery ? "udp " + discovery->local().to_string() +

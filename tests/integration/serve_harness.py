@@ -33,12 +33,14 @@ class Serve:
         self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.summary = {}
+        self.lines = []  # the summary as printed (a wildcard bind lists several URLs)
         deadline = time.monotonic() + TIMEOUT
         while "access" not in self.summary:
             line = self.proc.stdout.readline()
             if not line or time.monotonic() > deadline:
                 self.proc.kill()
                 raise AssertionError("serve did not start: " + self.proc.stderr.read())
+            self.lines.append(line.rstrip("\n"))
             key, _, value = line.rstrip("\n").partition(" ")
             self.summary[key] = value.strip()
         m = re.match(r"http://(.+):(\d+)/\?token=([0-9A-Za-z_-]+)$", self.summary["dashboard"])

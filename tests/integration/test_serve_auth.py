@@ -72,6 +72,26 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
         self.assertIn("every request needs the token", self.serve.summary["access"])
         self.assertTrue(self.serve.summary["dashboard"].endswith("?token=t0ken-for-tests"))
 
+    def test_summary_lists_a_url_per_interface_address_and_never_0_0_0_0(self):
+        # Only the loopback URL gets traffic; the others are compared with `ip addr`.
+        urls = [line.split()[-1] for line in self.serve.lines
+                if line.startswith(("dashboard ", "           http://"))]
+        hosts = []
+        for url in urls:
+            m = re.fullmatch(r"http://(.+):(\d+)/\?token=t0ken-for-tests", url)
+            self.assertIsNotNone(m, url)
+            self.assertEqual(int(m.group(2)), self.serve.http_port)
+            hosts.append(m.group(1))
+        self.assertEqual(hosts[0], "127.0.0.1")
+        out = subprocess.run(["ip", "-j", "-4", "addr", "show"], capture_output=True,
+                             text=True, timeout=30, check=True).stdout
+        expected = {a["local"] for i in json.loads(out) for a in i.get("addr_info", [])
+                    if not a["local"].startswith("127.")}
+        self.assertEqual(set(hosts[1:]), expected)
+        self.assertEqual(len(hosts), len(set(hosts)))
+        status, _, _ = curl(self.serve.http_port, "/api/status?token=t0ken-for-tests")
+        self.assertEqual(status, 200)
+
 
 class ServeAuthGenerated(unittest.TestCase):
     def test_beyond_loopback_without_token_a_random_one_is_printed_and_works(self):
