@@ -379,6 +379,9 @@ int serve_main(Argv argv) {
   router.add("GET", "/*path", static_route(web_dir));
 
   http::ServerOptions options;
+  // The largest body the API takes is a chat message (4 KiB of text): the parser reads a
+  // body before the token is checked, so keep what a stranger can make us hold small.
+  options.limits.max_body = 64 * 1024;
   options.on_connection = [&registry](const TcpConnectionPtr& c, bool is_up) {
     if (is_up)
       registry.up(c);

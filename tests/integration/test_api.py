@@ -266,6 +266,15 @@ class ApiTest(unittest.TestCase):
         code, body, _ = curl(url, "-d", '{"name":"a","text":"b"}')  # form content type
         self.assertEqual(code, 415)
 
+    def test_a_body_over_64_kib_is_413_before_it_is_read(self):
+        # The body is read before the token is checked: a stranger must not make the
+        # server hold megabytes per connection.
+        url = self.base + "/api/chat/messages"
+        code, _, text = post(url, {"name": "alice", "text": "x" * 100_000})
+        self.assertEqual(code, 413, text)
+        code, _, _ = self.get("/api/status")
+        self.assertEqual(code, 200)
+
 
 if __name__ == "__main__":
     unittest.main()
