@@ -405,6 +405,14 @@ int serve_main(Argv argv) {
       res.close = true;
       return;
     }
+    if (req.method != "GET" && req.method != "HEAD" && !same_origin(req)) {
+      // Another site's page posting a form or a simple fetch here (cross-site request
+      // forgery: on loopback, chat messages need no token).
+      http::send_json_error(res, 403,
+                            "a request from another origin's page is refused; use the "
+                            "dashboard itself, or a client that sends no Origin (curl)");
+      return;
+    }
     const bool authorized = context.has_token(req);
     if (token_required && !authorized) return unauthorized(req, res);
     router(req, res);

@@ -139,6 +139,24 @@ class ServeCrossSite(unittest.TestCase):
         self.assertEqual(ws.status, 101)
         ws.close()
 
+    def test_a_post_from_another_origins_page_is_403_and_stores_nothing(self):
+        # Cross-site request forgery: on loopback a chat message needs no token. (A browser
+        # also needs a CORS preflight for a JSON body, which serve never grants; this holds
+        # without relying on that.)
+        body = json.dumps({"name": "mallory", "text": "forged"})
+        status, _, text = curl(self.serve.http_port, "/api/chat/messages", "-X", "POST",
+                               "-H", "Content-Type: application/json", "-H",
+                               "Origin: http://evil.example", "--data", body)
+        self.assertEqual(status, 403)
+        self.assertIn("another origin", json.loads(text)["error"])
+        origin = f"http://127.0.0.1:{self.serve.http_port}"
+        status, _, _ = curl(self.serve.http_port, "/api/chat/messages", "-X", "POST",
+                            "-H", "Content-Type: application/json", "-H", "Origin: " + origin,
+                            "--data", json.dumps({"name": "alice", "text": "mine"}))
+        self.assertEqual(status, 201)
+        _, _, text = curl(self.serve.http_port, "/api/chat/history")
+        self.assertEqual([m["text"] for m in json.loads(text)["messages"]], ["mine"])
+
 
 if __name__ == "__main__":
     unittest.main()
