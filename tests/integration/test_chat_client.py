@@ -219,7 +219,7 @@ class ChatWithoutServer(unittest.TestCase):
                        "--json"], stdin=subprocess.DEVNULL)
             try:
                 probe, prober = udp.recvfrom(2048)
-                self.assertEqual(probe, b"DUPLEX-DISCOVER 1\n")
+                self.assertEqual(probe, b"DUPLEX-DISCOVER 1\n".ljust(256, b" "))
                 answer = json.dumps({"service": "duplex", "version": "9.9.9", "host": "box",
                                      "chat_port": 7777, "http_port": 8888,
                                      "token_required": True}).encode()

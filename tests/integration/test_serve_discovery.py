@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_harness import Serve  # noqa: E402
 
-PROBE = b"DUPLEX-DISCOVER 1\n"
+PROBE = b"DUPLEX-DISCOVER 1\n".ljust(256, b" ")  # padded: the answer is never larger
 
 
 class ServeDiscovery(unittest.TestCase):
@@ -52,8 +52,16 @@ class ServeDiscovery(unittest.TestCase):
         answer, _ = self.answer()
         self.assertEqual(answer["chat_port"], self.serve.chat_port)
 
+    def test_the_answer_is_no_larger_than_the_probe(self):
+        self.sock.sendto(PROBE, ("127.0.0.1", self.port))
+        data, _ = self.sock.recvfrom(2048)
+        self.assertLessEqual(len(data), len(PROBE))
+
     def test_other_datagrams_are_not_answered(self):
+        # The bare line would be answered with several times its size (amplification).
         self.sock.sendto(b"hello?\n", ("127.0.0.1", self.port))
+        self.sock.sendto(b"DUPLEX-DISCOVER 1\n", ("127.0.0.1", self.port))
+        self.sock.sendto(PROBE + b" ", ("127.0.0.1", self.port))
         self.sock.sendto(PROBE, ("127.0.0.1", self.port))
         answer, _ = self.answer()  # the first datagram back answers the probe
         self.assertEqual(answer["service"], "duplex")

@@ -30,11 +30,13 @@
 //   Message: {"id":42,"room":"lobby","name":"alice","text":"hi","ts":1764470000123,
 //             "via":"tcp"|"websocket"|"http"}            ts: milliseconds since the epoch
 //
-// UDP discovery (default port 7001): a client broadcasts the probe datagram; every server
-// that hears it and whose chat port the prober can reach answers by unicast with one JSON
+// UDP discovery (default port 7001): a client broadcasts the probe datagram (the line
+// "DUPLEX-DISCOVER 1\n" padded with spaces to kDiscoveryProbeBytes); every server that
+// hears it and whose chat port the prober can reach answers by unicast with one JSON
 // object: {"service":"duplex","version":"0.1.0","host":"name","chat_port":7000,
 // "http_port":8080,"token_required":false}. The prober takes the address from the
-// datagram's source.
+// datagram's source. The answer is never larger than the probe, so a forged source
+// address gains an attacker nothing (no amplification); any other datagram is ignored.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +52,7 @@ inline constexpr std::string_view kDefaultRoom = "lobby";
 inline constexpr std::size_t kHistoryReplay = 100;
 inline constexpr std::size_t kMaxTextBytes = 4096;  // longer: "! message too long ..."
 inline constexpr std::size_t kMaxNameBytes = 32;    // names and rooms: [A-Za-z0-9_.-]
-inline constexpr std::string_view kDiscoveryProbe = "DUPLEX-DISCOVER 1\n";
+inline constexpr std::string_view kDiscoveryProbe = "DUPLEX-DISCOVER 1\n";  // its first line
+inline constexpr std::size_t kDiscoveryProbeBytes = 256;  // the whole datagram, space-padded
 
 }  // namespace duplex::apps::chat

@@ -7,22 +7,36 @@
 namespace duplex::apps {
 
 std::string discovery_answer(const DiscoveryInfo& info) {
-  return nlohmann::json{{"service", "duplex"},         {"version", info.version},
-                        {"host", info.host},           {"chat_port", info.chat_port},
-                        {"http_port", info.http_port}, {"token_required", info.token_required}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string host = info.host;
+  while (true) {
+    auto answer = nlohmann::json{{"service", "duplex"},
+                                 {"version", info.version},
+                                 {"host", host},
+                                 {"chat_port", info.chat_port},
+                                 {"http_port", info.http_port},
+                                 {"token_required", info.token_required}}
+                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // Never larger than the probe: a reflected answer must not amplify.
+    if (answer.size() <= chat::kDiscoveryProbeBytes || host.empty()) return answer;
+    host.resize(host.size() / 2);
+  }
+}
+
+std::string discovery_probe() {
+  std::string probe(chat::kDiscoveryProbe);
+  probe.resize(chat::kDiscoveryProbeBytes, ' ');
+  return probe;
 }
 
 bool is_discovery_probe(std::string_view datagram) noexcept {
-  std::string_view probe = chat::kDiscoveryProbe;
-  if (datagram == probe) return true;
-  probe.remove_suffix(1);  // without its newline
-  return datagram == probe;
+  if (datagram.size() != chat::kDiscoveryProbeBytes) return false;
+  if (datagram.substr(0, chat::kDiscoveryProbe.size()) != chat::kDiscoveryProbe) return false;
+  return datagram.find_first_not_of(' ', chat::kDiscoveryProbe.size()) == std::string_view::npos;
 }
 
 DiscoveryResponder::DiscoveryResponder(EventLoop* loop, const inet::Endpoint& listen,
                                        DiscoveryInfo info, bool loopback_only)
-    : socket_(loop, listen, UdpOptions{.reuse_addr = true, .batch = 8, .max_datagram = 512}),
+    : socket_(loop, listen, UdpOptions{.reuse_addr = true, .batch = 8, .max_datagram = 1024}),
       answer_(discovery_answer(info)),
       loopback_only_(loopback_only) {
   socket_.start_reading([this](std::span<const Datagram> batch) {

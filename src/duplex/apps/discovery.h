@@ -3,8 +3,9 @@
 // its sender with one JSON object naming the service, the host and the ports.
 //
 // loopback_only: when the server listens on loopback only, a prober elsewhere could not
-// reach it, so only probes from loopback sources are answered. Anything that is not a probe
-// is ignored (never answered: no reflection of arbitrary datagrams).
+// reach it, so only probes from loopback sources are answered. Anything that is not exactly
+// the probe is ignored (never answered: no reflection of arbitrary datagrams), and the
+// answer is at most as long as the probe (no amplification).
 // Loop thread only.
 #pragma once
 
@@ -25,9 +26,12 @@ struct DiscoveryInfo {
 };
 
 // The answer: {"service":"duplex","version":...,"host":...,"chat_port":...,
-// "http_port":...,"token_required":...}.
+// "http_port":...,"token_required":...}, at most kDiscoveryProbeBytes long (a longer host
+// name is cut).
 std::string discovery_answer(const DiscoveryInfo& info);
-// Whether a datagram is a probe (kDiscoveryProbe; the final newline may be missing).
+// The probe datagram: kDiscoveryProbe padded with spaces to kDiscoveryProbeBytes.
+std::string discovery_probe();
+// Whether a datagram is exactly the probe.
 bool is_discovery_probe(std::string_view datagram) noexcept;
 
 class DiscoveryResponder {

@@ -5,6 +5,7 @@
 #include <span>
 
 #include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/discovery.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/socket.h"
@@ -88,7 +89,7 @@ void DiscoveryProbe::start(FoundCallback found, DoneCallback done) {
 
 void DiscoveryProbe::send_probe(bool first) {
   if (!running_) return;
-  const int err = socket_->send_to(chat::kDiscoveryProbe, options_.target);
+  const int err = socket_->send_to(discovery_probe(), options_.target);
   // The repeat is a second chance only: its failure changes nothing.
   if (err != 0 && first) {
     running_ = false;

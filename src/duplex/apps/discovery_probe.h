@@ -1,5 +1,5 @@
 // Public. The asking side of `duplex serve`'s UDP discovery (the answering side is
-// apps/discovery): sends the probe datagram (chat::kDiscoveryProbe) to a broadcast address,
+// apps/discovery): sends the probe datagram (discovery_probe()) to a broadcast address,
 // 255.255.255.255 by default, and collects the servers that answer until a deadline. The
 // seed's one-to-many UDP: one datagram out, one unicast answer back from each server.
 //

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/discovery.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/udp_socket.h"
@@ -55,6 +56,30 @@ TEST(DiscoveryAnswer, RefusesWhatIsNotADuplexAnswer) {
   }
 }
 
+TEST(DiscoveryResponderRules, OnlyTheExactPaddedProbeIsOne) {
+  const std::string probe = discovery_probe();
+  EXPECT_EQ(probe.size(), chat::kDiscoveryProbeBytes);
+  EXPECT_TRUE(is_discovery_probe(probe));
+  EXPECT_FALSE(is_discovery_probe(chat::kDiscoveryProbe));  // short: it would amplify
+  EXPECT_FALSE(is_discovery_probe(probe + " "));
+  EXPECT_FALSE(is_discovery_probe(probe.substr(0, probe.size() - 1)));
+  std::string junk = probe;
+  junk.back() = 'x';
+  EXPECT_FALSE(is_discovery_probe(junk));
+}
+
+TEST(DiscoveryResponderRules, TheAnswerIsNeverLargerThanTheProbe) {
+  DiscoveryInfo info{"0.1.0", std::string(255, 'h'), 65535, 65535, true};
+  const std::string answer = discovery_answer(info);
+  EXPECT_LE(answer.size(), discovery_probe().size());
+  auto s = parse_discovery_answer(answer, kFrom);
+  ASSERT_TRUE(s);  // still a whole answer, with the host name cut
+  EXPECT_EQ(s->chat_port, 65535);
+  EXPECT_EQ(s->host, std::string(s->host.size(), 'h'));
+  info.host = "lab";
+  EXPECT_EQ(parse_discovery_answer(discovery_answer(info), kFrom)->host, "lab");
+}
+
 TEST(DiscoveryProbe, SendsTheProbeAndReportsEachServerOnceThenEndsAtTheDeadline) {
   EventLoop loop;
   UdpSocket responder(&loop, inet::Endpoint::parse("127.0.0.1:0"));
@@ -77,7 +102,7 @@ TEST(DiscoveryProbe, SendsTheProbeAndReportsEachServerOnceThenEndsAtTheDeadline)
                 loop.quit();
               });
   loop.loop();
-  EXPECT_EQ(probes, (std::vector<std::string>(2, std::string(chat::kDiscoveryProbe))));
+  EXPECT_EQ(probes, (std::vector<std::string>(2, discovery_probe())));
   ASSERT_EQ(found.size(), 1u);  // two probes, two answers, one server
   EXPECT_EQ(found[0].chat().to_string(), "127.0.0.1:7000");
   EXPECT_EQ(done_with, 1u);
