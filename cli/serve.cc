@@ -361,7 +361,9 @@ int serve_main(Argv argv) {
   context.token_required = !loopback;
   context.chat = &hub;
   context.has_token = [token](const http::Request& req) {
-    if (auto auth = req.header("Authorization"); auth && starts_with(*auth, "Bearer "))
+    // The scheme is case-insensitive (RFC 9110, 11.1): "bearer x" is as good.
+    if (auto auth = req.header("Authorization");
+        auth && auth->size() > 7 && http::iequals(auth->substr(0, 7), "Bearer "))
       if (same_token(auth->substr(7), token)) return true;
     if (auto q = query_value(req.query, "token"); q && same_token(*q, token)) return true;
     if (auto c = cookie_value(req, "duplex_token"); c && same_token(*c, token)) return true;

@@ -50,6 +50,15 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertTrue(json.loads(body)["token_required"])
 
+    def test_the_bearer_scheme_is_case_insensitive(self):
+        for scheme in ("bearer", "BEARER"):
+            status, _, _ = curl(self.serve.http_port, "/api/status", "-H",
+                                f"Authorization: {scheme} t0ken-for-tests")
+            self.assertEqual(status, 200, scheme)
+        status, _, _ = curl(self.serve.http_port, "/api/status", "-H",
+                            "Authorization: Basic t0ken-for-tests")
+        self.assertEqual(status, 401)
+
     def test_query_token_on_the_page_sets_an_httponly_cookie_that_then_suffices(self):
         status, head, _ = curl(self.serve.http_port, "/?token=t0ken-for-tests")
         self.assertEqual(status, 200)
