@@ -75,7 +75,7 @@ Durations: 2, 1.5, 2s, 500ms.
 Examples:
   duplex chat                                   # the server on this machine, port 7000
   duplex chat --name alice --room ops 192.168.1.20
-  duplex chat [::1]:7000
+  duplex chat [::1]:7000                        # a serve started with --bind ::1 (or ::)
   echo 'deploy done' | duplex chat --name ci chat.lan:7000
   duplex chat --discover
   duplex chat --discover --broadcast 192.168.1.255 --timeout 2s --json

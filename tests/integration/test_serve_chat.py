@@ -169,5 +169,20 @@ class ServeChat(unittest.TestCase):
         fast.close()
 
 
+class ServeChatIpv6(unittest.TestCase):
+    def test_the_help_example_chat_on_ipv6_loopback_reaches_a_serve_bound_to_it(self):
+        # `duplex chat [::1]:7000` (duplex chat --help) needs `duplex serve --bind ::1`.
+        serve = Serve(bind="::1")
+        try:
+            self.assertIn(f"(duplex chat [::1]:{serve.chat_port},", serve.summary["chat"])
+            r = subprocess.run([os.environ.get("DUPLEX", "duplex"), "chat", "--name", "six",
+                                f"[::1]:{serve.chat_port}"], input="over ipv6\n",
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"(?m)^\[\d\d:\d\d:\d\d\] six: over ipv6$")
+        finally:
+            serve.close()
+
+
 if __name__ == "__main__":
     unittest.main()
