@@ -102,6 +102,31 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+class ServeAuthDualStack(unittest.TestCase):
+    def test_bound_to_v6_wildcard_the_summary_lists_both_families_without_link_local(self):
+        serve = Serve("--token", "t0ken-for-tests", bind="::")
+        try:
+            hosts = [re.fullmatch(r"http://(.+):\d+/\?token=t0ken-for-tests",
+                                  line.split()[-1]).group(1)
+                     for line in serve.lines
+                     if line.startswith(("dashboard ", "           http://"))]
+            self.assertEqual(hosts[:2], ["127.0.0.1", "[::1]"])
+            out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True,
+                                 timeout=30, check=True).stdout
+            expected = set()
+            for i in json.loads(out):
+                for a in i.get("addr_info", []):
+                    ip = a["local"]
+                    if ip.startswith("127.") or ip == "::1" or ip.lower().startswith("fe80:"):
+                        continue
+                    expected.add(f"[{ip}]" if ":" in ip else ip)
+            self.assertEqual(set(hosts[2:]), expected)
+            status, _, _ = curl(serve.http_port, "/api/status?token=t0ken-for-tests")
+            self.assertEqual(status, 200)  # the first URL works (dual stack)
+        finally:
+            serve.close()
+
+
 class ServeAuthGenerated(unittest.TestCase):
     def test_beyond_loopback_without_token_a_random_one_is_printed_and_works(self):
         serve = Serve(bind="0.0.0.0")
