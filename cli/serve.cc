@@ -62,6 +62,8 @@ Access: a token is generated at start (128 random bits) unless --token gives one
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
 On loopback it is needed only to change the neighbour table. Bound beyond loopback, every
 request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401 otherwise.
+The TCP chat port has no token (nc cannot send one): bound beyond loopback, anyone who
+reaches it can read the room's history and chat; a firewall decides who that is.
 
 Options:
   --bind ADDR            the dashboard's and chat's address (default 127.0.0.1; 0.0.0.0 or
@@ -470,7 +472,8 @@ int serve_main(Argv argv) {
             << "history    " << hub.db_path() << '\n'
             << "access     "
             << (loopback ? "loopback only; the token is needed to change neighbours"
-                         : "beyond loopback: every request needs the token")
+                         : "beyond loopback: every HTTP request needs the token; the TCP chat "
+                           "port takes anyone who reaches it")
             << '\n';
   std::cout.flush();
   loop.loop();
