@@ -395,6 +395,12 @@ int serve_main(Argv argv) {
   const bool token_required = context.token_required;
   auto handler = [&router, &context, token, token_required](const http::Request& req,
                                                             http::Response& res) {
+    // No other site may frame the page (clickjacking), and the token in the page's URL
+    // never leaves in a Referer.
+    res.set("X-Frame-Options", "DENY");
+    res.set("Content-Security-Policy", "frame-ancestors 'none'");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("X-Content-Type-Options", "nosniff");
     if (!token_required && !loopback_host(req.host)) {
       // Bound to loopback, only loopback names may reach us: a web page whose name was
       // rebound to 127.0.0.1 (DNS rebinding) is refused.

@@ -174,6 +174,16 @@ class ServeCrossSite(unittest.TestCase):
         self.assertEqual(ws.status, 101)
         ws.close()
 
+    def test_no_other_site_may_frame_the_page_and_no_referer_carries_the_token(self):
+        for path in ("/?token=" + self.serve.token, "/api/status", "/app.js", "/nope"):
+            _, head, _ = curl(self.serve.http_port, path)
+            fields = {k.strip().lower(): v.strip()
+                      for k, _, v in (l.partition(":") for l in head.splitlines()[1:])}
+            self.assertEqual(fields.get("x-frame-options"), "DENY", path)
+            self.assertEqual(fields.get("content-security-policy"), "frame-ancestors 'none'")
+            self.assertEqual(fields.get("referrer-policy"), "no-referrer", path)
+            self.assertEqual(fields.get("x-content-type-options"), "nosniff", path)
+
     def test_a_post_from_another_origins_page_is_403_and_stores_nothing(self):
         # Cross-site request forgery: on loopback a chat message needs no token. (A browser
         # also needs a CORS preflight for a JSON body, which serve never grants; this holds
