@@ -219,6 +219,20 @@ std::vector<inet::Address> reachable_hosts(const inet::Address& bind) {
   return out;
 }
 
+// Whether a browser says another site's page made this request (Fetch Metadata,
+// Sec-Fetch-*): any fetch, image, script or frame from elsewhere. A top-level navigation
+// (a link followed, the URL typed) is not one. Clients that send no Sec-Fetch-Site (curl,
+// older browsers) are not judged here.
+bool from_another_site(const http::Request& req) {
+  auto site = req.header("Sec-Fetch-Site");
+  if (!site || *site == "same-origin" || *site == "none") return false;
+  auto mode = req.header("Sec-Fetch-Mode");
+  auto dest = req.header("Sec-Fetch-Dest");
+  const bool top_level = mode && *mode == "navigate" && dest && *dest == "document" &&
+                         (req.method == "GET" || req.method == "HEAD");
+  return !top_level;
+}
+
 // Every HTTP and WebSocket connection of the process (chat TCP ones live in the chat
 // server), keyed by the connection.
 class Registry {
@@ -413,6 +427,14 @@ int serve_main(Argv argv) {
       // A WebSocket opened by another site's page (cross-site WebSocket hijacking).
       res.text(403, "a WebSocket from another origin is refused; open the dashboard itself\n");
       res.close = true;
+      return;
+    }
+    if (from_another_site(req)) {
+      // Another site's page fetching from us (e.g. many no-cors GETs of a large split to
+      // stall the loop, or reading by timing): only the dashboard's own requests count.
+      http::send_json_error(res, 403,
+                            "a request from another site's page is refused (Sec-Fetch-Site); "
+                            "open the dashboard itself");
       return;
     }
     if (req.method != "GET" && req.method != "HEAD" && !same_origin(req)) {

@@ -184,6 +184,20 @@ class ServeCrossSite(unittest.TestCase):
             self.assertEqual(fields.get("referrer-policy"), "no-referrer", path)
             self.assertEqual(fields.get("x-content-type-options"), "nosniff", path)
 
+    def test_a_fetch_from_another_sites_page_is_403_but_a_link_followed_is_not(self):
+        # Fetch Metadata: a page elsewhere can fire no-cors GETs at 127.0.0.1 (no Origin).
+        def get(site, mode, dest, path="/api/ip/split?q=10.0.0.0/8&prefix=24"):
+            status, _, _ = curl(self.serve.http_port, path,
+                                "-H", "Sec-Fetch-Site: " + site,
+                                "-H", "Sec-Fetch-Mode: " + mode, "-H", "Sec-Fetch-Dest: " + dest)
+            return status
+        self.assertEqual(get("cross-site", "no-cors", "empty"), 403)
+        self.assertEqual(get("same-site", "cors", "empty"), 403)
+        self.assertEqual(get("cross-site", "navigate", "iframe", "/"), 403)
+        self.assertEqual(get("cross-site", "navigate", "document", "/"), 200)
+        self.assertEqual(get("same-origin", "cors", "empty", "/api/status"), 200)
+        self.assertEqual(get("none", "navigate", "document", "/"), 200)
+
     def test_a_post_from_another_origins_page_is_403_and_stores_nothing(self):
         # Cross-site request forgery: on loopback a chat message needs no token. (A browser
         # also needs a CORS preflight for a JSON body, which serve never grants; this holds
