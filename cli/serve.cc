@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -362,6 +363,13 @@ int serve_main(Argv argv) {
   std::string token = args.value("token").value_or("");
   if (args.value("token") && token.empty())
     args.fail("--token cannot be empty; omit it to have a random token generated");
+  // The token goes into a URL and a cookie as is: only characters neither needs escaped.
+  for (char c : token)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != '~')
+      args.fail("--token '" + token +
+                "' holds a character a URL or cookie would need escaped; use only letters, "
+                "digits and - _ . ~");
   if (token.empty()) token = random_token();
   const bool loopback = bind.is_loopback();
   const std::optional<std::string> web_dir = args.value("web");

@@ -43,7 +43,7 @@ class Serve:
             self.lines.append(line.rstrip("\n"))
             key, _, value = line.rstrip("\n").partition(" ")
             self.summary[key] = value.strip()
-        m = re.match(r"http://(.+):(\d+)/\?token=([0-9A-Za-z_-]+)$", self.summary["dashboard"])
+        m = re.match(r"http://(.+):(\d+)/\?token=([0-9A-Za-z_.~-]+)$", self.summary["dashboard"])
         self.http_port = int(m.group(2))
         self.token = m.group(3)
         m = re.match(r"tcp (.+?):(\d+) ", self.summary["chat"])

@@ -140,6 +140,22 @@ class ServeAuthGenerated(unittest.TestCase):
         finally:
             serve.close()
 
+    def test_a_token_the_printed_url_could_not_carry_is_a_usage_error(self):
+        for bad in ("a&b", "a b", "a;b", "t%41"):
+            r = subprocess.run([os.environ.get("DUPLEX", "duplex"), "serve", "--token", bad,
+                                "--port", "0", "--chat-port", "0", "--no-discovery",
+                                "--db", "/nonexistent/x.db"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("use only letters, digits", r.stderr)
+        serve = Serve("--token", "Ok-token_1.2~", bind="0.0.0.0")
+        try:
+            self.assertEqual(serve.token, "Ok-token_1.2~")
+            status, _, _ = curl(serve.http_port, "/api/status?token=Ok-token_1.2~")
+            self.assertEqual(status, 200)
+        finally:
+            serve.close()
+
     def test_on_loopback_reading_needs_no_token(self):
         serve = Serve()
         try:
