@@ -277,9 +277,14 @@ bool ChatHub::valid_text(std::string_view text, std::string* why) {
                   std::to_string(chat::kMaxTextBytes) + " bytes, split it");
   if (!websocket::is_valid_utf8({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}))
     return refuse("message is not valid UTF-8; send UTF-8 text");
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f)
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    // C0 and DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F: U+009B is CSI,
+    // which some terminals obey), so no message can drive a reader's terminal.
+    const bool c1 = u == 0xc2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if ((u < 0x20 && u != '\t') || u == 0x7f || c1)
       return refuse("message contains control characters; send plain text");
   }
   return true;

@@ -170,6 +170,12 @@ TEST(ChatHub, TextMustBeShortUtf8WithoutControlCharacters) {
   EXPECT_FALSE(ChatHub::valid_text("bad \xff byte", &why));
   EXPECT_NE(why.find("UTF-8"), std::string::npos);
   EXPECT_FALSE(ChatHub::valid_text("bell\a", &why));
+  EXPECT_FALSE(
+      ChatHub::valid_text("csi \xc2\x9b"
+                          "31m red",
+                          &why));  // U+009B, a C1 control
+  EXPECT_FALSE(ChatHub::valid_text("\x1b[2J", &why));
+  EXPECT_TRUE(ChatHub::valid_text("caf\xc3\xa9 \xc2\xa0 \xc2\xbf", &why));  // é, NBSP, ¿
   EXPECT_FALSE(ChatHub::valid_text(std::string(chat::kMaxTextBytes + 1, 'x'), &why));
   EXPECT_NE(why.find("too long"), std::string::npos);
 }
