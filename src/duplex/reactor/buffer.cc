@@ -1,8 +1,10 @@
 #include "duplex/reactor/buffer.h"
 
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace duplex {
@@ -101,8 +103,19 @@ void Buffer::release_if_empty(std::size_t keep) noexcept {
 }
 
 ssize_t Buffer::read_fd(int fd, int* saved_errno) {
-  char extra[kExtraReadSize];
   const std::size_t writable = writable_bytes();
+  if (writable >= kExtraReadSize) {
+    // Room for a full read already (the loop's shared input buffer): one plain read, no
+    // iovec to copy in and no stack buffer.
+    const ssize_t n = ::read(fd, begin_write(), writable);
+    if (n < 0) {
+      *saved_errno = errno;
+    } else {
+      has_written(static_cast<std::size_t>(n));
+    }
+    return n;
+  }
+  char extra[kExtraReadSize];
   iovec vec[2];
   int count = 0;
   if (writable > 0) {

@@ -62,7 +62,8 @@ class Buffer {
   void release_if_empty(std::size_t keep = 64 * 1024) noexcept;
 
   // Reads from fd with readv into the writable region and a 64 KiB stack buffer, so one call
-  // drains what the socket holds without an ioctl(FIONREAD) to size the buffer first.
+  // drains what the socket holds without an ioctl(FIONREAD) to size the buffer first. With
+  // at least kExtraReadSize writable already, it is one plain read into the buffer.
   // Returns what read returned; on -1 the errno is in *saved_errno.
   ssize_t read_fd(int fd, int* saved_errno);
 

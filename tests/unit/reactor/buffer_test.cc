@@ -87,6 +87,35 @@ TEST(Buffer, ReadFdDrainsMoreThanTheWritableRegionInOneCall) {
   ::close(fds[1]);
 }
 
+TEST(Buffer, ReadFdWithRoomForAFullReadFillsTheBufferWithoutGrowing) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string data(50'000, 'q');
+  ASSERT_EQ(::write(fds[1], data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  Buffer b;
+  b.append("ab", 2);
+  b.ensure_writable(Buffer::kExtraReadSize);
+  const std::size_t capacity = b.capacity();
+  int err = 0;
+  EXPECT_EQ(b.read_fd(fds[0], &err), static_cast<ssize_t>(data.size()));
+  EXPECT_EQ(b.view(), "ab" + data);
+  EXPECT_EQ(b.capacity(), capacity);
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(Buffer, ReadFdWithRoomForAFullReadReportsTheErrnoOfAFailedRead) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[1]);
+  ::close(fds[0]);
+  Buffer b;
+  b.ensure_writable(Buffer::kExtraReadSize);
+  int err = 0;
+  EXPECT_EQ(b.read_fd(fds[0], &err), -1);
+  EXPECT_EQ(err, EBADF);
+}
+
 TEST(Buffer, ReadFdReportsTheErrnoOfAFailedRead) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
