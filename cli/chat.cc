@@ -358,7 +358,7 @@ class Session {
   }
 
   bool print(std::string_view line) {
-    std::string out = styled(line);
+    std::string out = styled(chat::printable(line));
     out += '\n';
     return write_stdout(out);
   }
@@ -408,6 +408,25 @@ Target split_host_port(std::string_view text) {
 }  // namespace
 
 namespace chat {
+
+std::string printable(std::string_view text) {
+  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out += kReplacement;
+      ++i;
+    } else if ((u < 0x20 && u != '\t') || u == 0x7f) {
+      out += kReplacement;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
 
 Clock::duration parse_duration(const Args& args, const std::string& option,
                                const std::string& text) {

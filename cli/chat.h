@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "args.h"
@@ -25,6 +26,11 @@ int run_session(const std::vector<inet::Endpoint>& peers, const SessionSettings&
 
 // `duplex chat --discover ...`. Returns the exit status.
 int discover(const Args& args, const SessionSettings& settings);
+
+// `text` from the network made safe for a terminal: each control character (C0 but tab,
+// DEL, and the C1 ones U+0080..U+009F written in UTF-8) becomes U+FFFD, so a server (or
+// any host answering a discovery probe) cannot send escape sequences to the terminal.
+std::string printable(std::string_view text);
 
 // "2", "1.5", "1s", "500ms" -> a duration; a UsageError naming --`option` otherwise.
 std::chrono::steady_clock::duration parse_duration(const Args& args, const std::string& option,

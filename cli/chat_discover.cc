@@ -41,8 +41,9 @@ void print_server(const apps::DiscoveredServer& s, bool json) {
                 {"dashboard", url},
                 {"token_required", s.token_required}});
   } else {
-    std::string line = bold(s.chat().to_string()) + "  " + (s.host.empty() ? "-" : s.host) + "  " +
-                       (s.version.empty() ? "-" : s.version) + "  " +
+    std::string line = bold(s.chat().to_string()) + "  " +
+                       (s.host.empty() ? "-" : printable(s.host)) + "  " +
+                       (s.version.empty() ? "-" : printable(s.version)) + "  " +
                        (url.empty() ? "(no dashboard)" : cyan(url));
     if (s.token_required) line += dim(" (token required)");
     std::cout << line << '\n';

@@ -208,6 +208,40 @@ class ChatWithoutServer(unittest.TestCase):
             finally:
                 stop(p)
 
+    def test_control_characters_from_the_server_never_reach_the_terminal(self):
+        # A rogue server (or whoever answers --discover --connect first) must not drive the
+        # terminal: OSC 52 writes the clipboard, CSI (also as C1 U+009B) clears the screen.
+        with socket.socket() as ls:
+            ls.bind(("127.0.0.1", 0))
+            ls.listen(1)
+            ls.settimeout(TIMEOUT)
+            p = subprocess.Popen([DUPLEX, "chat", f"127.0.0.1:{ls.getsockname()[1]}"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            try:
+                conn, _ = ls.accept()
+                with conn:
+                    conn.sendall(b"* hi \x1b]52;c;SGk=\x07 there\n"
+                                 b"[12:00:00] eve: \xc2\x9b2J boom \x7f\x1b[2J end\n")
+                    conn.settimeout(TIMEOUT)
+                    got = b""
+                    while b"/quit\n" not in got:  # the client's end of input
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                out, err = p.communicate(timeout=TIMEOUT)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        for bad in (b"\x1b", b"\x07", b"\xc2\x9b", b"\x7f"):
+            self.assertNotIn(bad, out)
+        text = out.decode()
+        self.assertIn("* hi \ufffd]52;c;SGk=\ufffd there\n", text)
+        self.assertIn("eve: \ufffd2J boom \ufffd\ufffd[2J end\n", text)
+
     def test_discover_broadcasts_the_probe_and_lists_each_server_once(self):
         # A responder that speaks the contract of chat_protocol.h, bound to the wildcard
         # address as a server is, so that the loopback broadcast reaches it.
