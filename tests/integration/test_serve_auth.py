@@ -77,6 +77,16 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
         self.assertEqual(ws.status, 101)
         ws.close()
 
+    def test_a_websocket_from_another_origin_is_403_even_with_the_cookie(self):
+        # Bound beyond loopback, the cookie alone must not let another site's page in.
+        cookie = {"Cookie": "duplex_token=t0ken-for-tests"}
+        ws = self.serve.websocket(headers={**cookie, "Origin": "http://evil.example"})
+        self.assertEqual(ws.status, 403)
+        ws.close()
+        ws = self.serve.websocket(headers={**cookie, "Origin": "http://127.0.0.1"})
+        self.assertEqual(ws.status, 101)
+        ws.close()
+
     def test_summary_says_every_request_needs_the_token(self):
         self.assertIn("every HTTP request needs the token", self.serve.summary["access"])
         self.assertIn("the TCP chat port takes anyone", self.serve.summary["access"])
