@@ -56,8 +56,9 @@ The dashboard in the browser and one chat shared by terminals and browsers, in o
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
              message is acknowledged only once committed (kill -9 loses no acknowledged one)
   discovery  answers `duplex chat --discover` probes on UDP --discovery-port
-On start it prints one line per service (the real ports when 0 was given), then runs until
-SIGINT (Ctrl-C) or SIGTERM.
+On start it prints one line per service (the real ports when 0 was given; bound to 0.0.0.0
+or ::, a dashboard URL per interface address, loopback first), then runs until SIGINT
+(Ctrl-C) or SIGTERM.
 
 Access: a token is generated at start (128 random bits) unless --token gives one; the
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
