@@ -63,7 +63,7 @@ or ::, a dashboard URL per interface address, loopback first), then runs until S
 Access: a token is generated at start (128 random bits) unless --token gives one; the
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
 On loopback it is needed only to change the neighbour table. Bound beyond loopback, every
-request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401 otherwise.
+HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401 otherwise.
 The TCP chat port has no token (nc cannot send one): bound beyond loopback, anyone who
 reaches it can read the room's history and chat; a firewall decides who that is.
 
@@ -77,7 +77,7 @@ Options:
   --no-discovery         do not answer discovery probes
   --db PATH              chat history file (default $XDG_DATA_HOME/duplex/chat.db, else
                          ~/.local/share/duplex/chat.db); its directory is created
-  --token TOKEN          the access token instead of a random one
+  --token TOKEN          the access token instead of a random one (letters, digits, - _ . ~)
   --web DIR              serve the page's files from DIR (e.g. ./web, for front-end work)
                          instead of the copies embedded in the binary
   -h, --help             this help
