@@ -63,9 +63,9 @@ or ::, a dashboard URL per interface address, loopback first), then runs until S
 Access: a token is generated at start (128 random bits) unless --token gives one; the
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
 On loopback it is needed only to change the neighbour table. Bound beyond loopback, every
-HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401 otherwise.
-The TCP chat port has no token (nc cannot send one): bound beyond loopback, anyone who
-reaches it can read the room's history and chat; a firewall decides who that is.
+HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401
+otherwise. The TCP chat port has no token (nc cannot send one): bound beyond loopback,
+anyone who reaches it can read the room's history and chat; a firewall decides who that is.
 
 Options:
   --bind ADDR            the dashboard's and chat's address (default 127.0.0.1; 0.0.0.0 or
