@@ -26,7 +26,8 @@ constexpr Command kCommands[] = {
     {"listen", duplex::cli::listen_main, "wait for TCP/UDP peers: stdio, --exec, --broker (L4)"},
     {"serve", duplex::cli::serve_main,
      "the dashboard in the browser and a chat for terminals and browsers (L7)"},
-    {"chat", duplex::cli::chat_main, "join a duplex serve chat room; --discover finds servers (L7)"},
+    {"chat", duplex::cli::chat_main,
+     "join a duplex serve chat room; --discover finds servers (L7)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

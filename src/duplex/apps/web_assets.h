@@ -12,7 +12,7 @@ struct WebAsset {
   std::string_view path;          // "/index.html", "/app.js" (as under web/, with a leading /)
   std::string_view content_type;  // "text/html; charset=utf-8", ...
   std::string_view body;
-  std::string_view etag;          // strong validator of the content, quoted: "\"3f2a...\""
+  std::string_view etag;  // strong validator of the content, quoted: "\"3f2a...\""
 };
 
 // The asset at `path`; "/" means "/index.html". nullopt when there is none.
