@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "duplex/base/error.h"
+#include "duplex/base/sqlite_statement.h"
 
 namespace duplex::apps {
 namespace {
@@ -25,41 +26,6 @@ CREATE INDEX IF NOT EXISTS messages_room_id ON messages (room, id);
 )sql";
 
 constexpr std::string_view kFix = "; choose another with --db PATH";
-
-// A prepared statement that finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      throw Error(std::string("SQLite: ") + sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& text(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& integer(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::string column_text(int i) {
-    const auto* p = sqlite3_column_text(stmt_, i);
-    const int n = sqlite3_column_bytes(stmt_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : "";
-  }
-  std::int64_t column_int(int i) { return sqlite3_column_int64(stmt_, i); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 std::string lower_first(std::string s) {
   if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
@@ -125,7 +91,8 @@ void ChatStore::append(std::span<ChatMessage> messages) {
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
     fail("cannot write to");
   try {
-    Statement insert(db_, "INSERT INTO messages (room, name, text, ts_ms, via) VALUES (?,?,?,?,?)");
+    SqliteStatement insert(
+        db_, "INSERT INTO messages (room, name, text, ts_ms, via) VALUES (?,?,?,?,?)");
     for (auto& m : messages) {
       insert.text(1, m.room).text(2, m.name).text(3, m.text).integer(4, m.ts_ms).text(5, m.via);
       if (insert.step() != SQLITE_DONE) fail("cannot write to");
@@ -143,9 +110,10 @@ void ChatStore::append(std::span<ChatMessage> messages) {
 }
 
 std::vector<ChatMessage> ChatStore::recent(std::string_view room, std::size_t limit) const {
-  Statement q(db_,
-              "SELECT id, room, name, text, ts_ms, via FROM (SELECT * FROM messages WHERE room = ? "
-              "ORDER BY id DESC LIMIT ?) ORDER BY id");
+  SqliteStatement q(
+      db_,
+      "SELECT id, room, name, text, ts_ms, via FROM (SELECT * FROM messages WHERE room = ? "
+      "ORDER BY id DESC LIMIT ?) ORDER BY id");
   q.text(1, room).integer(2, static_cast<std::int64_t>(limit));
   std::vector<ChatMessage> out;
   int rc;
@@ -158,7 +126,7 @@ std::vector<ChatMessage> ChatStore::recent(std::string_view room, std::size_t li
 }
 
 std::vector<std::pair<std::string, std::int64_t>> ChatStore::room_counts() const {
-  Statement q(db_, "SELECT room, COUNT(*) FROM messages GROUP BY room ORDER BY room");
+  SqliteStatement q(db_, "SELECT room, COUNT(*) FROM messages GROUP BY room ORDER BY room");
   std::vector<std::pair<std::string, std::int64_t>> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_int(1));

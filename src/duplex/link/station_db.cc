@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "duplex/base/error.h"
+#include "duplex/base/sqlite_statement.h"
 
 namespace duplex::link {
 namespace {
@@ -29,40 +30,6 @@ CREATE TABLE IF NOT EXISTS events (
   old_mac TEXT
 );
 )sql";
-
-// A prepared statement that finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      throw Error(std::string("SQLite: ") + sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& text(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& integer(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Statement& null(int i) {
-    sqlite3_bind_null(stmt_, i);
-    return *this;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  std::string column_text(int i) {
-    const auto* p = sqlite3_column_text(stmt_, i);
-    return p ? reinterpret_cast<const char*>(p) : "";
-  }
-  std::int64_t column_int(int i) { return sqlite3_column_int64(stmt_, i); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 }  // namespace
 
@@ -122,9 +89,9 @@ std::string StationDb::default_path() {
 }
 
 std::vector<Station> StationDb::history(std::string_view dev, const inet::Address& ip) {
-  Statement q(db_,
-              "SELECT mac, first_seen, last_seen FROM stations WHERE dev = ?1 AND ip = ?2 "
-              "ORDER BY last_seen DESC, rowid DESC");
+  SqliteStatement q(db_,
+                    "SELECT mac, first_seen, last_seen FROM stations WHERE dev = ?1 AND ip = ?2 "
+                    "ORDER BY last_seen DESC, rowid DESC");
   q.text(1, dev).text(2, ip.to_string());
   std::vector<Station> out;
   while (q.step() == SQLITE_ROW) {
@@ -137,10 +104,10 @@ std::vector<Station> StationDb::history(std::string_view dev, const inet::Addres
 
 void StationDb::touch(std::string_view dev, const inet::Address& ip, const MacAddress& mac,
                       std::int64_t now) {
-  Statement q(db_,
-              "INSERT INTO stations (dev, ip, mac, first_seen, last_seen) "
-              "VALUES (?1, ?2, ?3, ?4, ?4) "
-              "ON CONFLICT (dev, ip, mac) DO UPDATE SET last_seen = max(last_seen, ?4)");
+  SqliteStatement q(db_,
+                    "INSERT INTO stations (dev, ip, mac, first_seen, last_seen) "
+                    "VALUES (?1, ?2, ?3, ?4, ?4) "
+                    "ON CONFLICT (dev, ip, mac) DO UPDATE SET last_seen = max(last_seen, ?4)");
   q.text(1, dev).text(2, ip.to_string()).text(3, mac.to_string()).integer(4, now);
   if (q.step() != SQLITE_DONE) fail("cannot write to");
 }
@@ -148,9 +115,10 @@ void StationDb::touch(std::string_view dev, const inet::Address& ip, const MacAd
 void StationDb::log_event(std::int64_t time, std::string_view dev, std::string_view kind,
                           const inet::Address& ip, const MacAddress& mac,
                           const MacAddress* old_mac) {
-  Statement q(db_,
-              "INSERT INTO events (time, dev, kind, ip, mac, old_mac) VALUES (?1, ?2, ?3, ?4, ?5, "
-              "?6)");
+  SqliteStatement q(
+      db_,
+      "INSERT INTO events (time, dev, kind, ip, mac, old_mac) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6)");
   q.integer(1, time).text(2, dev).text(3, kind).text(4, ip.to_string()).text(5, mac.to_string());
   if (old_mac)
     q.text(6, old_mac->to_string());
@@ -160,12 +128,12 @@ void StationDb::log_event(std::int64_t time, std::string_view dev, std::string_v
 }
 
 std::size_t StationDb::station_count() {
-  Statement q(db_, "SELECT count(*) FROM stations");
+  SqliteStatement q(db_, "SELECT count(*) FROM stations");
   return q.step() == SQLITE_ROW ? static_cast<std::size_t>(q.column_int(0)) : 0;
 }
 
 std::size_t StationDb::event_count() {
-  Statement q(db_, "SELECT count(*) FROM events");
+  SqliteStatement q(db_, "SELECT count(*) FROM events");
   return q.step() == SQLITE_ROW ? static_cast<std::size_t>(q.column_int(0)) : 0;
 }
 
