@@ -1,7 +1,6 @@
 // `duplex chat`: a terminal client for `duplex serve`'s chat port (one line per message),
 // and the discovery of servers on the LAN by UDP broadcast (chat_discover.cc).
 #include <poll.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -91,17 +90,6 @@ not resolve.
 constexpr std::size_t kHighWater = 1024 * 1024;  // stdin pauses while this much waits
 constexpr std::size_t kMaxLine = 64 * 1024;      // a longer server line is printed in parts
 constexpr auto kQuitWait = std::chrono::seconds(5);
-
-// epoll refuses regular files and /dev/null (EPERM); those are read with plain calls.
-bool pollable(int fd) {
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return false;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  const bool ok = ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-  ::close(ep);
-  return ok;
-}
 
 // Writes all of `data` to stdout now: a reader of our stdout sees each line as it arrives.
 // Returns false when stdout is gone (EPIPE). A full pipe blocks us, and so, through TCP's
@@ -222,7 +210,7 @@ class Session {
     c->set_no_delay(true);
     if (settings_.name) c->send("/nick " + *settings_.name + "\n");
     if (settings_.room) c->send("/join " + *settings_.room + "\n");
-    if (pollable(STDIN_FILENO)) {
+    if (is_pollable(STDIN_FILENO)) {
       stdin_channel_ = std::make_unique<Channel>(loop_, STDIN_FILENO);
       stdin_channel_->on_read([this] { read_stdin(); });
       stdin_channel_->on_close([this] { read_stdin(); });

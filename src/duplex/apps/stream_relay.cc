@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,25 +19,13 @@ constexpr std::size_t kChunk = 256 * 1024;
 // How long the end of a session may wait for a blocked local output to take the rest.
 constexpr auto kFlushLimit = std::chrono::seconds(2);
 
-// epoll refuses regular files and some devices (/dev/null) with EPERM; poll(2) calls them
-// always ready. Asking a scratch epoll set is the only reliable test.
-bool pollable(int fd) {
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) return false;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  const bool ok = ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-  ::close(ep);
-  return ok;
-}
-
 bool ends_quietly(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
 }  // namespace
 
 struct StreamRelay::Port {
   Port(EventLoop* loop, int descriptor, bool set_nonblocking) : fd(descriptor) {
-    is_pollable = pollable(fd);
+    is_pollable = duplex::is_pollable(fd);
     if (is_pollable) {
       channel = std::make_unique<Channel>(loop, fd);
       // O_NONBLOCK lives in the open file description, which a terminal shares with the

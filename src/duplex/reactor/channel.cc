@@ -1,6 +1,7 @@
 #include "duplex/reactor/channel.h"
 
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <cassert>
 
@@ -62,6 +63,16 @@ void Channel::dispatch() {
     if (write_cb_) write_cb_();
   }
   handling_ = false;
+}
+
+bool is_pollable(int fd) {
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  const bool ok = ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+  ::close(ep);
+  return ok;
 }
 
 }  // namespace duplex

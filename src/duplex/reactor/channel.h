@@ -76,4 +76,9 @@ class Channel {
   Callback read_cb_, write_cb_, close_cb_, error_cb_;
 };
 
+// Whether an EventLoop can watch `fd`: epoll refuses regular files and some devices
+// (/dev/null) with EPERM, though poll(2) calls them always ready. Asking a scratch epoll set
+// is the only reliable test; callers read such fds with plain calls instead.
+bool is_pollable(int fd);
+
 }  // namespace duplex
