@@ -23,19 +23,6 @@ int range_main(Argv args);      // duplex ip range A B
 // Prints one JSON object on one line.
 void print(const Json& j);
 
-// Runs `fn`, turning the library's duplex::Error (a split that does not fit, a backwards
-// range) into a ParseError: for the CLI these are bad input, exit status 2.
-template <typename Fn>
-auto as_input_error(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const ParseError&) {
-    throw;
-  } catch (const Error& e) {
-    throw ParseError(e.what());
-  }
-}
-
 // Dotted binary with a space at the network/host boundary and the network bits coloured.
 std::string marked_binary(const inet::Address& a, unsigned prefix_length);
 

@@ -315,7 +315,7 @@ int range_main(Argv argv) {
       print(apps::range_json(first, last));
       continue;
     }
-    const auto out = as_input_error([&] { return inet::range_to_prefixes(first, last); });
+    const auto out = as_parse_error([&] { return inet::range_to_prefixes(first, last); });
     for (const auto& p : out) std::cout << p.to_string() << '\n';
   }
   return 0;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "duplex/base/error.h"
 #include "duplex/base/strings.h"
 #include "duplex/inet/subnet.h"
 #include "duplex/link/neighbour_table.h"
@@ -15,19 +16,6 @@ using inet::Family;
 using inet::MaskNotation;
 using inet::Prefix;
 using Json = OrderedJson;
-
-// The library's duplex::Error (a split that does not fit, a backwards range) is bad input
-// for whoever asked.
-template <typename Fn>
-auto as_parse_error(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const ParseError&) {
-    throw;
-  } catch (const Error& e) {
-    throw ParseError(e.what());
-  }
-}
 
 Json or_null(const std::optional<Address>& a) { return a ? Json(a->to_string()) : Json(nullptr); }
 

@@ -22,4 +22,17 @@ class ParseError : public Error {
   using Error::Error;
 };
 
+// Runs `fn`, turning a plain duplex::Error (a split that does not fit, a backwards range)
+// into a ParseError: for whoever asked, such a request is bad input.
+template <typename Fn>
+auto as_parse_error(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const ParseError&) {
+    throw;
+  } catch (const Error& e) {
+    throw ParseError(e.what());
+  }
+}
+
 }  // namespace duplex
