@@ -7,7 +7,7 @@
 
 #include "args.h"
 #include "commands.h"
-#include "duplex/apps/address_json.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
 #include "duplex/link/interface.h"

@@ -15,7 +15,7 @@
 #include "args.h"
 #include "chat.h"
 #include "commands.h"
-#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/channel.h"
 #include "duplex/reactor/event_loop.h"

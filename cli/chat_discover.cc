@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "chat.h"
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/discovery_probe.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/chat/discovery_probe.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
 #include "duplex/reactor/event_loop.h"

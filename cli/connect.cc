@@ -8,7 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
-#include "duplex/apps/stream_relay.h"
+#include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/connector.h"

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/apps/address_json.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/prefix.h"
 #include "ip.h"

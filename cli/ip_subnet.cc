@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "duplex/apps/address_json.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/base/strings.h"
 #include "duplex/inet/subnet.h"

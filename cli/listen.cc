@@ -10,9 +10,9 @@
 
 #include "args.h"
 #include "commands.h"
-#include "duplex/apps/broker.h"
-#include "duplex/apps/exec_child.h"
-#include "duplex/apps/stream_relay.h"
+#include "duplex/apps/netcat/broker.h"
+#include "duplex/apps/netcat/exec_child.h"
+#include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/channel.h"
 #include "duplex/reactor/event_loop.h"

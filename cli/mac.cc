@@ -8,7 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
-#include "duplex/apps/address_json.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/base/error.h"
 #include "duplex/link/mac_address.h"
 #include "duplex/link/oui.h"

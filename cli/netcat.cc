@@ -8,7 +8,7 @@
 #include <iostream>
 #include <memory>
 
-#include "duplex/apps/hex_dump.h"
+#include "duplex/apps/netcat/hex_dump.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::cli::netcat {

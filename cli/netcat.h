@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "args.h"
-#include "duplex/apps/stream_relay.h"
+#include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/reactor/timer_queue.h"
 #include "duplex/transport/socket.h"

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "duplex/apps/hex_dump.h"
+#include "duplex/apps/netcat/hex_dump.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/udp_socket.h"

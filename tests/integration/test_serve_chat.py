@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`duplex serve`'s TCP chat as terminals use it: nc and plain sockets on loopback, the
-line protocol of src/duplex/apps/chat_protocol.h, its limits and its back-pressure."""
+line protocol of src/duplex/apps/chat/chat_protocol.h, its limits and its back-pressure."""
 import os
 import queue
 import re

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "duplex/apps/web_assets.h"
+#include "duplex/apps/dashboard/web_assets.h"
 
 namespace duplex::apps::internal {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "duplex/apps/address_json.h"
-#include "duplex/apps/dashboard_internal.h"
+#include "duplex/apps/dashboard/dashboard_internal.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/inet/prefix.h"
 #include "duplex/link/neighbour_table.h"

@@ -1,4 +1,4 @@
-#include "duplex/apps/broker.h"
+#include "duplex/apps/netcat/broker.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "duplex/apps/address_json.h"
+#include "duplex/apps/report/address_json.h"
 
 #include <utility>
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "duplex/apps/dashboard.h"
+#include "duplex/apps/dashboard/dashboard.h"
 
 namespace duplex::apps::dashboard {
 

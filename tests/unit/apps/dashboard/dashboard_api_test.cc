@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "duplex/apps/chat_hub.h"
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/dashboard.h"
-#include "duplex/apps/dashboard_internal.h"
+#include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/dashboard/dashboard.h"
+#include "duplex/apps/dashboard/dashboard_internal.h"
 #include "duplex/proto/http_parser.h"
 #include "duplex/proto/http_response.h"
 #include "duplex/proto/http_router.h"

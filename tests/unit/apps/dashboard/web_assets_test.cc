@@ -1,6 +1,6 @@
 // apps/web_assets: the dashboard's files embedded at build time are the files under web/,
 // byte for byte, with their MIME types and content ETags.
-#include "duplex/apps/web_assets.h"
+#include "duplex/apps/dashboard/web_assets.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "duplex/apps/exec_child.h"
+#include "duplex/apps/netcat/exec_child.h"
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,4 +1,4 @@
-#include "duplex/apps/chat_store.h"
+#include "duplex/apps/chat/chat_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/apps/address_json.h"
-#include "duplex/apps/chat_hub.h"
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/dashboard.h"
-#include "duplex/apps/dashboard_internal.h"
+#include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/dashboard/dashboard.h"
+#include "duplex/apps/dashboard/dashboard_internal.h"
+#include "duplex/apps/report/address_json.h"
 #include "duplex/base/strings.h"
 #include "duplex/link/interface.h"
 #include "duplex/link/neighbour_table.h"

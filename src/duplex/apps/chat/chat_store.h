@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "duplex/apps/chat_hub.h"
+#include "duplex/apps/chat/chat_hub.h"
 
 struct sqlite3;
 

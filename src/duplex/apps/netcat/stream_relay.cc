@@ -1,4 +1,4 @@
-#include "duplex/apps/stream_relay.h"
+#include "duplex/apps/netcat/stream_relay.h"
 
 #include <fcntl.h>
 #include <poll.h>

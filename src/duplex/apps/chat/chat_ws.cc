@@ -1,11 +1,11 @@
-#include "duplex/apps/chat_ws.h"
+#include "duplex/apps/chat/chat_ws.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/websocket_frame.h"
 #include "duplex/proto/websocket_http.h"

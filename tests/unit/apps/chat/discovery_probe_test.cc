@@ -1,6 +1,6 @@
 // apps/discovery_probe: reading a server's answer, and the probe against a responder on
 // loopback (a plain UDP socket on the loop, speaking chat_protocol.h's contract).
-#include "duplex/apps/discovery_probe.h"
+#include "duplex/apps/chat/discovery_probe.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/discovery.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/chat/discovery.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/udp_socket.h"

@@ -1,4 +1,4 @@
-#include "duplex/apps/chat_hub.h"
+#include "duplex/apps/chat/chat_hub.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::apps {

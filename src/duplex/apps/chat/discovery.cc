@@ -1,8 +1,8 @@
-#include "duplex/apps/discovery.h"
+#include "duplex/apps/chat/discovery.h"
 
 #include <nlohmann/json.hpp>
 
-#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat/chat_protocol.h"
 
 namespace duplex::apps {
 

@@ -15,7 +15,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 
-#include "duplex/apps/chat_hub.h"
+#include "duplex/apps/chat/chat_hub.h"
 #include "duplex/transport/callbacks.h"
 
 namespace duplex::http {

@@ -1,4 +1,4 @@
-#include "duplex/apps/chat_hub.h"
+#include "duplex/apps/chat/chat_hub.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/chat_store.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/chat/chat_store.h"
 #include "duplex/base/error.h"
 #include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/event_loop.h"

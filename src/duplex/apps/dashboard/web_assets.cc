@@ -1,8 +1,8 @@
-#include "duplex/apps/web_assets.h"
+#include "duplex/apps/dashboard/web_assets.h"
 
 #include <algorithm>
 
-#include "duplex/apps/internal/web_assets_table.h"
+#include "duplex/apps/dashboard/internal/web_assets_table.h"
 
 namespace duplex::apps {
 

@@ -1,11 +1,11 @@
-#include "duplex/apps/chat_tcp.h"
+#include "duplex/apps/chat/chat_tcp.h"
 
 #include <ctime>
 #include <string_view>
 #include <utility>
 
-#include "duplex/apps/chat_hub.h"
-#include "duplex/apps/chat_protocol.h"
+#include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"

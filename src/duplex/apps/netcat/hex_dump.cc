@@ -1,4 +1,4 @@
-#include "duplex/apps/hex_dump.h"
+#include "duplex/apps/netcat/hex_dump.h"
 
 #include <cstdio>
 

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <string>
 
-#include "duplex/apps/exec_child.h"
-#include "duplex/apps/hex_dump.h"
-#include "duplex/apps/stream_relay.h"
+#include "duplex/apps/netcat/exec_child.h"
+#include "duplex/apps/netcat/hex_dump.h"
+#include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 

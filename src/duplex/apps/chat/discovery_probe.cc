@@ -1,11 +1,11 @@
-#include "duplex/apps/discovery_probe.h"
+#include "duplex/apps/chat/discovery_probe.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <span>
 
-#include "duplex/apps/chat_protocol.h"
-#include "duplex/apps/discovery.h"
+#include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/chat/discovery.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/socket.h"
