@@ -3,17 +3,13 @@
 // responder. One process, one EventLoop.
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <openssl/crypto.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +23,8 @@
 #include "duplex/apps/chat/chat_tcp.h"
 #include "duplex/apps/chat/chat_ws.h"
 #include "duplex/apps/chat/discovery.h"
+#include "duplex/apps/dashboard/access.h"
+#include "duplex/apps/dashboard/connection_registry.h"
 #include "duplex/apps/dashboard/dashboard.h"
 #include "duplex/apps/dashboard/web_assets.h"
 #include "duplex/base/error.h"
@@ -105,94 +103,6 @@ std::string default_db_path() {
   return std::string(home) + "/.local/share/duplex/chat.db";
 }
 
-std::string random_token() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) throw Error("getrandom failed; give a token with --token TOKEN");
-    got += static_cast<std::size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
-
-bool same_token(std::string_view given, const std::string& token) {
-  // Constant time over the token's length; the length itself is not secret.
-  return given.size() == token.size() &&
-         CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
-}
-
-// The value of `key` in a query string ("a=1&token=x"), percent-decoded.
-std::optional<std::string> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key && eq != std::string_view::npos) {
-      std::string out;
-      if (http::percent_decode(pair.substr(eq + 1), out)) return out;
-      return std::nullopt;
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string_view> cookie_value(const http::Request& req, std::string_view key) {
-  for (const auto& h : req.headers) {
-    if (!http::iequals(h.name, "Cookie")) continue;
-    std::string_view v = h.value;
-    while (!v.empty()) {
-      const auto semi = v.find(';');
-      std::string_view item = v.substr(0, semi);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      const auto eq = item.find('=');
-      if (eq != std::string_view::npos && item.substr(0, eq) == key) return item.substr(eq + 1);
-      if (semi == std::string_view::npos) break;
-      v.remove_prefix(semi + 1);
-    }
-  }
-  return std::nullopt;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-// Whether a Host field names this machine's loopback: localhost, 127.x.y.z or [::1].
-bool loopback_host(std::string_view host) {
-  std::string_view name = host;
-  if (!name.empty() && name.front() == '[') {
-    name = name.substr(1, name.find(']') == std::string_view::npos ? 0 : name.find(']') - 1);
-  } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
-    name = name.substr(0, colon);
-  }
-  if (http::iequals(name, "localhost")) return true;
-  auto a = inet::Address::try_parse(name);
-  return a && a->is_loopback();
-}
-
-// A browser's Origin, when sent, must be the page's own: http(s)://<Host>.
-bool same_origin(const http::Request& req) {
-  auto origin = req.header("Origin");
-  if (!origin) return true;  // not a browser
-  std::string_view o = *origin;
-  if (starts_with(o, "http://"))
-    o.remove_prefix(7);
-  else if (starts_with(o, "https://"))
-    o.remove_prefix(8);
-  else
-    return false;
-  return http::iequals(o, req.host);
-}
-
 std::string url_host(const inet::Address& a) {
   return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
@@ -219,119 +129,6 @@ std::vector<inet::Address> reachable_hosts(const inet::Address& bind) {
   }
   ::freeifaddrs(list);
   return out;
-}
-
-// Whether a browser says another site's page made this request (Fetch Metadata,
-// Sec-Fetch-*): any fetch, image, script or frame from elsewhere. A top-level navigation
-// (a link followed, the URL typed) is not one. Clients that send no Sec-Fetch-Site (curl,
-// older browsers) are not judged here.
-bool from_another_site(const http::Request& req) {
-  auto site = req.header("Sec-Fetch-Site");
-  if (!site || *site == "same-origin" || *site == "none") return false;
-  auto mode = req.header("Sec-Fetch-Mode");
-  auto dest = req.header("Sec-Fetch-Dest");
-  const bool top_level = mode && *mode == "navigate" && dest && *dest == "document" &&
-                         (req.method == "GET" || req.method == "HEAD");
-  return !top_level;
-}
-
-// Every HTTP and WebSocket connection of the process (chat TCP ones live in the chat
-// server), keyed by the connection.
-class Registry {
- public:
-  void up(const TcpConnectionPtr& c) { entries_[c.get()] = Entry{c, "http", {}}; }
-  void down(const TcpConnectionPtr& c) { entries_.erase(c.get()); }
-  void websocket(const TcpConnectionPtr& c, const std::shared_ptr<const apps::ChatMember>& m) {
-    auto it = entries_.find(c.get());
-    if (it == entries_.end()) return;
-    it->second.protocol = "websocket";
-    it->second.member = m;
-  }
-
-  std::vector<apps::ConnectionSnapshot> snapshot(const apps::ChatHub& hub,
-                                                 const apps::ChatTcpServer& chat) const {
-    std::vector<apps::ConnectionSnapshot> out;
-    const auto now = Clock::now();
-    auto add = [&](const TcpConnection& c, const std::string& protocol,
-                   const apps::ChatMember* member) {
-      apps::ConnectionSnapshot s;
-      s.id = c.name();
-      s.protocol = protocol;
-      s.local = c.local();
-      s.peer = c.peer();
-      s.bytes_in = c.bytes_received();
-      s.bytes_out = c.bytes_sent();
-      s.age_s = std::chrono::duration<double>(now - c.established_at()).count();
-      if (c.fd() >= 0) s.tcp = read_tcp_info(c.fd());
-      if (member != nullptr) {
-        s.chat_name = hub.name_of(member);
-        s.chat_room = hub.room_of(member);
-      }
-      out.push_back(std::move(s));
-    };
-    chat.for_each(
-        [&](const TcpConnectionPtr& c, const apps::ChatMember& m) { add(*c, "chat", &m); });
-    for (const auto& [key, e] : entries_) {
-      auto c = e.conn.lock();
-      if (!c) continue;
-      auto member = e.member.lock();
-      add(*c, e.protocol, member.get());
-    }
-    return out;
-  }
-
- private:
-  struct Entry {
-    std::weak_ptr<TcpConnection> conn;
-    std::string protocol;
-    std::weak_ptr<const apps::ChatMember> member;
-  };
-  std::map<const TcpConnection*, Entry> entries_;
-};
-
-void unauthorized(const http::Request& req, http::Response& res) {
-  if (starts_with(req.path, "/api/")) {
-    http::send_json_error(res, 401,
-                          "this server needs its token: send Authorization: Bearer TOKEN or "
-                          "?token=TOKEN (the URL duplex serve printed at start)");
-  } else {
-    res.text(401,
-             "<!doctype html><meta charset=utf-8><title>duplex: token needed</title>"
-             "<p>This duplex server is reachable beyond loopback, so it needs its token. Open "
-             "the URL that <code>duplex serve</code> printed at start "
-             "(<code>http://HOST:PORT/?token=...</code>), or start it with "
-             "<code>--token TOKEN</code> and add <code>?token=TOKEN</code> to the URL.</p>\n",
-             "text/html; charset=utf-8");
-  }
-  res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
-}
-
-// GET for the page's files: embedded, or from --web DIR.
-http::RouteHandler static_route(const std::optional<std::string>& web_dir) {
-  std::optional<http::Handler> files;
-  if (web_dir) files = http::static_files({*web_dir, false});
-  return [files](const http::Request& req, const http::Params&, http::Response& res) {
-    if (starts_with(req.path, "/api/") || req.path == "/api") {
-      http::send_json_error(res, 404, "no such API route; see docs/api.md");
-      return;
-    }
-    if (files) {
-      (*files)(req, res);
-      return;
-    }
-    auto asset = apps::find_web_asset(req.path);
-    if (!asset) {
-      res.text(404, "not found: " + std::string(req.path) + "\n");
-      return;
-    }
-    res.set("ETag", std::string(asset->etag));
-    res.set("Cache-Control", "no-cache");
-    if (auto inm = req.header("If-None-Match"); inm && *inm == asset->etag) {
-      res.status = 304;
-      return;
-    }
-    res.text(200, std::string(asset->body), asset->content_type);
-  };
 }
 
 }  // namespace
@@ -365,13 +162,11 @@ int serve_main(Argv argv) {
   if (args.value("token") && token.empty())
     args.fail("--token cannot be empty; omit it to have a random token generated");
   // The token goes into a URL and a cookie as is: only characters neither needs escaped.
-  for (char c : token)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
-        c != '~')
-      args.fail("--token '" + token +
-                "' holds a character a URL or cookie would need escaped; use only letters, "
-                "digits and - _ . ~");
-  if (token.empty()) token = random_token();
+  if (!apps::token_is_url_safe(token))
+    args.fail("--token '" + token +
+              "' holds a character a URL or cookie would need escaped; use only letters, "
+              "digits and - _ . ~");
+  if (token.empty()) token = apps::random_token();
   const bool loopback = bind.is_loopback();
   const std::optional<std::string> web_dir = args.value("web");
 
@@ -379,21 +174,14 @@ int serve_main(Argv argv) {
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
   apps::ChatHub hub(&loop, db);
 
-  Registry registry;
+  const apps::Access access(token, !loopback);
+  apps::ConnectionRegistry registry;
   apps::DashboardContext context;
   context.loop = &loop;
   context.version = kVersion;
-  context.token_required = !loopback;
+  context.token_required = access.token_required();
   context.chat = &hub;
-  context.has_token = [token](const http::Request& req) {
-    // The scheme is case-insensitive (RFC 9110, 11.1): "bearer x" is as good.
-    if (auto auth = req.header("Authorization");
-        auth && auth->size() > 7 && http::iequals(auth->substr(0, 7), "Bearer "))
-      if (same_token(auth->substr(7), token)) return true;
-    if (auto q = query_value(req.query, "token"); q && same_token(*q, token)) return true;
-    if (auto c = cookie_value(req, "duplex_token"); c && same_token(*c, token)) return true;
-    return false;
-  };
+  context.has_token = [&access](const http::Request& req) { return access.has_token(req); };
 
   apps::ChatWsEndpoint chat_ws(
       hub, {},
@@ -403,7 +191,7 @@ int serve_main(Argv argv) {
   http::Router router;
   apps::add_api_routes(router, context);
   chat_ws.add_route(router);
-  router.add("GET", "/*path", static_route(web_dir));
+  router.add("GET", "/*path", apps::page_files_route(web_dir));
 
   http::ServerOptions options;
   // The largest body the API takes is a chat message (4 KiB of text): the parser reads a
@@ -415,56 +203,10 @@ int serve_main(Argv argv) {
     else
       registry.down(c);
   };
-  const bool token_required = context.token_required;
-  auto handler = [&router, &context, token, token_required](const http::Request& req,
-                                                            http::Response& res) {
-    // No other site may frame the page (clickjacking), and the token in the page's URL
-    // never leaves in a Referer.
-    res.set("X-Frame-Options", "DENY");
-    res.set("Content-Security-Policy", "frame-ancestors 'none'");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("X-Content-Type-Options", "nosniff");
-    if (!token_required && !loopback_host(req.host)) {
-      // Bound to loopback, only loopback names may reach us: a web page whose name was
-      // rebound to 127.0.0.1 (DNS rebinding) is refused.
-      res.text(403, "Host " + std::string(req.host) +
-                        " is not a loopback name; open http://127.0.0.1:PORT/ (or start duplex "
-                        "serve with --bind ADDR to serve other names, with a token)\n");
-      return;
-    }
-    if (req.upgrade && !same_origin(req)) {
-      // A WebSocket opened by another site's page (cross-site WebSocket hijacking).
-      res.text(403, "a WebSocket from another origin is refused; open the dashboard itself\n");
-      res.close = true;
-      return;
-    }
-    if (from_another_site(req)) {
-      // Another site's page fetching from us (e.g. many no-cors GETs of a large split to
-      // stall the loop, or reading by timing): only the dashboard's own requests count.
-      http::send_json_error(res, 403,
-                            "a request from another site's page is refused (Sec-Fetch-Site); "
-                            "open the dashboard itself");
-      return;
-    }
-    if (req.method != "GET" && req.method != "HEAD" && !same_origin(req)) {
-      // Another site's page posting a form or a simple fetch here (cross-site request
-      // forgery: on loopback, chat messages need no token).
-      http::send_json_error(res, 403,
-                            "a request from another origin's page is refused; use the "
-                            "dashboard itself, or a client that sends no Origin (curl)");
-      return;
-    }
-    const bool authorized = context.has_token(req);
-    if (token_required && !authorized) return unauthorized(req, res);
-    router(req, res);
-    // A page opened with a valid ?token= keeps it in a cookie that scripts cannot read, so
-    // the page's own requests (fetch, WebSocket) carry it.
-    if (authorized && !starts_with(req.path, "/api/")) {
-      if (auto q = query_value(req.query, "token"); q && same_token(*q, token))
-        res.set("Set-Cookie", "duplex_token=" + token + "; Path=/; HttpOnly; SameSite=Strict");
-    }
-  };
-  http::Server http_server(&loop, inet::Endpoint(bind, port), handler, options);
+  http::Server http_server(
+      &loop, inet::Endpoint(bind, port),
+      access.guard([&router](const http::Request& req, http::Response& res) { router(req, res); }),
+      options);
   apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub);
   std::unique_ptr<apps::DiscoveryResponder> discovery;
   if (discovery_on) {

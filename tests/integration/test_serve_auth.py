@@ -206,7 +206,7 @@ class ServeCrossSite(unittest.TestCase):
             fields = {k.strip().lower(): v.strip()
                       for k, _, v in (l.partition(":") for l in head.splitlines()[1:])}
             self.assertEqual(fields.get("x-frame-options"), "DENY", path)
-            self.assertEqual(fields.get("content-security-policy"), "frame-ancestors 'none'")
+            self.assertEqual(fields.get("content-security-policy"), "frame-ancestors 'none'; script-src 'self'")
             self.assertEqual(fields.get("referrer-policy"), "no-referrer", path)
             self.assertEqual(fields.get("x-content-type-options"), "nosniff", path)
 

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "duplex/proto/http_router.h"
 
 namespace duplex::apps {
 
@@ -19,5 +22,9 @@ struct WebAsset {
 std::optional<WebAsset> find_web_asset(std::string_view path);
 // Every embedded asset, sorted by path.
 const std::vector<WebAsset>& web_assets();
+
+// The GET route for the page's files: the embedded ones (ETag, 304 on If-None-Match), or
+// those under `web_dir` when given (front-end work). Paths under /api/ are a JSON 404.
+http::RouteHandler page_files_route(const std::optional<std::string>& web_dir);
 
 }  // namespace duplex::apps
