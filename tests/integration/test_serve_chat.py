@@ -138,6 +138,26 @@ class ServeChat(unittest.TestCase):
         self.assertIsNone(c.line())  # the server closed
         c.close()
 
+    @unittest.skipUnless(shutil.which("nc"), "needs nc (netcat-openbsd)")
+    def test_names_that_differ_only_in_case_are_one_name_and_keep_their_spelling(self):
+        first = NcLines(self.serve.chat_port)
+        second = NcLines(self.serve.chat_port)
+        try:
+            first.expect(r"^\* you are ")
+            first.send("/nick Alice")
+            first.expect(r"^\* guest-\d+ is now Alice$")
+            second.expect(r"^\* you are ")
+            for other in ("alice", "ALICE", "aLiCe"):
+                second.send("/nick " + other)
+                second.expect(r"^! the name " + other + " is taken; choose another")
+            second.send("/who")
+            second.expect(r"^\* in lobby \(2\): Alice guest-\d+$")
+            first.send("/nick ALICE")  # one's own name in another case
+            first.expect(r"^\* Alice is now ALICE$")
+        finally:
+            first.close()
+            second.close()
+
     def test_a_member_that_does_not_read_is_dropped_with_a_notice(self):
         slow = ChatClient(("127.0.0.1", self.serve.chat_port), rcvbuf=4096)
         slow.expect(r"^\* you are ")

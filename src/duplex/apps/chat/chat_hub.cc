@@ -9,6 +9,7 @@
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/chat/chat_store.h"
 #include "duplex/base/error.h"
+#include "duplex/proto/http_parser.h"
 #include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/event_loop.h"
 
@@ -23,10 +24,15 @@ std::int64_t now_ms() {
 
 }  // namespace
 
+ChatMember::~ChatMember() {
+  if (hub_ != nullptr) hub_->leave(this);
+}
+
 struct ChatHub::Impl {
   struct Member {
     std::string name;
     std::string room;
+    ChatMember* self = nullptr;
   };
   struct Pending {
     ChatMessage message;
@@ -128,7 +134,10 @@ struct ChatHub::Impl {
 ChatHub::ChatHub(EventLoop* loop, const std::string& db_path)
     : impl_(std::make_unique<Impl>(loop, db_path)) {}
 
-ChatHub::~ChatHub() { *impl_->alive = false; }
+ChatHub::~ChatHub() {
+  *impl_->alive = false;
+  for (auto& [member, m] : impl_->members) m.self->hub_ = nullptr;
+}
 
 std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room,
                                        std::string_view name) {
@@ -149,7 +158,9 @@ std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room
     }
   }
   if (new_name.empty()) new_name = guest_name();
-  im.members[member] = Impl::Member{new_name, room_name};
+  if (member->hub_ != nullptr && member->hub_ != this) member->hub_->leave(member);
+  member->hub_ = this;
+  im.members[member] = Impl::Member{new_name, room_name, member};
   im.notify(room_name, new_name + " joined " + room_name, member);
   im.rooms[room_name].push_back(member);
   return im.store.recent(room_name, chat::kHistoryReplay);
@@ -161,6 +172,7 @@ void ChatHub::leave(ChatMember* member) {
   if (it == im.members.end()) return;
   const Impl::Member m = std::move(it->second);
   im.members.erase(it);
+  member->hub_ = nullptr;
   im.remove_from_room(member, m.room);
   im.notify(m.room, m.name + " left " + m.room, member);
 }
@@ -292,7 +304,7 @@ bool ChatHub::valid_text(std::string_view text, std::string* why) {
 
 bool ChatHub::name_taken(std::string_view name, const ChatMember* except) const {
   for (const auto& [member, m] : impl_->members)
-    if (member != except && m.name == name) return true;
+    if (member != except && http::iequals(m.name, name)) return true;
   return false;
 }
 

@@ -41,12 +41,23 @@ struct RoomSummary {
   std::int64_t messages = 0;  // stored
 };
 
-// One participant; the transports implement it.
+class ChatHub;
+
+// One participant; the transports implement it. A member that is destroyed while it is in
+// a room leaves it (the hub never holds a dangling member, whoever owns it and whatever
+// dies first); a hub that is destroyed first lets go of its members.
 class ChatMember {
  public:
-  virtual ~ChatMember() = default;
+  ChatMember() = default;
+  virtual ~ChatMember();
+  ChatMember(const ChatMember&) = delete;
+  ChatMember& operator=(const ChatMember&) = delete;
   virtual void deliver(const ChatMessage& message) = 0;  // a committed message of its room
   virtual void notice(std::string_view text) = 0;        // joins, leaves, renames
+
+ private:
+  friend class ChatHub;
+  ChatHub* hub_ = nullptr;  // the hub it has joined, until it leaves
 };
 
 class ChatStore;
@@ -86,7 +97,9 @@ class ChatHub {
   // Whether a message text is acceptable (1..kMaxTextBytes bytes of UTF-8 without control
   // characters other than tab); the reason when not.
   static bool valid_text(std::string_view text, std::string* why = nullptr);
-  // Whether another member (not `except`) goes by this name now.
+  // Whether another member (not `except`) goes by this name now. Names compare without
+  // regard to case (alice, Alice and ALICE are one name); valid names are ASCII, so ASCII
+  // case folding is complete. Members keep the spelling they chose.
   bool name_taken(std::string_view name, const ChatMember* except = nullptr) const;
   // The member's name and room; "" when it has not joined.
   std::string name_of(const ChatMember* member) const;

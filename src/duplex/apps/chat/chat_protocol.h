@@ -11,6 +11,7 @@
 //   client -> server
 //     "<text>"                    say it in the current room
 //     "/nick NAME" "/join ROOM" "/who" "/rooms" "/help" "/quit"
+//   Names ignore case (Alice and alice are one name; each keeps its spelling).
 //   On connect: a greeting notice, the last kHistoryReplay messages of the room, then
 //   "* you are NAME in ROOM".
 //

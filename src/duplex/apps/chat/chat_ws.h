@@ -6,8 +6,9 @@
 // "ack" after the commit, before the message itself comes back as "message".
 // Back-pressure: past max_output unsent bytes a member is dropped (Close 1008 "too far
 // behind"), as on the TCP side (chat_tcp.h).
-// Loop thread only. The endpoint must outlive the router's use of the route; members that
-// outlive the endpoint (connections still closing) no longer touch the hub.
+// Loop thread only. The endpoint must outlive the router's use of the route, and the hub
+// the endpoint; members that outlive the endpoint (connections still closing) ignore what
+// they receive, and leave the hub when they go (ChatMember's destructor).
 #pragma once
 
 #include <cstddef>

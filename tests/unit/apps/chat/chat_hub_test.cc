@@ -1,30 +1,19 @@
 #include "duplex/apps/chat/chat_hub.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/reactor/event_loop.h"
+#include "temp_db.h"
 
 namespace duplex::apps {
 namespace {
 
-class TempDb {
- public:
-  TempDb() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "duplex-hub-XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDb() { std::filesystem::remove_all(dir_); }
-  std::string path() const { return (dir_ / "chat.db").string(); }
-
- private:
-  std::filesystem::path dir_;
-};
+using test::TempDb;
 
 // Records what the hub tells it, into a log shared by every member of a test.
 class Recorder : public ChatMember {
@@ -136,6 +125,54 @@ TEST(ChatHub, GuestNamesCountUpAndSkipTakenNames) {
   EXPECT_EQ(hub.guest_name(), "guest-3");
   hub.join(&b, "lobby", "");  // no name: a guest name
   EXPECT_EQ(hub.name_of(&b), "guest-4");
+}
+
+TEST(ChatHub, NamesCompareWithoutRegardToCaseAndKeepTheSpellingChosen) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log), bob("bob", log);
+  hub.join(&alice, "lobby", "Alice");
+  hub.join(&bob, "ops", "bob");
+  for (const char* other : {"alice", "Alice", "ALICE", "aLiCe"})
+    EXPECT_TRUE(hub.name_taken(other, &bob)) << other;
+  EXPECT_FALSE(hub.name_taken("ALICE", &alice));  // one's own name, in another case
+  EXPECT_FALSE(hub.name_taken("alice2"));
+  EXPECT_EQ(hub.name_of(&alice), "Alice");
+  hub.rename(&alice, "ALICE");
+  EXPECT_EQ(hub.members("lobby"), std::vector<std::string>{"ALICE"});
+}
+
+TEST(ChatHub, AMemberDestroyedWithoutLeavingIsNoLongerInItsRoom) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log);
+  hub.join(&alice, "lobby", "alice");
+  {
+    Recorder bob("bob", log);
+    hub.join(&bob, "lobby", "bob");
+  }
+  // Before, bob stayed in the room and the post below delivered to freed memory.
+  ASSERT_EQ(hub.online(), 1u);
+  EXPECT_EQ(hub.members("lobby"), std::vector<std::string>{"alice"});
+  log.clear();
+  hub.post(&alice, "hi", "tcp", nullptr);
+  run_round(loop);
+  EXPECT_EQ(log, std::vector<std::string>{"alice got alice:hi"});
+}
+
+TEST(ChatHub, AMemberThatOutlivesTheHubCanStillBeDestroyed) {
+  TempDb db;
+  EventLoop loop;
+  std::vector<std::string> log;
+  Recorder alice("alice", log);
+  auto hub = std::make_unique<ChatHub>(&loop, db.path());
+  hub->join(&alice, "lobby", "alice");
+  EXPECT_EQ(hub->online(), 1u);
+  hub.reset();  // alice's destructor must not reach the freed hub (ASan checks)
 }
 
 TEST(ChatHub, RenameAndLeaveAreAnnouncedToTheRoom) {
