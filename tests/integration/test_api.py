@@ -257,6 +257,24 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(code, 200)
         self.assertIn("apitest", [room["name"] for room in r["rooms"]])
 
+    def test_posting_under_the_name_of_a_member_online_is_409_whatever_the_case(self):
+        with socket.create_connection(("127.0.0.1", self.serve.chat_port), timeout=TIMEOUT) as c:
+            c.settimeout(TIMEOUT)
+            reader = c.makefile("r", encoding="utf-8")
+            c.sendall(b"/nick Mallory_Victim\n")
+            line = ""
+            while "is now Mallory_Victim" not in line:
+                line = reader.readline()
+                self.assertTrue(line, "the chat port closed")
+            url = self.base + "/api/chat/messages"
+            for name in ("Mallory_Victim", "mallory_victim"):
+                self.assert_error(post(url, {"room": "elsewhere", "name": name, "text": "hi"}),
+                                  409, "post under a name nobody online uses")
+            code, h, _ = self.get("/api/chat/history?room=elsewhere")
+            self.assertEqual((code, h["messages"]), (200, []))
+            code, m, text = post(url, {"room": "elsewhere", "name": "someone_else", "text": "hi"})
+            self.assertEqual(code, 201, text)
+
     def test_chat_bad_input_is_400(self):
         url = self.base + "/api/chat/messages"
         self.assert_error(post(url, {"name": "two words", "text": "hi"}), 400, "name 'two words'")

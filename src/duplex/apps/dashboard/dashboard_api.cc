@@ -431,6 +431,13 @@ void chat_post(const DashboardContext& ctx, const Request& req, Response& res) {
       return bad(res,
                  "\"text\" holds a line break or control character; a chat message is one "
                  "line: send one message per line");
+  // The API needs no login on loopback: taking the name of someone online would let any
+  // local process speak as them.
+  if (ctx.chat->name_taken(*name))
+    return http::send_json_error(res, 409,
+                                 "the name " + quote(*name) +
+                                     " belongs to a chat member online now (names ignore "
+                                     "case); post under a name nobody online uses");
   try {
     send(res, 201, message_json(ctx.chat->post_now(*room, *name, *text, "http")));
   } catch (const Error& e) {
