@@ -37,7 +37,7 @@ sends is printed as it arrives:
   [12:04:31] alice: hello       a message (UTC time of its commit); your own line comes
                                 back like this once the server has stored it
   * bob joined lobby            a notice
-  ! name taken ...              an error from the server
+  ! name taken ...              an error from the server (the exit status is then 1)
 Commands go to the server as typed: /nick NAME, /join ROOM, /who, /rooms, /help, /quit.
 Browsers in the dashboard's Chat page share the same rooms.
 
@@ -81,10 +81,14 @@ Examples:
   duplex chat --discover --broadcast 127.255.255.255 --connect --name alice
   nc 127.0.0.1 7000                             # plain nc works too
 
+--name and --room are granted before anything of stdin is said: a taken name ends the
+session at once, saying nothing, with the server's reason on stderr and status 1.
+
 Exit status: 0 the server closed the session, or Ctrl-C (--discover: at least one server
-answered); 1 could not connect (refused, unreachable, timed out), the connection was reset
-(--discover: nobody answered); 2 usage error: unknown option, port 70000, a host that does
-not resolve.
+answered); 1 could not connect (refused, unreachable, timed out), the connection was reset,
+the server refused --name or --room or any line or command sent (an error line: the last
+one is repeated on stderr) (--discover: nobody answered); 2 usage error: unknown option,
+port 70000, a host that does not resolve.
 )";
 
 constexpr std::size_t kHighWater = 1024 * 1024;  // stdin pauses while this much waits
@@ -154,7 +158,7 @@ class Session {
     client_.set_message_callback(
         [this](const TcpConnectionPtr& c, Buffer& in, Clock::time_point) { received(c, in); });
     client_.set_write_complete_callback([this](const TcpConnectionPtr&) {
-      if (stdin_eof_) return;
+      if (stdin_eof_ || setting_up_) return;
       if (!stdin_channel_)
         read_file_stdin();
       else if (!stdin_channel_->is_reading())
@@ -199,6 +203,10 @@ class Session {
       std::cerr << "duplex chat: " << peer_.to_string() << ": " << close_reason_ << '\n';
       return 1;
     }
+    if (!refusal_.empty() && !interrupted_) {
+      std::cerr << "duplex chat: " << peer_.to_string() << ": " << refusal_ << '\n';
+      return 1;
+    }
     return 0;
   }
 
@@ -210,6 +218,13 @@ class Session {
     c->set_no_delay(true);
     if (settings_.name) c->send("/nick " + *settings_.name + "\n");
     if (settings_.room) c->send("/join " + *settings_.room + "\n");
+    // Nothing of stdin is said before the server has granted --name and --room: a taken
+    // name must not post as a guest.
+    setting_up_ = settings_.name || settings_.room;
+    if (!setting_up_) read_input();
+  }
+
+  void read_input() {
     if (is_pollable(STDIN_FILENO)) {
       stdin_channel_ = std::make_unique<Channel>(loop_, STDIN_FILENO);
       stdin_channel_->on_read([this] { read_stdin(); });
@@ -305,9 +320,13 @@ class Session {
   // Follows our name ("* you are NAME in ROOM", "* OLD is now NEW") and counts our own
   // lines coming back: the acknowledgements /quit waits for.
   void track(std::string_view line) {
-    if (line.starts_with("* you are ")) {
+    if (line.starts_with("! ")) {
+      refused(line.substr(2));
+    } else if (line.starts_with("* you are ")) {
       const auto rest = line.substr(10);
-      name_ = std::string(rest.substr(0, rest.find(" in ")));
+      const auto in = rest.find(" in ");
+      name_ = std::string(rest.substr(0, in));
+      if (in != std::string_view::npos) room_ = std::string(rest.substr(in + 4));
     } else if (line.starts_with("* ") && !name_.empty() &&
                line.substr(2).starts_with(name_ + " is now ")) {
       name_ = std::string(line.substr(2 + name_.size() + 8));
@@ -318,6 +337,25 @@ class Session {
         if (--unacknowledged_ == 0 && stdin_eof_) quit();
       }
     }
+    if (setting_up_ && conn_ && (!settings_.name || name_ == *settings_.name) &&
+        (!settings_.room || room_ == *settings_.room)) {
+      setting_up_ = false;
+      read_input();
+    }
+  }
+
+  // An error line from the server. While --name and --room are being set it ends the
+  // session unsaid; later it answers one of our lines (a refused one is never echoed, so
+  // it is not waited for), and the exit status reports it.
+  void refused(std::string_view why) {
+    refusal_ = std::string(why);
+    if (setting_up_) {
+      setting_up_ = false;
+      stdin_eof_ = true;  // nothing of stdin goes out
+      quit();
+      return;
+    }
+    if (unacknowledged_ > 0 && --unacknowledged_ == 0 && stdin_eof_) quit();
   }
 
   void received(const TcpConnectionPtr& c, Buffer& in) {
@@ -362,6 +400,9 @@ class Session {
   std::size_t unacknowledged_ = 0;  // our lines the server has not sent back yet
   bool quit_sent_ = false;
   std::string name_;  // ours, as the server last told us
+  std::string room_;
+  bool setting_up_ = false;  // --name, --room sent, not yet granted
+  std::string refusal_;      // the server's last error line, without "! "
   bool was_connected_ = false;
   bool interrupted_ = false;
   inet::Endpoint peer_;

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat_peers import DUPLEX, TIMEOUT, Serve, serve_available, start, stop  # noqa: E402
@@ -103,6 +104,35 @@ class ChatWithServe(unittest.TestCase):
         got = [line.split(" ", 2)[2] for line in r.stdout.splitlines()
                if re.match(STAMPED + "filer: ", line)]
         self.assertEqual(got, [f"line {i}" for i in range(50)])
+
+    def history(self, room="lobby"):
+        host, port = self.serve.http
+        with urllib.request.urlopen(f"http://{host}:{port}/api/chat/history?room={room}",
+                                    timeout=TIMEOUT) as r:
+            return [m["text"] for m in json.load(r)["messages"]]
+
+    def test_a_taken_name_ends_the_client_with_the_servers_reason_and_status_1_unsaid(self):
+        holder = self.nc("alice")
+        holder.out.expect(r"is now alice$")
+        r = run("chat", "--name", "alice", self.serve.chat_address, input="not as a guest\n")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = r.stderr.splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertRegex(lines[0], r"^duplex chat: \S+: the name alice is taken; choose another")
+        self.assertNotIn("not as a guest", self.history())
+
+    def test_an_error_line_for_a_piped_line_ends_the_client_with_status_1(self):
+        r = run("chat", self.serve.chat_address, input="bell \x07 in it\n")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"^duplex chat: \S+: message contains control characters")
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+
+    def test_a_line_followed_by_join_is_acknowledged_although_the_client_moved(self):
+        for stdin in ("before the move\n/join ops\n", "/join ops\nafter the move\n"):
+            r = run("chat", "--name", "mover", self.serve.chat_address, input=stdin)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            said = [line for line in stdin.splitlines() if not line.startswith("/")][0]
+            self.assertRegex(r.stdout, r"(?m)" + STAMPED + "mover: " + said + "$")
 
     def test_the_server_stopping_ends_the_client_with_status_0(self):
         eve = self.chat("--name", "eve")
@@ -193,7 +223,9 @@ class ChatWithoutServer(unittest.TestCase):
                 conn, _ = ls.accept()
                 with conn:
                     conn.settimeout(TIMEOUT)
-                    conn.sendall(b"* hello ivy\r\n")
+                    # As duplex serve grants --name and --room (stdin waits for that).
+                    conn.sendall(b"* hello ivy\r\n* you are guest-1 in lobby\r\n"
+                                 b"* guest-1 is now ivy\r\n* you are ivy in ops\r\n")
                     p.out.expect(r"^\* hello ivy$")
                     p.stdin.write("typed\n")
                     p.stdin.close()

@@ -6,12 +6,13 @@
 //     "* <text>"                  a notice: the greeting, joins, leaves, renames, /who...
 //     "[HH:MM:SS] NAME: TEXT"     a message of the room (UTC time of the commit). The sender
 //                                 gets its own line back only after the commit: that is its
-//                                 acknowledgement.
+//                                 acknowledgement (even if it has /joined another room since).
 //     "! <text>"                  an error naming the cause and the fix
 //   client -> server
 //     "<text>"                    say it in the current room
 //     "/nick NAME" "/join ROOM" "/who" "/rooms" "/help" "/quit"
-//   Names ignore case (Alice and alice are one name; each keeps its spelling).
+//   Names ignore case (Alice and alice are one name; each keeps its spelling). /nick answers
+//   "* OLD is now NAME", "* you are already NAME" or "! ...".
 //   On connect: a greeting notice, the last kHistoryReplay messages of the room, then
 //   "* you are NAME in ROOM".
 //

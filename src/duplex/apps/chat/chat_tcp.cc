@@ -169,10 +169,17 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
       return;
     }
     std::weak_ptr<Session> weak = weak_from_this();
-    // The acknowledgement of a TCP client is its own line, fanned out after the commit.
-    hub_.post(this, line, "tcp", nullptr, [weak](std::string_view why) {
-      if (auto self = weak.lock()) self->error(std::string(why));
-    });
+    // The acknowledgement of a TCP client is its own line, fanned out after the commit; a
+    // client that has changed rooms meanwhile (/join) gets it directly.
+    hub_.post(
+        this, line, "tcp",
+        [weak](const ChatMessage& m) {
+          if (auto self = weak.lock(); self && self->hub_.room_of(self.get()) != m.room)
+            self->deliver(m);
+        },
+        [weak](std::string_view why) {
+          if (auto self = weak.lock()) self->error(std::string(why));
+        });
   }
 
   void command(const std::string& line) {
@@ -187,6 +194,9 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
       if (!ChatHub::valid_name(arg, &why)) return error(why);
       if (hub_.name_taken(arg, this))
         return error("the name " + arg + " is taken; choose another with /nick NAME");
+      // The same name again changes nothing, but is still answered (duplex chat --name
+      // waits for an answer).
+      if (arg == hub_.name_of(this)) return notice("you are already " + arg);
       hub_.rename(this, arg);
     } else if (word == "/join") {
       if (arg.empty()) return error("/join needs a room: /join ops");
