@@ -28,6 +28,7 @@
 #include "duplex/apps/dashboard/dashboard.h"
 #include "duplex/apps/dashboard/web_assets.h"
 #include "duplex/base/error.h"
+#include "duplex/base/log.h"
 #include "duplex/inet/address.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/proto/http_json.h"
@@ -78,6 +79,7 @@ Options:
   --token TOKEN          the access token instead of a random one (letters, digits, - _ . ~)
   --web DIR              serve the page's files from DIR (e.g. ./web, for front-end work)
                          instead of the copies embedded in the binary
+  --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
   -h, --help             this help
 
 Examples:
@@ -87,6 +89,13 @@ Examples:
   duplex serve --web ./web
   nc 127.0.0.1 7000                  # chat from a terminal
   curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/status
+
+Log: stderr gets one line per event, with its UTC time to the millisecond:
+  2026-12-04T16:02:11.123Z error chat: commit of 1 message failed: disk I/O error
+  error  a chat commit that failed (the sender gets the error too), an HTTP 500
+  warn   a refused request (401 no token, 403 Host or origin) and a chat member dropped
+         for being too far behind
+stdout keeps the start-up summary only.
 
 Exit status: 0 stopped by a signal, 1 could not start (port in use, database not
 writable), 2 usage error.
@@ -142,12 +151,18 @@ int serve_main(Argv argv) {
              {"no-discovery", 0, false},
              {"db", 0, true},
              {"token", 0, true},
-             {"web", 0, true}});
+             {"web", 0, true},
+             {"log-level", 0, true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
   }
   args.expect_positionals(0, 0, "no arguments, only options (see duplex serve --help)");
+  if (auto l = args.value("log-level")) {
+    const auto level = log::parse_level(*l);
+    if (!level) args.fail("--log-level '" + *l + "' must be error, warn, info or debug");
+    log::set_level(*level);
+  }
   const inet::Address bind =
       args.value("bind") ? bind_address(args.value("bind")) : inet::Address::parse("127.0.0.1");
   const auto port = static_cast<std::uint16_t>(

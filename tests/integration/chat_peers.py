@@ -72,15 +72,16 @@ class Serve:
     """`duplex serve` on loopback with every port chosen by the kernel and a fresh SQLite
     file; the ports are read from its start-up summary ("chat  tcp 127.0.0.1:PORT", ...)."""
 
-    def __init__(self, *extra, ns=None, db_in=None):
-        """`db_in`: the directory for the SQLite file (default: a new one in $TMPDIR)."""
+    def __init__(self, *extra, ns=None, db_in=None, preexec_fn=None):
+        """`db_in`: the directory for the SQLite file (default: a new one in $TMPDIR);
+        `preexec_fn`: run in the child before exec (resource limits)."""
         self.dir = tempfile.mkdtemp(prefix="duplex-chat-", dir=db_in)
         argv = [DUPLEX, "serve", "--port", "0", "--chat-port", "0", "--discovery-port", "0",
                 "--db", os.path.join(self.dir, "chat.db"), *extra]
         if ns:
             argv = ["ip", "netns", "exec", ns] + argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         self.err = Lines(self.proc.stderr)
         self.out = Lines(self.proc.stdout)
         self.chat = self.http = self.discovery = None

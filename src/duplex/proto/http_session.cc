@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "duplex/base/log.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::http {
@@ -29,6 +30,20 @@ std::string_view current_date() {
     text = http_date(now);
   }
   return text;
+}
+
+// A 5xx is the server's fault: the operator gets one error line naming the request and
+// the cause (the exception a handler threw, else the start of the body it answered with).
+void log_server_error(const TcpConnection& c, const Request& req, const Response& res,
+                      const std::string& thrown) {
+  if (!log::enabled(log::Level::error)) return;
+  std::string_view why = thrown;
+  if (why.empty()) {
+    why = std::string_view(res.body).substr(0, 200);
+    why = why.substr(0, why.find('\n'));
+  }
+  log::error("http", c.peer().to_string(), " ", req.method, " ", req.path, ": ", res.status,
+             thrown.empty() ? " " : " the handler threw: ", why);
 }
 
 }  // namespace
@@ -186,12 +201,15 @@ bool Session::read_body(const TcpConnectionPtr& c, std::size_t* total) {
 
 void Session::respond(const TcpConnectionPtr& c) {
   Response res;
+  std::string thrown;
   try {
     (*handler_)(request_, res);
   } catch (const std::exception& e) {
     res = Response{};
     res.text(500, "internal error\n");
+    thrown = e.what();
   }
+  if (res.status >= 500) log_server_error(*c, request_, res, thrown);
   const bool keep = request_.keep_alive && !res.close;
   if (request_.version_minor == 0) {
     // An HTTP/1.0 client knows no chunked coding, and keeps the connection only when told.

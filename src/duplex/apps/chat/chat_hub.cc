@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/chat/chat_store.h"
 #include "duplex/base/error.h"
+#include "duplex/base/log.h"
 #include "duplex/proto/http_parser.h"
 #include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/event_loop.h"
@@ -91,6 +93,17 @@ struct ChatHub::Impl {
     }
   }
 
+  // The client hears of a failed commit; the operator too, on the log.
+  void append(std::span<ChatMessage> messages) {
+    try {
+      store.append(messages);
+    } catch (const Error& e) {
+      log::error("chat", "commit of ", messages.size(),
+                 messages.size() == 1 ? " message failed: " : " messages failed: ", e.what());
+      throw;
+    }
+  }
+
   void flush() {
     flush_queued = false;
     if (pending.empty()) return;
@@ -104,7 +117,7 @@ struct ChatHub::Impl {
       messages.push_back(std::move(p.message));
     }
     try {
-      store.append(messages);
+      append(messages);
     } catch (const Error& e) {
       for (auto& p : batch)
         if (p.on_failed) p.on_failed(e.what());
@@ -221,7 +234,7 @@ ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std:
     throw Error(why);
   ChatMessage m{0,        std::string(room), std::string(name), std::string(text),
                 now_ms(), std::string(via)};
-  im.store.append({&m, 1});
+  im.append({&m, 1});
   ++im.counts[m.room];
   im.fan_out(m);
   return m;

@@ -6,6 +6,7 @@
 
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/base/log.h"
 #include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"
@@ -250,6 +251,8 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   void drop(TcpConnection& c) {
     flush_pending();
     dropped_ = true;
+    log::warn("chat", c.peer().to_string(), " dropped: too far behind (", c.output_bytes(),
+              " bytes unread)");
     c.send("! too far behind (" + std::to_string(c.output_bytes()) +
            " bytes unread); disconnected: read faster, then reconnect\n");
     c.pause_reading();

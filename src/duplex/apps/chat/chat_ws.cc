@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/base/log.h"
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/websocket_frame.h"
 #include "duplex/proto/websocket_http.h"
@@ -157,6 +158,8 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
       // peer never reads that either.
       dropped_ = true;
       pending_.clear();
+      log::warn("chat", tcp->peer().to_string(), " (WebSocket) dropped: too far behind (", queued,
+                " bytes unread)");
       ws->close(websocket::CloseCode::policy_violation, "too far behind; reconnect");
       leave();
       return;

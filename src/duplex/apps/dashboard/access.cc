@@ -3,10 +3,12 @@
 #include <openssl/crypto.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
 #include "duplex/base/error.h"
+#include "duplex/base/log.h"
 #include "duplex/inet/address.h"
 #include "duplex/proto/http_json.h"
 #include "duplex/proto/http_router.h"
@@ -84,6 +86,15 @@ void unauthorized(const http::Request& req, http::Response& res) {
              "text/html; charset=utf-8");
   }
   res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
+}
+
+// The client gets the status and the reason; the operator one warn line.
+void log_refused(const http::Request& req, const http::Response& res) {
+  if (!log::enabled(log::Level::warn)) return;
+  std::string_view why = res.status == 401 ? "no token" : std::string_view(res.body);
+  why = why.substr(0, std::min<std::size_t>(why.find('\n'), 200));
+  log::warn("http", "refused ", req.method, " ", req.path, " (Host ", req.host, "): ", res.status,
+            " ", why);
 }
 
 }  // namespace
@@ -200,7 +211,7 @@ bool Access::admit(const http::Request& req, http::Response& res) const {
 
 http::Handler Access::guard(http::Handler inner) const {
   return [this, inner = std::move(inner)](const http::Request& req, http::Response& res) {
-    if (!admit(req, res)) return;
+    if (!admit(req, res)) return log_refused(req, res);
     inner(req, res);
     // A page opened with a valid ?token= keeps it in a cookie that scripts cannot read.
     if (!starts_with(req.path, "/api/")) {
