@@ -1,9 +1,12 @@
 #include "duplex/transport/tcp_connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
+#include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex {
@@ -235,6 +238,29 @@ void TcpConnection::finish_shutdown() {
 void TcpConnection::force_close() {
   if (state() == State::kDisconnected) return;
   loop_->run_in_loop([self = shared_from_this()] { self->handle_close(); });
+}
+
+void TcpConnection::reset() {
+  if (state() == State::kDisconnected) return;
+  // Queued, as muduo's forceClose: a caller inside one of our callbacks is not closed under.
+  loop_->queue_in_loop([self = shared_from_this()] { self->reset_in_loop(); });
+}
+
+void TcpConnection::reset_in_loop() {
+  if (state() == State::kDisconnected) return;
+  try {
+    socket_.set_linger_zero();
+  } catch (const Error&) {
+    // Only a broken descriptor refuses SO_LINGER; it is then closed as usual.
+  }
+  if (close_reason_.empty()) close_reason_ = "reset";
+  handle_close();
+}
+
+std::size_t TcpConnection::unacknowledged_bytes() const noexcept {
+  int queued = 0;
+  if (::ioctl(socket_.fd(), SIOCOUTQ, &queued) < 0 || queued < 0) return 0;
+  return static_cast<std::size_t>(queued);
 }
 
 void TcpConnection::pause_reading() {

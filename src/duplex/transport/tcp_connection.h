@@ -65,6 +65,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void shutdown_write();
   // Any thread. Closes now, dropping unsent output.
   void force_close();
+  // Any thread; always queued. Closes with RST instead of FIN (SO_LINGER 0), dropping
+  // unsent output here and in the kernel: for a peer that reads nothing, whose orphaned
+  // socket would otherwise keep its send buffer for minutes. close_reason() is "reset".
+  void reset();
 
   // Loop thread only. Stop and restart reading the socket: the kernel's receive window
   // then closes and the peer slows down (back-pressure).
@@ -110,7 +114,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   Clock::time_point closed_at() const noexcept { return closed_at_; }
   // Bytes accepted by send() that the kernel has not taken yet.
   std::size_t output_bytes() const noexcept { return output_.readable_bytes(); }
-  // Why the connection closed: "" (orderly), "idle timeout", or the errno, e.g.
+  // Bytes the kernel took that the peer has not acknowledged (SIOCOUTQ; our FIN counts
+  // one): 0 once all we sent has reached the peer's socket.
+  std::size_t unacknowledged_bytes() const noexcept;
+  // Why the connection closed: "" (orderly), "idle timeout", "reset", or the errno, e.g.
   // "ECONNRESET (Connection reset by peer)".
   const std::string& close_reason() const noexcept { return close_reason_; }
 
@@ -126,6 +133,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void send_in_loop(const char* data, std::size_t len, int flags = 0);
   void shutdown_in_loop();
   void finish_shutdown();
+  void reset_in_loop();
   void close_with_error(int err);
   void check_idle();
 
