@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`duplex http serve` against real peers on loopback: curl for ranges, conditional
 requests, HEAD and chunked uploads; curl --path-as-is and raw sockets for path traversal;
-a slowloris client for the header timeout. Every wait is bounded; nothing asserts timings.
+a slowloris client for the header timeout; refused clients that neither read nor close,
+counted in the server's /proc/PID/fd. Every wait is bounded; nothing asserts timings.
 
 The binary comes from $DUPLEX (ctest sets it)."""
 import hashlib
@@ -29,8 +30,13 @@ class Serve:
         line = self.proc.stdout.readline()
         if not line:
             raise AssertionError("http serve exited early: " + self.proc.stderr.read())
-        self.port = json.loads(line)["port"]
+        self.listening = json.loads(line)
+        self.port = self.listening["port"]
         self.base = f"http://127.0.0.1:{self.port}"
+
+    def fds(self):
+        """How many file descriptors the server holds now."""
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def close(self):
         self.proc.terminate()
@@ -67,6 +73,31 @@ def raw(port, request):
         except socket.timeout:
             pass
         return data
+
+
+def wait_for(condition, timeout=60):
+    """Polls `condition` until it holds or `timeout` seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return condition()
+        time.sleep(0.05)
+    return True
+
+
+def read_until_closed(sock):
+    """What the peer sent until it closed: (bytes, "eof" | "reset" | "open")."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data, "eof"
+            data += chunk
+    except ConnectionResetError:
+        return data, "reset"
+    except socket.timeout:
+        return data, "open"
 
 
 def header(headers, name):
@@ -259,12 +290,19 @@ class HttpServeTest(unittest.TestCase):
             self.assertRegex(reply[:12], rb"^HTTP/1\.1 40[034]", request)
             self.assertNotIn(SECRET.encode(), reply, request)
 
-    def test_smuggling_attempt_gets_400_and_a_closed_connection(self):
-        reply = raw(self.server.port, b"POST /_echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-                                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /big.bin "
-                                      b"HTTP/1.1\r\nHost: a\r\n\r\n")
-        self.assertTrue(reply.startswith(b"HTTP/1.1 400 "))
-        self.assertEqual(reply.count(b"HTTP/1.1"), 1)  # the smuggled GET was never answered
+    def test_smuggling_attempt_gets_400_and_the_connection_is_released(self):
+        before = self.server.fds()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=TIMEOUT) as s:
+            s.sendall(b"POST /_echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /big.bin "
+                      b"HTTP/1.1\r\nHost: a\r\n\r\n")
+            reply, end = read_until_closed(s)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400 "), reply)
+            self.assertEqual(reply.count(b"HTTP/1.1"), 1)  # the smuggled GET was never answered
+            self.assertIn(end, ("eof", "reset"))
+            # The client keeps its socket: the server must still let the connection go.
+            self.assertTrue(wait_for(lambda: self.server.fds() <= before),
+                            f"{self.server.fds()} fds, {before} before the request")
 
 
 class SmallFileCacheTest(unittest.TestCase):
@@ -370,6 +408,51 @@ class SlowlorisTest(unittest.TestCase):
                                 outcome["reply"] in (b"", b"(reset)"), outcome["reply"])
                 self.assertLess(outcome["bytes_sent"], 40)  # cut off long before the end
             finally:
+                server.close()
+
+
+class LingeringCloseTest(unittest.TestCase):
+    """After a 400 or a 408 the server sends its answer and FIN, lingers a bounded time
+    reading what still comes, then resets a peer that has not closed: clients that neither
+    read nor close cannot hold the server's file descriptors."""
+
+    CLIENTS = 200
+
+    def test_refused_clients_that_neither_read_nor_close_are_released(self):
+        with tempfile.TemporaryDirectory() as root:
+            server = Serve(root, "--keep-alive", "2", "--header-timeout", "2")
+            clients = []
+            try:
+                before = server.fds()
+                for i in range(self.CLIENTS):
+                    s = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+                    clients.append(s)
+                    if i % 4 == 3:  # a head that never ends: 408 after --header-timeout
+                        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+                    else:  # two Content-Lengths: 400 at once
+                        s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+                                  b"Content-Length: 2\r\n\r\nab")
+                peak = 0
+
+                def held():
+                    nonlocal peak
+                    peak = max(peak, server.fds() - before)
+                    return peak
+
+                self.assertTrue(wait_for(lambda: held() >= self.CLIENTS), f"{peak} accepted")
+                self.assertTrue(wait_for(lambda: server.fds() <= before),
+                                f"{server.fds() - before} of {self.CLIENTS} connections still "
+                                f"held by the server")
+                # Each client still finds its answer, then the end of the connection (the
+                # reset after our FIN reads as end-of-file).
+                for i, s in enumerate(clients):
+                    reply, end = read_until_closed(s)
+                    status = b"HTTP/1.1 408 " if i % 4 == 3 else b"HTTP/1.1 400 "
+                    self.assertTrue(reply.startswith(status), reply)
+                    self.assertIn(end, ("reset", "eof"), i)
+            finally:
+                for s in clients:
+                    s.close()
                 server.close()
 
 

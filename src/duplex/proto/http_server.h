@@ -10,10 +10,15 @@
 //   body       the whole body within it, counted from the end of the head (408)
 //   keep_alive idle time between requests (closed silently)
 //   send       a response the peer does not read for this long (a slow reader)
+//   linger     once our last answer (a refusal, a 408, a response with Connection: close)
+//              has reached the peer and our FIN is out, how long it may take to close its
+//              side; meanwhile what it sends is read and dropped. A peer still there after
+//              it, or that stops reading the answer, is reset (RST), as nginx's lingering
+//              close and reset_timedout_connection do; a send timeout resets too.
 // Process-wide: the constructor ignores SIGPIPE (unless a handler is installed), since
 // sendfile() cannot be told MSG_NOSIGNAL.
 // A refused request (see http_parser.h) is answered with its status and the connection
-// closed, since the bytes that follow can no longer be framed.
+// closed (with the linger above), since the bytes that follow can no longer be framed.
 #pragma once
 
 #include <chrono>
@@ -34,6 +39,7 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keep_alive_timeout{60'000};
   std::chrono::milliseconds send_timeout{30'000};
+  std::chrono::milliseconds linger_timeout{5'000};  // nginx's lingering_timeout
   std::string server_name = "duplex";
   TcpServerOptions tcp;
   // Told when a connection comes up (true) and goes down (false), in the connection's

@@ -17,8 +17,9 @@ namespace {
 // requests (and reading its socket) until it catches up: a client that pipelines without
 // reading cannot grow our memory.
 constexpr std::size_t kMaxUnreadOutput = 1 << 20;
-// How long a refused or timed-out connection may take to read our last answer.
-constexpr std::chrono::seconds kClosingGrace{2};
+// What a closing connection reads and drops before it is reset: enough for the rest of an
+// upload that was refused, not a way to keep us reading for ever.
+constexpr std::size_t kLingerBytes = 8 << 20;
 
 // The Date field, formatted once per second per loop thread.
 std::string_view current_date() {
@@ -68,7 +69,14 @@ void Session::on_message(Buffer& input) {
     return;
   }
   if (phase_ == Phase::kClosing) {
-    input.retrieve_all();  // nothing after a refusal can be framed; drop it
+    // Nothing after a refusal can be framed: drop it. Reading on lets the peer's own
+    // sends complete, so that it gets to read our answer (a close with unread input would
+    // send RST at once).
+    lingered_bytes_ += input.readable_bytes();
+    input.retrieve_all();
+    if (lingered_bytes_ > kLingerBytes) {
+      if (auto c = conn_.lock()) c->reset();
+    }
     return;
   }
   process();
@@ -82,7 +90,11 @@ void Session::on_write_complete() {
     process();
     return;
   }
-  if (phase_ == Phase::kClosing || phase_ == Phase::kUpgraded) return;
+  if (phase_ == Phase::kClosing) {
+    if (deadline_kind_ == Deadline::kSend) linger(c);  // the last answer has left
+    return;
+  }
+  if (phase_ == Phase::kUpgraded) return;
   if (!c->reading()) c->resume_reading();
   restore_read_deadline();
   if (input_ && !input_->empty()) process();
@@ -98,8 +110,7 @@ void Session::process() {
     break;
   }
   if (phase_ == Phase::kClosing) {
-    c->shutdown_write();
-    set_deadline(Clock::now() + kClosingGrace, Deadline::kClosing);
+    close_after_output(c);
   } else if (phase_ == Phase::kUpgraded) {
     deadline_kind_ = Deadline::kNone;  // the new protocol keeps its own time
     upgrade_(c, *input_);
@@ -256,6 +267,26 @@ void Session::refuse(int status, std::string_view reason) {
   phase_ = Phase::kClosing;
 }
 
+void Session::close_after_output(const TcpConnectionPtr& c) {
+  c->shutdown_write();
+  if (c->output_bytes() > 0) {
+    send_progress_ = c->bytes_sent() + file_offset_;
+    set_deadline(Clock::now() + options_->send_timeout, Deadline::kSend);
+  } else {
+    linger(c);
+  }
+}
+
+// Our answer and FIN are with the kernel: the peer has the linger timeout to close. If it
+// has not taken all our bytes by then (a slow reader), each send timeout that passes with
+// progress gives it another, and once it has them all, one more linger timeout. on_timer
+// resets it otherwise.
+void Session::linger(const TcpConnectionPtr& c) {
+  if (!c->reading()) c->resume_reading();
+  linger_unacked_ = 0;
+  set_deadline(Clock::now() + options_->linger_timeout, Deadline::kClosing);
+}
+
 void Session::flush(const TcpConnectionPtr& c) {
   if (out_.empty()) return;
   if (phase_ == Phase::kFile) {
@@ -345,7 +376,10 @@ void Session::set_deadline(Clock::time_point when, Deadline kind) {
 void Session::on_timer() {
   timer_armed_ = false;
   auto c = conn_.lock();
-  if (!c || !c->connected() || deadline_kind_ == Deadline::kNone) return;
+  // A closing connection (our FIN asked for, or the peer's received) keeps its deadlines:
+  // a peer that neither reads nor closes must not keep it.
+  if (!c || c->state() == TcpConnection::State::kDisconnected || deadline_kind_ == Deadline::kNone)
+    return;
   const auto now = Clock::now();
   if (now < deadline_) {
     set_deadline(deadline_, deadline_kind_);
@@ -359,9 +393,8 @@ void Session::on_timer() {
       res.text(408, "request not received in time\n");
       serialize(res, false, false, current_date(), options_->server_name, out);
       c->send(out);
-      c->shutdown_write();
       phase_ = Phase::kClosing;
-      set_deadline(now + kClosingGrace, Deadline::kClosing);
+      close_after_output(c);
       return;
     }
     case Deadline::kSend: {
@@ -371,11 +404,23 @@ void Session::on_timer() {
         set_deadline(now + options_->send_timeout, Deadline::kSend);
         return;
       }
-      c->force_close();
+      c->reset();  // a peer that reads nothing: no orphaned socket keeps its bytes
+      return;
+    }
+    case Deadline::kClosing: {
+      const std::size_t unacked = c->unacknowledged_bytes();
+      if (unacked > 0 && unacked != linger_unacked_) {  // still reading our answer
+        linger_unacked_ = unacked;
+        set_deadline(now + options_->send_timeout, Deadline::kClosing);
+      } else if (unacked == 0 && linger_unacked_ > 0) {  // it has it all only now
+        linger_unacked_ = 0;
+        set_deadline(now + options_->linger_timeout, Deadline::kClosing);
+      } else {
+        c->reset();  // it stopped reading, or has had our answer and not closed
+      }
       return;
     }
     case Deadline::kIdle:
-    case Deadline::kClosing:
       c->force_close();
       return;
     case Deadline::kNone:

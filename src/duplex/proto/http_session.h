@@ -1,5 +1,11 @@
 // Internal to proto/. One HTTP/1.1 connection's state: the request being parsed, the
 // responses being written, the file being sent, and the one deadline that applies now.
+//
+// Closing (after a refusal, a 408 or a last response), as nginx's lingering close: our
+// answer drains under the send timeout, FIN follows, and the peer then has
+// ServerOptions::linger_timeout to close its side while we read and drop what it still
+// sends (up to a bound); a peer still there after that, or that stops reading our answer,
+// is reset. Every connection thus ends within its deadlines, whatever the peer does.
 #pragma once
 
 #include <memory>
@@ -31,6 +37,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool read_body(const TcpConnectionPtr& c, std::size_t* total);
   void respond(const TcpConnectionPtr& c);
   void refuse(int status, std::string_view reason);
+  // The last answer is in out_ or sent: FIN once it drains, then linger.
+  void close_after_output(const TcpConnectionPtr& c);
+  void linger(const TcpConnectionPtr& c);
   bool pump_file(const TcpConnectionPtr& c);
   void flush(const TcpConnectionPtr& c);
   void restore_read_deadline();
@@ -68,6 +77,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point timer_at_{};
   TimerId timer_{};
   std::uint64_t send_progress_ = 0;
+  std::size_t lingered_bytes_ = 0;  // read and dropped while closing
+  std::size_t linger_unacked_ = 0;  // the kernel's unacknowledged bytes at the last check
 };
 
 }  // namespace duplex::http

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "../transport/loopback.h"
 #include "duplex/proto/http_router.h"
@@ -17,10 +19,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// An http::Server on 127.0.0.1 in its own loop thread.
+// An http::Server on 127.0.0.1 in its own loop thread. It counts the connections that came
+// up and went down, and keeps the last one to come up.
 class TestServer {
  public:
   explicit TestServer(Handler handler, ServerOptions options = {}) {
+    options.on_connection = [this, user = std::move(options.on_connection)](
+                                const TcpConnectionPtr& c, bool up) {
+      if (user) user(c, up);
+      if (up) last_ = c;
+      if (!up) last_received_ = c->bytes_received();
+      ++(up ? up_ : down_);
+    };
     endpoint_ = runner_.call([&] {
       server_ = std::make_unique<Server>(runner_.loop(), test::loopback(), std::move(handler),
                                          std::move(options));
@@ -32,12 +42,32 @@ class TestServer {
     runner_.call([&] { server_.reset(); });
   }
   const inet::Endpoint& endpoint() const { return endpoint_; }
+  // Connections the server has let go of (closed or reset), whatever the client does.
+  int released() const { return down_.load(); }
+  // What the last connection has read from its socket (until it closed).
+  std::uint64_t bytes_received() {
+    return runner_.call([&] {
+      const auto c = last_.lock();
+      return c ? c->bytes_received() : last_received_.load();
+    });
+  }
 
  private:
+  std::atomic<int> up_{0};
+  std::atomic<int> down_{0};
+  std::atomic<std::uint64_t> last_received_{0};
+  std::weak_ptr<TcpConnection> last_;  // loop thread only
   test::LoopRunner runner_;
   std::unique_ptr<Server> server_;
   inet::Endpoint endpoint_;
 };
+
+// A server whose closing connections linger briefly, so that tests of the release are quick.
+ServerOptions short_linger() {
+  ServerOptions options;
+  options.linger_timeout = 100ms;
+  return options;
+}
 
 void hello(const Request& req, Response& res) { res.text(200, "hello " + std::string(req.path)); }
 
@@ -69,16 +99,51 @@ std::size_t count(std::string_view s, std::string_view what) {
   return n;
 }
 
-TEST(HttpServer, EverySmugglingVectorGetsItsStatusAndAClosedConnection) {
-  TestServer server(hello);
+// The FIN is not the end: a client that reads it but keeps its socket open must not keep
+// the server's connection either.
+TEST(HttpServer, EverySmugglingVectorGetsItsStatusAndTheConnectionIsReleased) {
+  TestServer server(hello, short_linger());
+  std::vector<std::unique_ptr<test::Client>> clients;
   for (const auto& v : test::kBadRequests) {
-    test::Client client(server.endpoint(), 5);
+    auto& client = *clients.emplace_back(std::make_unique<test::Client>(server.endpoint(), 5));
     ASSERT_TRUE(client.send_all(v.bytes)) << v.name;
-    const auto reply = client.receive_until_eof();  // nullopt: the server did not close
+    const auto reply = client.receive_until_eof();  // nullopt: the server sent no FIN
     ASSERT_TRUE(reply.has_value()) << v.name;
     EXPECT_EQ(reply->substr(0, 12), "HTTP/1.1 " + std::to_string(v.status)) << v.name;
     EXPECT_NE(reply->find("Connection: close\r\n"), std::string::npos) << v.name;
   }
+  const int expected = static_cast<int>(clients.size());
+  EXPECT_TRUE(test::wait_until([&] { return server.released() == expected; }))
+      << server.released() << " of " << expected << " connections released";
+}
+
+TEST(HttpServer, RefusedPeerThatNeitherReadsNorClosesIsResetAfterTheLinger) {
+  TestServer server(hello, short_linger());
+  test::Client client(server.endpoint(), 10);
+  ASSERT_TRUE(client.send_all(test::kBadRequests[0].bytes));
+  ASSERT_TRUE(test::wait_until([&] { return server.released() == 1; }))
+      << "the server keeps a refused peer that does not close";
+  // The answer was delivered before the reset, and is still there to read.
+  EXPECT_EQ(client.receive(12), "HTTP/1.1 400");
+}
+
+TEST(HttpServer, PeerThatKeepsSendingToAClosingConnectionIsResetAfterABoundedAmount) {
+  ServerOptions options;
+  options.linger_timeout = 60s;  // only the byte bound can end it within the test
+  TestServer server(hello, options);
+  test::Client client(server.endpoint(), 10);
+  ASSERT_TRUE(client.send_all(test::kBadRequests[0].bytes));
+  std::atomic<bool> stop{false};
+  std::thread flood([&] {
+    const std::string junk(1 << 16, 'x');
+    for (int i = 0; i < 4096 && !stop && client.send_all(junk); ++i) {  // at most 256 MiB
+    }
+  });
+  const bool released = test::wait_until([&] { return server.released() == 1; });
+  stop = true;
+  flood.join();
+  EXPECT_TRUE(released) << "the server read a closing connection's input without end";
+  EXPECT_GT(server.bytes_received(), 1u << 20);  // it did linger: a refused upload may go on
 }
 
 TEST(HttpServer, PipelinedRequestsAreAllAnsweredInOrder) {
@@ -115,9 +180,12 @@ TEST(HttpServer, IdleKeepAliveConnectionStillAssemblesAHeadSplitOverReads) {
   test::Client client(server.endpoint(), 5);
   client.send_all("GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_NE(read_response(client).find("hello /first"), std::string::npos);
-  for (const char* piece : {"GET /sec", "ond HTTP/1.1\r\nHo", "st: h\r\n\r\n"}) {
+  std::uint64_t sent = server.bytes_received();
+  for (std::string_view piece : {"GET /sec", "ond HTTP/1.1\r\nHo", "st: h\r\n\r\n"}) {
     client.send_all(piece);
-    std::this_thread::sleep_for(20ms);  // let each piece be read on its own (not a sync)
+    sent += piece.size();
+    // Each piece is read on its own before the next is sent.
+    ASSERT_TRUE(test::wait_until([&] { return server.bytes_received() == sent; }));
   }
   EXPECT_NE(read_response(client).find("hello /second"), std::string::npos);
 }
@@ -193,8 +261,8 @@ TEST(HttpServer, Http10KeepAliveIsConfirmedAndChunkedBodiesAreSentWhole) {
   EXPECT_EQ(reply.substr(reply.size() - 4), "abcd");
 }
 
-TEST(HttpServer, HeadThatDoesNotArriveInTimeIsAnswered408AndClosed) {
-  ServerOptions options;
+TEST(HttpServer, HeadThatDoesNotArriveInTimeIsAnswered408AndReleased) {
+  ServerOptions options = short_linger();
   options.header_timeout = 200ms;
   TestServer server(hello, options);
   test::Client client(server.endpoint(), 10);
@@ -202,6 +270,8 @@ TEST(HttpServer, HeadThatDoesNotArriveInTimeIsAnswered408AndClosed) {
   const auto reply = client.receive_until_eof();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->substr(0, 12), "HTTP/1.1 408");
+  // The client keeps its socket open after our FIN: the server lets go all the same.
+  EXPECT_TRUE(test::wait_until([&] { return server.released() == 1; }));
 }
 
 TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
@@ -215,21 +285,50 @@ TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
   EXPECT_EQ(count(*reply, "HTTP/1.1 200 OK"), 1u);
 }
 
-TEST(HttpServer, PeerThatDoesNotReadItsResponseIsCutOffBySendTimeout) {
-  constexpr std::size_t kBody = 64 << 20;  // far more than both socket buffers hold
-  ServerOptions options;
-  options.send_timeout = 300ms;
-  TestServer server([](const Request&, Response& res) { res.text(200, std::string(kBody, 'x')); },
-                    options);
-  test::Client client(server.endpoint(), 10);
-  client.send_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
-  std::this_thread::sleep_for(1500ms);  // not reading: the send deadline passes
+// More than the socket buffers hold once the server's send buffer is cut to a few KiB
+// (see expect_cut_off_by_send_timeout), yet under the unread output at which the session
+// stops reading: so it still reads a FIN that follows the request.
+constexpr std::size_t kBigBody = 768 << 10;
+
+void big_answer(const Request&, Response& res) { res.text(200, std::string(kBigBody, 'x')); }
+
+// What the client can still read, and whether its socket then ended (rather than timed out).
+std::pair<std::size_t, bool> drain(test::Client& client) {
   std::size_t received = 0;
   char buf[65536];
   ssize_t n = 0;
   while ((n = ::recv(client.fd(), buf, sizeof buf, 0)) > 0) received += static_cast<std::size_t>(n);
-  EXPECT_FALSE(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) << "the server kept it open";
-  EXPECT_LT(received, kBody);
+  return {received, !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))};
+}
+
+// Asks for 64 MiB and reads nothing (then or after sending FIN, as `nc -N` does) until the
+// server has let go: the send deadline passes with no progress however slow the machine
+// is; only the generous wait grows. What the client then reads must end, and be cut short.
+void expect_cut_off_by_send_timeout(bool half_close) {
+  ServerOptions options;
+  options.send_timeout = 300ms;
+  options.on_connection = [](const TcpConnectionPtr& c, bool up) {
+    const int bytes = 4096;  // a fixed, small send buffer: no autotuning absorbs the answer
+    if (up) ::setsockopt(c->fd(), SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  };
+  TestServer server(big_answer, options);
+  test::Client client(server.endpoint(), 10);
+  client.send_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  if (half_close) client.shutdown_write();
+  ASSERT_TRUE(test::wait_until([&] { return server.released() == 1; }))
+      << "the server kept a peer that reads nothing";
+  const auto [received, ended] = drain(client);
+  EXPECT_TRUE(ended);
+  EXPECT_LT(received, kBigBody);
+}
+
+TEST(HttpServer, PeerThatDoesNotReadItsResponseIsCutOffBySendTimeout) {
+  expect_cut_off_by_send_timeout(false);
+}
+
+// A half-closed peer (its FIN received) must not escape the send timeout.
+TEST(HttpServer, HalfClosedPeerThatDoesNotReadItsResponseIsCutOffBySendTimeout) {
+  expect_cut_off_by_send_timeout(true);
 }
 
 TEST(HttpServer, UpgradeHandlerTakesOverTheConnectionAfter101) {
@@ -275,7 +374,7 @@ TEST(HttpServer, OnConnectionSeesEachConnectionComeUpAndGoDown) {
     client.send_all("GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(client.receive_until_eof().has_value());
   }
-  for (int i = 0; i < 500 && down.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(test::wait_until([&] { return down.load() == 1; }));
   EXPECT_EQ(up.load(), 1);
   EXPECT_EQ(down.load(), 1);
   EXPECT_NE(peer_port.load(), 0);

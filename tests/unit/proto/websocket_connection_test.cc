@@ -119,8 +119,7 @@ TEST(WebSocketConnection, ReadingPausesPastTheHighWaterMarkAndResumesOnceDrained
     for (std::size_t i = 0; i < kMessages && ok; ++i) ok = client.send_all(frame);
     sent_all = ok;
   });
-  for (int i = 0; i < 1000 && !server.paused_seen; ++i) std::this_thread::sleep_for(10ms);
-  const bool paused = server.paused_seen;
+  const bool paused = test::wait_until([&] { return server.paused_seen.load(); });
   // Each echo is 512 KiB plus a 10-byte header; reading them all lets the server resume.
   const std::size_t expected = kMessages * (512 * 1024 + 10);
   const auto echoed = client.receive(expected);

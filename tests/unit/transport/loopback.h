@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 
 #include "duplex/inet/endpoint.h"
 #include "duplex/reactor/event_loop.h"
@@ -36,6 +38,19 @@ class LoopRunner {
   LoopThread thread_;
   EventLoop* loop_;
 };
+
+// Polls `done` until it holds or `timeout` passes, and says whether it held: a test waits
+// on the condition it needs, never for a guessed time. The deadline is generous so that a
+// busy machine only makes the wait longer.
+template <typename Predicate>
+bool wait_until(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
 
 inline inet::Endpoint loopback(std::uint16_t port = 0) {
   return inet::Endpoint::parse("127.0.0.1:" + std::to_string(port));
