@@ -208,6 +208,49 @@ class HttpServeTest(unittest.TestCase):
                           self.url("/index.html"))
         self.assertEqual(code, 200)
 
+    def validators(self, path="/index.html"):
+        """The file's ETag and Last-Modified, from a HEAD."""
+        _, headers, _ = curl("-I", self.url(path))
+        return header(headers, "etag"), header(headers, "last-modified")
+
+    def status_with(self, *fields, path="/index.html"):
+        """The status of a GET sent with these header fields."""
+        args = [a for f in fields for a in ("-H", f)]
+        return curl(*args, self.url(path))[0]
+
+    def test_if_match_is_412_unless_it_names_the_current_etag_strongly_or_is_a_star(self):
+        etag, _ = self.validators()
+        for value, expected in ((etag, 200), (f'"x", {etag}', 200), ("*", 200),
+                                ('"other"', 412), ("W/" + etag, 412)):
+            self.assertEqual(self.status_with(f"If-Match: {value}"), expected, value)
+        self.assertEqual(self.status_with('If-Match: "other"', path="/no-such-file"), 404)
+
+    def test_if_unmodified_since_is_412_when_the_file_is_newer(self):
+        etag, modified = self.validators()
+        old = "Sun, 06 Nov 1994 08:49:37 GMT"
+        self.assertEqual(self.status_with(f"If-Unmodified-Since: {modified}"), 200)
+        self.assertEqual(self.status_with(f"If-Unmodified-Since: {old}"), 412)
+        # If-Match decides alone when both are sent (RFC 9110 13.2.2), and a date that is
+        # not a date is ignored.
+        self.assertEqual(self.status_with(f"If-Match: {etag}", f"If-Unmodified-Since: {old}"),
+                         200)
+        self.assertEqual(self.status_with("If-Unmodified-Since: yesterday"), 200)
+
+    def test_preconditions_come_before_if_none_match(self):
+        etag, _ = self.validators()
+        self.assertEqual(self.status_with('If-Match: "other"', f"If-None-Match: {etag}"), 412)
+        self.assertEqual(self.status_with(f"If-Match: {etag}", f"If-None-Match: {etag}"), 304)
+
+    def test_a_file_named_with_a_trailing_slash_is_404(self):
+        for path in ("/index.html/", "/big.bin/", "/sub/index.html/", "/index.html/.",
+                     "/index.html//"):
+            code, _, body = curl("--path-as-is", "-r", "0-3", self.url(path))
+            self.assertEqual(code, 404, path)
+            self.assertNotIn(b"home", body, path)
+            code, _, _ = curl("--path-as-is", self.url(path))  # and not from the cache
+            self.assertEqual(code, 404, path)
+        self.assertEqual(curl(self.url("/index.html"))[0], 200)
+
     def test_directory_without_slash_is_301_and_with_slash_serves_index(self):
         code, headers, _ = curl(self.url("/sub?x=1"))
         self.assertEqual(code, 301)

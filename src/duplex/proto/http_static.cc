@@ -114,15 +114,16 @@ std::string etag_of(const struct stat& st) {
   return buf;
 }
 
-// If-None-Match: "*" or a list of entity tags, compared weakly (RFC 9110 13.1.2).
-bool none_match(std::string_view header, const std::string& etag) {
+// If-Match or If-None-Match: "*" or a list of entity tags (RFC 9110 13.1.1, 13.1.2). Our
+// ETags are strong; a weak tag in the list matches only in the weak comparison.
+bool etag_listed(std::string_view header, const std::string& etag, bool weak) {
   if (header == "*") return true;
   while (!header.empty()) {
     const auto comma = header.find(',');
     auto tag = header.substr(0, comma);
     while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
     while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
-    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (weak && tag.substr(0, 2) == "W/") tag.remove_prefix(2);
     if (tag == etag) return true;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
@@ -175,14 +176,32 @@ void list_directory(int dir_fd, const std::string& shown_path, Response& res) {
   res.text(200, std::move(html), "text/html; charset=utf-8");
 }
 
-// RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it.
-bool not_modified(const Request& req, const std::string& etag, std::int64_t mtime) {
-  if (const auto inm = req.header("if-none-match")) return none_match(*inm, etag);
+// The conditional requests of RFC 9110 13.2.2, in its order, for a GET or HEAD of a file
+// that exists: 412 when If-Match (or, without it, If-Unmodified-Since) fails; then 304
+// when If-None-Match (or, without it, If-Modified-Since) says the client's copy is
+// current; else 0. A date that does not parse is ignored.
+int precondition_status(const Request& req, const std::string& etag, std::int64_t mtime) {
+  if (const auto im = req.header("if-match")) {
+    if (!etag_listed(*im, etag, false)) return 412;
+  } else if (const auto ius = req.header("if-unmodified-since")) {
+    const auto t = parse_http_date(*ius);
+    if (t >= 0 && mtime > t) return 412;
+  }
+  if (const auto inm = req.header("if-none-match")) return etag_listed(*inm, etag, true) ? 304 : 0;
   if (const auto ims = req.header("if-modified-since")) {
     const auto t = parse_http_date(*ims);
-    return t >= 0 && mtime <= t;
+    if (t >= 0 && mtime <= t) return 304;
   }
-  return false;
+  return 0;
+}
+
+// Answers a failed precondition (true), or leaves the response alone.
+bool answer_precondition(const Request& req, const std::string& etag, std::int64_t mtime,
+                         Response& res) {
+  const int status = precondition_status(req, etag, mtime);
+  if (status == 304) res.status = 304;
+  if (status == 412) res.text(412, "precondition failed: the file has changed\n");
+  return status != 0;
 }
 
 // `cache_as`: where to keep the file if it is small enough to be answered from memory
@@ -194,10 +213,7 @@ void serve_file(int fd, const struct stat& st, std::string_view name, const Requ
   const std::string modified = http_date(st.st_mtim.tv_sec);
   res.set("ETag", etag).set("Last-Modified", modified).set("Accept-Ranges", "bytes");
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (not_modified(req, etag, st.st_mtim.tv_sec)) {
-    res.status = 304;
-    return;
-  }
+  if (answer_precondition(req, etag, st.st_mtim.tv_sec, res)) return;
   const std::string type(mime_type(name));
   const auto range = req.header("range");
   bool use_range = range.has_value() && req.method == "GET";
@@ -282,17 +298,17 @@ void handle(const Root& root, const Request& req, Response& res) {
     }
     pos = slash + 1;
   }
+  // A path ending in "/" (or "/.") names a directory: a file there is 404, as open(2) says
+  // ENOTDIR.
+  const bool names_directory = path.back() == '/' || path.ends_with("/.");
   // Without Range, a small file served before is answered from memory (see CachedFile).
-  const bool cacheable = !rel.empty() && !req.header("range").has_value();
+  const bool cacheable = !rel.empty() && !names_directory && !req.header("range").has_value();
   std::string key;
   if (cacheable) {
     key = cache_key(root, rel);
     if (const CachedFile* f = cached_file(root, key, rel)) {
       res.set("ETag", f->etag).set("Last-Modified", f->modified).set("Accept-Ranges", "bytes");
-      if (not_modified(req, f->etag, f->mtime.tv_sec)) {
-        res.status = 304;
-        return;
-      }
+      if (answer_precondition(req, f->etag, f->mtime.tv_sec, res)) return;
       res.status = 200;
       res.set("Content-Type", f->type);
       res.body = f->body;
@@ -337,6 +353,11 @@ void handle(const Root& root, const Request& req, Response& res) {
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
     res.text(403, "not a regular file\n");
+    return;
+  }
+  if (names_directory) {
+    ::close(fd);
+    res.text(404, "not found: " + rel + " is a file, not a directory\n");
     return;
   }
   serve_file(fd, st, rel, req, res, cacheable ? &key : nullptr);

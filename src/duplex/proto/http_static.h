@@ -1,9 +1,10 @@
 // Public. Static files under one directory, as an http::Handler.
 //
-// GET and HEAD; ETag and Last-Modified with 304 (If-None-Match, If-Modified-Since); Range
+// GET and HEAD; ETag and Last-Modified with 304 (If-None-Match, If-Modified-Since) and 412
+// (If-Match, strong comparison; If-Unmodified-Since), in RFC 9110 13.2.2's order; Range
 // (one range -> 206 with sendfile, several -> multipart/byteranges, If-Range, 416); MIME
-// types by extension; index.html; 301 for a directory without its trailing slash; an
-// optional HTML-escaped directory listing.
+// types by extension; index.html; 301 for a directory without its trailing slash, 404 for a
+// file with one; an optional HTML-escaped directory listing.
 //
 // Confinement: the path is percent-decoded exactly once; an encoded NUL, a backslash or a
 // ".." segment is refused (403) before touching the file system, and the file is opened with
