@@ -23,18 +23,21 @@
 namespace duplex::cli {
 namespace {
 
-constexpr const char* kHelp = R"(Usage: duplex http serve DIR [OPTIONS]
+constexpr const char* kHelp = R"(Usage: duplex http serve [DIR] [OPTIONS]
 
-Serves the files under DIR over HTTP/1.1 until SIGINT (Ctrl-C) or SIGTERM.
+Serves the files under DIR (default: the current directory, as python3 -m http.server)
+over HTTP/1.1 until SIGINT (Ctrl-C) or SIGTERM.
 
   GET and HEAD; keep-alive and pipelining; files sent with sendfile; Range (one range: 206,
   several: multipart/byteranges; If-Range; 416 when none is satisfiable); ETag and
-  Last-Modified with 304 for If-None-Match and If-Modified-Since; MIME types by extension;
-  DIR/x/ serves DIR/x/index.html; DIR/x without the slash redirects (301) to DIR/x/.
+  Last-Modified with 304 for If-None-Match and If-Modified-Since, and 412 for If-Match and
+  If-Unmodified-Since; MIME types by extension; DIR/x/ serves DIR/x/index.html; DIR/x
+  without the slash redirects (301) to DIR/x/; a file with a trailing slash is 404.
   Nothing outside DIR is ever served: ".." segments, encoded or not, backslashes and
   encoded NULs get 403; files are opened with openat2(RESOLVE_BENEATH), so a symlink that
   leads outside DIR gets 403 too. Malformed or ambiguous requests (request smuggling
-  attempts) get 400 and the connection is closed.
+  attempts) get 400 and the connection is closed: after the answer and FIN, the client
+  has 5 seconds to close its side (what it sends meanwhile is dropped), then it is reset.
 
 Options:
   --port P              TCP port (default 8080; 0 picks a free one, printed at start)
@@ -48,14 +51,15 @@ Options:
                         slowloris client is answered 408 and cut off
   --body-timeout S      seconds for a request's body (default 30)
   --keep-alive S        seconds an idle keep-alive connection stays open (default 60)
-  --send-timeout S      seconds a peer may leave a response unread (default 30)
+  --send-timeout S      seconds a peer may leave a response unread (default 30); then
+                        the connection is reset
   --max-body BYTES      largest request body (default 8388608); larger: 413
   --json                print the listening event as JSON
   -h, --help            this help
 
 Examples:
   duplex http serve ./public --port 8080
-  duplex http serve . --port 0 --bind 127.0.0.1 --listing
+  duplex http serve --port 0 --bind 127.0.0.1 --listing
   duplex http serve /srv/www --threads 2 --reuse-port --header-timeout 5
   curl -r 0-99 http://127.0.0.1:8080/big.iso -o part
   curl -H 'If-None-Match: "..."' -I http://127.0.0.1:8080/index.html
@@ -97,8 +101,8 @@ int serve(Argv argv) {
     std::cout << kHelp;
     return 0;
   }
-  args.expect_positionals(1, 1, "one directory to serve, e.g. duplex http serve ./public");
-  const std::string dir = args.positionals()[0];
+  args.expect_positionals(0, 1, "at most one directory to serve, e.g. duplex http serve ./public");
+  const std::string dir = args.positionals().empty() ? "." : args.positionals()[0];
   http::ServerOptions options;
   options.tcp.threads = args.number("threads", 0, 256).value_or(0);
   options.tcp.reuse_port = args.has("reuse-port");
@@ -163,7 +167,7 @@ int http_main(Argv argv) {
   }
   if (sub == "serve") return serve(argv.subspan(1));
   throw UsageError("unknown subcommand '" + std::string(sub) +
-                   "' (try: duplex http serve DIR; see duplex http --help)");
+                   "' (try: duplex http serve [DIR]; see duplex http --help)");
 }
 
 }  // namespace duplex::cli

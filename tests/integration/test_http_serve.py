@@ -21,12 +21,14 @@ SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
 
 
 class Serve:
-    """A running `duplex http serve --json`; knows its port."""
+    """A running `duplex http serve --json`; knows its port. root None: no DIR given, the
+    server's working directory is `cwd`."""
 
-    def __init__(self, root, *args):
+    def __init__(self, root, *args, cwd=None):
+        dirs = [] if root is None else [root]
         self.proc = subprocess.Popen(
-            [DUPLEX, "http", "serve", root, "--port", "0", "--bind", "127.0.0.1", "--json", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [DUPLEX, "http", "serve", *dirs, "--port", "0", "--bind", "127.0.0.1", "--json", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
         line = self.proc.stdout.readline()
         if not line:
             raise AssertionError("http serve exited early: " + self.proc.stderr.read())
@@ -346,6 +348,20 @@ class HttpServeTest(unittest.TestCase):
             # The client keeps its socket: the server must still let the connection go.
             self.assertTrue(wait_for(lambda: self.server.fds() <= before),
                             f"{self.server.fds()} fds, {before} before the request")
+
+
+class DefaultDirectoryTest(unittest.TestCase):
+    def test_without_dir_the_working_directory_is_served(self):
+        with tempfile.TemporaryDirectory() as root:
+            with open(os.path.join(root, "here.txt"), "w") as f:
+                f.write("cwd\n")
+            server = Serve(None, cwd=root)
+            try:
+                self.assertEqual(server.listening["root"], ".")
+                code, _, body = curl(server.base + "/here.txt")
+                self.assertEqual((code, body), (200, b"cwd\n"))
+            finally:
+                server.close()
 
 
 class SmallFileCacheTest(unittest.TestCase):
