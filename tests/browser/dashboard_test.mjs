@@ -111,6 +111,28 @@ test('markup in a chat message is shown as text, never run', async () => {
   assert.equal(await page.evaluate(() => window.injected), undefined);
 });
 
+test('the page runs no inline script (script-src \'self\'), and needs none', async () => {
+  // The dashboard's own script ran (it selects a tab), and none of its work was refused.
+  assert.equal(await page.locator('[role="tab"][aria-selected="true"]').count(), 1);
+  const refused = pageLog.filter((line) => line.includes('Content Security Policy'));
+  assert.deepEqual(refused, [], 'the page broke its own policy');
+  // An inline script added to the page is refused by the policy, not run (on a page of its
+  // own, so that the refusal does not enter the main page's log).
+  const probe = await browser.newPage();
+  try {
+    await probe.goto(server.url);
+    const ran = await probe.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineScriptRan = 1';
+      document.body.append(script);
+      return window.inlineScriptRan === 1;
+    });
+    assert.equal(ran, false, 'an inline script ran despite the Content-Security-Policy');
+  } finally {
+    await probe.close();
+  }
+});
+
 test('the page sends the token of its URL as Authorization: Bearer', async () => {
   assert.ok(server.token, `duplex serve printed no token in ${server.url}`);
   const request = page.waitForRequest((r) => r.url().includes('/api/connections'), {timeout: STEP_MS});
