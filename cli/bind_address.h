@@ -5,6 +5,7 @@
 #include <string>
 
 #include "duplex/inet/address.h"
+#include "duplex/inet/endpoint.h"
 
 namespace duplex::cli {
 
@@ -12,5 +13,9 @@ namespace duplex::cli {
 // system has IPv6 (which also takes IPv4 peers) and 0.0.0.0 where it does not.
 // Throws duplex::ParseError naming the option when the text is not an address.
 inet::Address bind_address(const std::optional<std::string>& option);
+
+// The same with `port`, and a zone for a link-local address ("fe80::1%eth0"), which the
+// socket needs as its scope.
+inet::Endpoint bind_endpoint(const std::optional<std::string>& option, std::uint16_t port);
 
 }  // namespace duplex::cli

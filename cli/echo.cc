@@ -38,7 +38,8 @@ Options:
   --tcp PORT         echo over TCP on PORT (0: any free port)
   --udp PORT         echo over UDP on PORT (0: any free port); at least one of the two
   --bind ADDR        listen on this address (default: [::], which also takes IPv4 peers;
-                     0.0.0.0 where IPv6 is off). IPv4 or IPv6: 127.0.0.1, ::1
+                     0.0.0.0 where IPv6 is off). IPv4 or IPv6: 127.0.0.1, ::1, or
+                     link-local with its interface: fe80::1%eth0
   --threads N        I/O threads for TCP connections (default 0: one thread does all)
   --reuse-port       one SO_REUSEPORT listener per I/O thread instead of handing
                      connections out round-robin
@@ -184,7 +185,9 @@ int echo_main(Argv argv) {
   const std::size_t threads = args.number("threads", 0, 256).value_or(0);
   const std::size_t high_water = args.number("high-water", 1024, 1ull << 40).value_or(1 << 20);
   const bool json = args.has("json");
-  const inet::Address bind = bind_address(args.value("bind"));
+  const auto bind = [&](std::uint64_t port) {
+    return bind_endpoint(args.value("bind"), static_cast<std::uint16_t>(port));
+  };
 
   EventLoop loop;
   // Before any thread starts, so that all of them inherit the blocked signals.
@@ -196,15 +199,13 @@ int echo_main(Argv argv) {
     TcpServerOptions options;
     options.threads = threads;
     options.reuse_port = args.has("reuse-port");
-    server = std::make_unique<TcpServer>(
-        &loop, inet::Endpoint(bind, static_cast<std::uint16_t>(*tcp_port)), "echo", options);
+    server = std::make_unique<TcpServer>(&loop, bind(*tcp_port), "echo", options);
     serve_tcp_echo(*server, high_water, ledger);
   }
   std::unique_ptr<UdpSocket> udp;
   std::uint64_t udp_datagrams = 0, udp_bytes = 0, udp_lost = 0;
   if (udp_port) {
-    udp = std::make_unique<UdpSocket>(&loop,
-                                      inet::Endpoint(bind, static_cast<std::uint16_t>(*udp_port)));
+    udp = std::make_unique<UdpSocket>(&loop, bind(*udp_port));
     udp->start_reading([&](std::span<const Datagram> batch) {
       int err = 0;
       const std::size_t sent = udp->send_batch(batch, &err);

@@ -1,6 +1,7 @@
 #include "duplex/inet/endpoint.h"
 
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <string>
@@ -75,6 +76,38 @@ TEST(EndpointSockaddr, RefusesShortLengthsAndOtherFamilies) {
   EXPECT_FALSE(Endpoint::from_sockaddr(nullptr, len));
   ss.ss_family = AF_UNIX;
   EXPECT_FALSE(Endpoint::from_sockaddr(sa, len));
+}
+
+TEST(EndpointScope, ReadsAZoneAsAnInterfaceNameOrIndex) {
+  const std::uint32_t lo = ::if_nametoindex("lo");
+  ASSERT_NE(lo, 0u);
+  const auto named = Endpoint::parse("[fe80::1%lo]:80");
+  EXPECT_EQ(named.address(), Address::parse("fe80::1"));
+  EXPECT_EQ(named.scope_id(), lo);
+  EXPECT_EQ(named.to_string(), "[fe80::1%lo]:80");
+  EXPECT_EQ(Endpoint::parse("[fe80::1%" + std::to_string(lo) + "]:80"), named);
+  EXPECT_EQ(Endpoint::parse_host("fe80::1%lo", 22).host_string(), "fe80::1%lo");
+  EXPECT_EQ(Endpoint::parse_host("192.0.2.1", 22).scope_id(), 0u);
+}
+
+TEST(EndpointScope, RefusesAnUnknownInterfaceAndAZoneOnIPv4) {
+  EXPECT_NE(error_of("[fe80::1%no-such-if0]:80").find("names no network interface"),
+            std::string::npos);
+  EXPECT_NE(error_of("[fe80::1%]:80").find("empty zone"), std::string::npos);
+  try {
+    Endpoint::parse_host("192.0.2.1%lo", 80);
+    ADD_FAILURE() << "parsed";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("for IPv6"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EndpointScope, CarriesTheScopeIntoAndOutOfSockaddrIn6) {
+  const auto e = Endpoint::parse("[fe80::1%lo]:5353");
+  sockaddr_storage ss{};
+  const socklen_t len = e.to_sockaddr(ss);
+  EXPECT_EQ(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_scope_id, ::if_nametoindex("lo"));
+  EXPECT_EQ(Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len), e);
 }
 
 }  // namespace
