@@ -64,6 +64,10 @@ void Connector::try_current() {
   const inet::Endpoint& peer = peers_[index_];
   try {
     socket_ = Socket::tcp(peer);
+    if (local_) {
+      socket_.set_reuse_addr(true);  // a source port still in TIME_WAIT can be taken again
+      socket_.bind(local_for(*local_, peer));
+    }
   } catch (const std::exception& e) {
     last_error_ = e.what();
     if (attempt_failed_cb_) attempt_failed_cb_(peer, last_error_);

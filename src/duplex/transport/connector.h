@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ class Connector : public std::enable_shared_from_this<Connector> {
   void on_connected(Connected cb) { connected_cb_ = std::move(cb); }
   void on_failed(Failed cb) { failed_cb_ = std::move(cb); }
   void on_attempt_failed(AttemptFailed cb) { attempt_failed_cb_ = std::move(cb); }
+  // Binds each attempt's socket to local_for(local, peer) before it connects (nc -s ADDR
+  // -p PORT; see socket.h).
+  void set_local(const inet::Endpoint& local) { local_ = local; }
   // Retry after every endpoint failed: first after `initial`, doubling up to `max`.
   void set_retry(bool on, Clock::duration initial, Clock::duration max);
 
@@ -49,6 +53,7 @@ class Connector : public std::enable_shared_from_this<Connector> {
   EventLoop* loop_;
   std::vector<inet::Endpoint> peers_;
   Clock::duration timeout_;
+  std::optional<inet::Endpoint> local_;
   bool retry_ = false;
   Clock::duration initial_backoff_{};
   Clock::duration max_backoff_{};

@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,8 @@ std::string fix_for(std::string_view op, int err, const inet::Endpoint* where) {
       return "this system has that address family (IPv6?) turned off";
     case ENODEV:
       return "no such network interface (see `ip -brief link`)";
+    case ENOENT:
+      return "no such socket file";
     case EPERM:
       return op == "bind to device" ? "binding to a device needs root or CAP_NET_RAW"
                                     : "not permitted: root or a capability is needed";
@@ -60,6 +63,12 @@ std::string fix_for(std::string_view op, int err, const inet::Endpoint* where) {
 }
 
 }  // namespace
+
+inet::Endpoint local_for(const inet::Endpoint& local, const inet::Endpoint& peer) noexcept {
+  const inet::Family family = peer.address().family();
+  if (!local.address().is_unspecified() || local.address().family() == family) return local;
+  return inet::Endpoint(inet::Address::from_value(family, 0), local.port());
+}
 
 std::string errno_text(int err) {
   const char* name = ::strerrorname_np(err);
@@ -96,6 +105,41 @@ int Socket::release() noexcept {
 
 Socket Socket::tcp(const inet::Endpoint& like) { return make(like, SOCK_STREAM); }
 Socket Socket::udp(const inet::Endpoint& like) { return make(like, SOCK_DGRAM); }
+
+Socket Socket::unix_stream() {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw Error(socket_error("socket", errno));
+  return Socket(fd);
+}
+
+namespace {
+// sockaddr_un for `path`; false when it does not fit in sun_path with its NUL.
+bool unix_address(const std::string& path, sockaddr_un& sun) {
+  sun = sockaddr_un{};
+  sun.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof sun.sun_path) return false;
+  std::memcpy(sun.sun_path, path.data(), path.size());
+  return true;
+}
+}  // namespace
+
+void Socket::bind_path(const std::string& path) {
+  sockaddr_un sun;
+  if (!unix_address(path, sun))
+    throw Error("bind " + path + ": a Unix socket path must be 1 to " +
+                std::to_string(sizeof sun.sun_path - 1) + " bytes long");
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) < 0) {
+    const int err = errno;
+    throw Error("bind " + path + ": " + errno_text(err) +
+                (err == EADDRINUSE ? ": a file exists there; remove it if no server uses it" : ""));
+  }
+}
+
+int Socket::connect_path(const std::string& path) noexcept {
+  sockaddr_un sun;
+  if (!unix_address(path, sun)) return ENAMETOOLONG;
+  return ::connect(fd_, reinterpret_cast<const sockaddr*>(&sun), sizeof sun) < 0 ? errno : 0;
+}
 
 void Socket::bind(const inet::Endpoint& local) {
   sockaddr_storage ss;

@@ -28,6 +28,10 @@ class Socket {
   // A non-blocking, close-on-exec TCP or UDP socket of the endpoint's family.
   static Socket tcp(const inet::Endpoint& like);
   static Socket udp(const inet::Endpoint& like);
+  // A non-blocking, close-on-exec Unix-domain stream socket (AF_UNIX, SOCK_STREAM), for
+  // bind_path()/connect_path(). Stream code (StreamRelay, TcpConnection) takes it as it is;
+  // TCP options (TCP_NODELAY, TCP_INFO) do not apply to it.
+  static Socket unix_stream();
 
   int fd() const noexcept { return fd_; }
   bool valid() const noexcept { return fd_ >= 0; }
@@ -40,6 +44,10 @@ class Socket {
   int accept(inet::Endpoint* peer) noexcept;
   // 0, or the errno (EINPROGRESS for a connection under way).
   int connect(const inet::Endpoint& remote) noexcept;
+  // AF_UNIX: binds to / connects to a filesystem path (at most 107 bytes: sun_path).
+  // connect_path() returns 0 or the errno (EAGAIN: the listener's backlog is full).
+  void bind_path(const std::string& path);
+  int connect_path(const std::string& path) noexcept;
   // Sends FIN: the peer reads end-of-file, and this side can still read.
   void shutdown_write() noexcept;
 
@@ -66,6 +74,11 @@ class Socket {
 
   int fd_ = -1;
 };
+
+// The address to bind a socket that connects to `peer` to: `local`, except that an
+// unspecified address of the other family becomes the peer family's (nc -p: only the port
+// was asked for).
+inet::Endpoint local_for(const inet::Endpoint& local, const inet::Endpoint& peer) noexcept;
 
 // "ECONNREFUSED (Connection refused)".
 std::string errno_text(int err);

@@ -34,6 +34,7 @@ UdpSocket::UdpSocket(EventLoop* loop, const inet::Endpoint& local, UdpOptions op
   socket_.bind(local);
   local_ = socket_.local_endpoint();
   channel_.on_read([this] { handle_read(); });
+  channel_.on_error([this] { handle_error(socket_.pending_error()); });
 }
 
 UdpSocket::~UdpSocket() { channel_.remove(); }
@@ -73,7 +74,9 @@ void UdpSocket::handle_read() {
   }
   const int got =
       ::recvmmsg(socket_.fd(), msgs_.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
-  if (got <= 0) return;  // EAGAIN; or an ICMP error from an earlier send (ECONNREFUSED)
+  if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    return handle_error(errno);  // an ICMP error from an earlier send (ECONNREFUSED)
+  if (got <= 0) return;
   batch_.clear();
   for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
     Datagram d;
@@ -87,6 +90,10 @@ void UdpSocket::handle_read() {
   }
   received_ += static_cast<std::uint64_t>(got);
   if (cb_) cb_(batch_);
+}
+
+void UdpSocket::handle_error(int err) {
+  if (err != 0 && error_cb_) error_cb_(err);
 }
 
 int UdpSocket::send_to(std::string_view data, const inet::Endpoint& peer) noexcept {

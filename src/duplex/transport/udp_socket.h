@@ -56,6 +56,9 @@ class UdpSocket {
 
   void start_reading(DatagramsCallback cb);
   void stop_reading();
+  // An error the socket reports, such as ICMP port unreachable (ECONNREFUSED) after a send
+  // on a connected socket. It is read and cleared either way, so that epoll does not spin.
+  void on_error(std::function<void(int err)> cb) { error_cb_ = std::move(cb); }
 
   // Any thread. 0, or the errno (EAGAIN when the send buffer is full: the datagram is lost,
   // as UDP allows).
@@ -85,6 +88,7 @@ class UdpSocket {
 
  private:
   void handle_read();
+  void handle_error(int err);
   void group_op(const inet::Address& group, unsigned interface_index, bool join);
   bool is_v4() const noexcept { return local_.address().is_v4(); }
 
@@ -94,6 +98,7 @@ class UdpSocket {
   UdpOptions options_;
   Channel channel_;
   DatagramsCallback cb_;
+  std::function<void(int)> error_cb_;
   // Receive state, allocated once by start_reading(): the hot path allocates nothing.
   std::unique_ptr<char[]> storage_;
   std::vector<mmsghdr> msgs_;
