@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 
 #include "duplex/base/strings.h"
@@ -23,7 +24,7 @@ Args::Args(std::string_view command, std::span<char* const> argv, std::vector<Op
   for (std::size_t i = 0; i < argv.size(); ++i) {
     std::string_view word = argv[i];
     if (only_positionals || word == "-" || word.size() < 2 || word[0] != '-' ||
-        (word[1] >= '0' && word[1] <= '9' && !(word.size() == 2 && find_short(word[1])))) {
+        (word[1] >= '0' && word[1] <= '9' && !find_short(word[1]))) {
       positionals_.emplace_back(word);
       continue;
     }
@@ -48,6 +49,9 @@ Args::Args(std::string_view command, std::span<char* const> argv, std::vector<Op
       opt = find_long(name);
     } else if (word.size() == 2) {
       opt = find_short(word[1]);
+    } else {
+      i = take_bundle(argv, i, find_short, find_long);
+      continue;
     }
     if (!opt) fail("unknown option " + shown);
     std::string value;
@@ -64,6 +68,40 @@ Args::Args(std::string_view command, std::span<char* const> argv, std::vector<Op
     }
     given_.emplace_back(std::string(opt->long_name), std::move(value));
   }
+}
+
+std::size_t Args::take_bundle(std::span<char* const> argv, std::size_t i,
+                              const std::function<const Option*(char)>& find_short,
+                              const std::function<const Option*(std::string_view)>& find_long) {
+  // Short flags bundled as getopt reads them: -lvnp 9000, -vz, -w5. Only the last flag
+  // of a bundle may take a value: the rest of the word, or else the next word.
+  const std::string_view word = argv[i];
+  for (std::size_t j = 1; j < word.size(); ++j) {
+    const char c = word[j];
+    if (c == 'h') {
+      help_ = true;
+      continue;
+    }
+    const Option* opt = find_short(c);
+    if (!opt) {
+      const bool long_meant = find_long(word.substr(1)) != nullptr;
+      fail("unknown option -" + std::string(1, c) + " in " + std::string(word) +
+           (long_meant ? " (did you mean -" + std::string(word) + "?)" : ""));
+    }
+    if (!opt->takes_value) {
+      given_.emplace_back(std::string(opt->long_name), std::string());
+      continue;
+    }
+    std::string value(word.substr(j + 1));
+    if (value.empty()) {
+      if (i + 1 >= argv.size())
+        fail("-" + std::string(1, c) + " (in " + std::string(word) + ") needs a value");
+      value = argv[++i];
+    }
+    given_.emplace_back(std::string(opt->long_name), std::move(value));
+    break;
+  }
+  return i;
 }
 
 bool Args::has(std::string_view long_name) const {

@@ -1,9 +1,11 @@
 // Internal to the CLI. A small, strict command-line parser.
 //
-// Long options take `--name VALUE` or `--name=VALUE`; short ones `-c VALUE`. Anything
-// unknown is a usage error (exit status 2) that names the option and points at --help.
+// Long options take `--name VALUE` or `--name=VALUE`; short ones `-c VALUE`, and bundle as
+// getopt's do (`-lvnp 9000`, `-w5`). Anything unknown is a usage error (exit status 2) that
+// names the option and points at --help.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -49,6 +51,12 @@ class Args {
   [[noreturn]] void fail(const std::string& message) const;
 
  private:
+  // Reads the bundle of short flags argv[i] ("-lvnp"); returns the index of the last word
+  // used (i + 1 when the bundle's last flag took the next word as its value).
+  std::size_t take_bundle(std::span<char* const> argv, std::size_t i,
+                          const std::function<const Option*(char)>& find_short,
+                          const std::function<const Option*(std::string_view)>& find_long);
+
   std::string command_;
   std::vector<Option> options_;
   std::vector<std::pair<std::string, std::string>> given_;  // long name -> value
