@@ -51,6 +51,9 @@ class Echo:
         s = socket.create_connection(self.tcp, timeout=TIMEOUT)
         return s
 
+    def open_fds(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
@@ -229,6 +232,7 @@ class Lifecycle(unittest.TestCase):
         server = Echo(nofile=32)
         socks = []
         try:
+            idle_fds = server.open_fds()
             for _ in range(60):  # more than the server has fds for
                 socks.append(server.connect())
             answered = dropped = 0
@@ -247,7 +251,11 @@ class Lifecycle(unittest.TestCase):
             for s in socks:
                 s.close()
             socks = []
-            time.sleep(0.2)  # let the server see the closes
+            # The server has seen the closes once it holds no more fds than when idle.
+            deadline = time.monotonic() + TIMEOUT
+            while server.open_fds() > idle_fds and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertLessEqual(server.open_fds(), idle_fds)
             self.assertEqual(roundtrip(server, b"after EMFILE"), b"after EMFILE")
             self.assertIsNone(server.proc.poll())
         finally:
