@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "args.h"
 #include "commands.h"
@@ -21,10 +22,13 @@ namespace {
 
 constexpr const char* kHelp = R"(Usage: duplex connect [OPTIONS] HOST PORT
        duplex connect -z [OPTIONS] HOST PORT|FIRST-LAST
+       duplex connect -U [OPTIONS] PATH
 
 Connects to HOST PORT and bridges stdin and stdout to the connection in both directions
-at once (full duplex). HOST is a name or an address; every address it resolves to is
-tried in turn, each for at most --wait seconds.
+at once (full duplex). HOST is a name or an address, a link-local one with its interface
+(fe80::1%eth0); every address it resolves to is tried in turn, each for at most --wait
+seconds. PORT is a number or a service name from /etc/services (http, ssh). Short flags
+bundle as nc's do: -vz, -vnw 2.
 
 End of file, stated plainly (the part nc and ncat users trip over):
   - EOF on stdin: the bytes already read are sent, then FIN (a half-close, shutdown of
@@ -46,13 +50,20 @@ stdin and stdout may be terminals, pipes, sockets or regular files.
 Options:
   -u, --udp            UDP: each read of stdin is one datagram; datagrams from the peer
                        go to stdout. No FIN in UDP: the session ends --quit-after
-                       seconds after stdin EOF (default 1)
+                       seconds after stdin EOF (default 1), or at once with status 1
+                       when ICMP says the port is closed ("Connection refused")
   --broadcast          UDP: allow sending to a broadcast address (SO_BROADCAST);
                        replies are taken from any address
   --multicast GROUP    UDP: send to GROUP (HOST is then left out); replies from anyone
   --interface NAME     UDP multicast: the interface to send by ("lo")
   --ttl N              UDP multicast: hops (default 1: this link only)
   -4, -6               only IPv4 / only IPv6 addresses of HOST
+  -n, --numeric        HOST must be an address: no name lookup (as nc -n)
+  -s, --source ADDR    bind our side to ADDR before connecting (nc -s); HOST is then
+                       looked up in ADDR's family
+  -p, --source-port P  bind our side to port P (nc -p; a number or a service name)
+  -U, --unix           HOST is the PATH of a Unix-domain stream socket (nc -U); -u, -z,
+                       -s and -p do not apply
   -w, --wait S         connect timeout per address in seconds (default 10)
   -q, --quit-after S   end S seconds after stdin EOF
   -i, --idle-timeout S end after S seconds of silence both ways (status 1)
@@ -61,7 +72,10 @@ Options:
                        offset, hex and ASCII
   -z, --zero-io        only check whether PORT (or each port of FIRST-LAST) accepts a
                        connection; prints one line a port (open/closed/timeout), at most
-                       64 checks at a time, each for --wait seconds (default 2 here)
+                       64 checks at a time, each for --wait seconds (default 2 here).
+                       With -u, as nc -zu: an empty datagram to each port; closed when
+                       ICMP port unreachable comes back, else open (-v tells a reply
+                       from silence, which may also be a firewall: open|filtered)
   -v, --verbose        connection events on stderr
   --json               connection events on stderr as one JSON object a line
   -h, --help           this help
@@ -75,11 +89,62 @@ Examples:
   duplex connect -u --broadcast 127.255.255.255 9999 <<< 'anyone?'
   duplex connect -u --multicast 239.1.2.3 --interface lo 5000 <<< 'hello group'
   duplex connect -z 127.0.0.1 8000-8010
+  duplex connect -vz example.org http                   # a service name for the port
+  duplex connect -zu -w 1 127.0.0.1 5350-5360           # UDP ports, by ICMP
+  duplex connect -s 127.0.0.2 -p 4000 127.0.0.1 9000    # from this address and port
+  duplex connect -vn fe80::1%eth0 22                    # link-local, on eth0
+  duplex connect -U /run/app.sock <<< 'status'           # a Unix socket
 
 Exit status: 0 the session ended in order (or -z: at least one port open);
-1 refused, unreachable, timed out, reset, idle timeout (or -z: no port open);
+1 refused (for -u: ICMP port unreachable), unreachable, timed out, reset, idle timeout
+(or -z: no port open);
 2 usage error: unknown option, missing argument, port 70000, a host that does not resolve.
 )";
+
+// -U PATH: the same session over a Unix-domain stream socket.
+int unix_connect(const std::string& path, const netcat::Common& common,
+                 const netcat::Events& events) {
+  Socket socket = Socket::unix_stream();
+  // EAGAIN: the listener's backlog is full. A Unix connect has no progress to wait on, so
+  // it is tried again until --wait passes.
+  const auto deadline = Clock::now() + common.wait;
+  int err = 0;
+  while ((err = socket.connect_path(path)) == EAGAIN && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (err != 0) {
+    const std::string why = socket_error("connect " + path, err);
+    events.emit("failed", {{"reason", why}}, why);
+    if (!events.enabled()) std::cerr << "duplex connect: " << why << '\n';
+    return 1;
+  }
+  events.emit("connected", {{"peer", path}, {"protocol", "unix"}}, "connected to " + path);
+  EventLoop loop;
+  apps::RelayResult result;
+  apps::StreamRelay relay(&loop, STDIN_FILENO, STDOUT_FILENO, std::move(socket),
+                          netcat::relay_options(common, events));
+  SignalWatcher signals(&loop, {SIGINT, SIGTERM},
+                        [&](int signo) { relay.stop(signo == SIGINT ? "SIGINT" : "SIGTERM"); });
+  relay.start([&](const apps::RelayResult& r) {
+    result = r;
+    loop.quit();
+  });
+  loop.loop();
+  return netcat::session_ended(events, path, result);
+}
+
+// -s ADDR and -p PORT: where our side of the connection is bound (nc's source options).
+// The peer's address is then looked up in the source's family.
+std::optional<inet::Endpoint> source_of(const Args& args, netcat::Common& common) {
+  const auto address = args.value("source");
+  const auto port_text = args.value("source-port");
+  if (!address && !port_text) return std::nullopt;
+  const std::uint16_t port = port_text ? netcat::parse_port(args, *port_text, false) : 0;
+  if (!address) return inet::Endpoint(inet::Address(), port);  // any address, as nc -p
+  const inet::Endpoint local = netcat::resolve(args, *address, port, common, true).front();
+  common.v4_only = local.address().is_v4();
+  common.v6_only = local.address().is_v6();
+  return local;
+}
 
 }  // namespace
 
@@ -89,15 +154,27 @@ int connect_main(Argv argv) {
                                                 {"broadcast", 0, false},
                                                 {"multicast", 0, true},
                                                 {"interface", 0, true},
-                                                {"ttl", 0, true}})
+                                                {"ttl", 0, true},
+                                                {"source", 's', true},
+                                                {"source-port", 'p', true},
+                                                {"listen", 'l', false}})
     options.push_back(o);
   Args args("duplex connect", argv, options);
   if (args.help()) {
     std::cout << kHelp;
     return 0;
   }
+  if (args.has("listen")) args.fail("-l listens: use 'duplex listen' (e.g. duplex listen -p 9000)");
   netcat::Common common = netcat::parse_common(args);
   netcat::Events events(common, "duplex connect");
+  ::signal(SIGPIPE, SIG_IGN);
+  if (common.unix_socket) {
+    netcat::refuse_with_unix(
+        args, {"zero-io", "broadcast", "multicast", "interface", "ttl", "source", "source-port"});
+    args.expect_positionals(1, 1, "PATH (-U connects to a Unix socket)");
+    return unix_connect(args.positionals()[0], common, events);
+  }
+  const auto local = source_of(args, common);
   // --multicast GROUP names the host: `duplex connect -u --multicast 239.1.2.3 5000`.
   const auto group = args.value("multicast");
   if (group) {
@@ -109,13 +186,12 @@ int connect_main(Argv argv) {
   const std::string& port_text = args.positionals().back();
   if ((group || args.has("broadcast")) && !common.udp)
     args.fail("--broadcast and --multicast are for UDP; add -u");
-  ::signal(SIGPIPE, SIG_IGN);
 
   if (args.has("zero-io")) {
     if (!args.has("wait")) common.wait = std::chrono::seconds(2);
     const netcat::PortRange range = netcat::parse_port_range(args, port_text);
     const auto peers = netcat::resolve(args, host, range.first, common, false);
-    return netcat::zero_io(peers.front().address(), range, common, events);
+    return netcat::zero_io(peers.front(), range, common, events, local);
   }
 
   const std::uint16_t port = netcat::parse_port(args, port_text, false);
@@ -128,6 +204,7 @@ int connect_main(Argv argv) {
       args.fail("--multicast '" + *group + "' is not a multicast group (224.0.0.0/4 or ff00::/8)");
     extras.interface = args.value("interface").value_or("");
     extras.ttl = static_cast<int>(args.number("ttl", 0, 255).value_or(1));
+    extras.local = local;
     return netcat::udp_connect(loop, peers.front(), common, events, extras);
   }
 
@@ -150,6 +227,7 @@ int connect_main(Argv argv) {
   events.emit("resolved", {{"host", host}, {"addresses", addresses}},
               "trying " + addresses + " in turn, each for at most --wait");
   auto connector = std::make_shared<Connector>(&loop, peers, common.wait);
+  if (local) connector->set_local(*local);
   connector->on_connected([&](Socket s, const inet::Endpoint& to) {
     connected = true;
     peer = to;
@@ -183,7 +261,7 @@ int connect_main(Argv argv) {
     if (!events.enabled()) std::cerr << "duplex connect: " << failure << '\n';
     return 1;
   }
-  return netcat::session_ended(events, peer, result);
+  return netcat::session_ended(events, peer.to_string(), result);
 }
 
 }  // namespace duplex::cli

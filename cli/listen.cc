@@ -1,11 +1,13 @@
 // `duplex listen`: waits for TCP connections (or UDP datagrams) and bridges them to
 // stdin/stdout, a program per connection (--exec) or each other (--broker).
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "args.h"
@@ -14,6 +16,7 @@
 #include "duplex/apps/netcat/exec_child.h"
 #include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/base/error.h"
+#include "duplex/inet/access_list.h"
 #include "duplex/reactor/channel.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
@@ -25,10 +28,14 @@ namespace duplex::cli {
 namespace {
 
 constexpr const char* kHelp = R"(Usage: duplex listen [OPTIONS] [ADDRESS] PORT
+       duplex listen [OPTIONS] -p PORT [ADDRESS]
+       duplex listen [OPTIONS] -U PATH
 
 Waits for a TCP connection on PORT (all addresses, IPv6 and IPv4, unless ADDRESS is
 given; PORT 0 picks a free port, shown by -v) and bridges stdin and stdout to it in both
-directions at once. Without -k it serves one client and exits.
+directions at once. Without -k it serves one client and exits. ADDRESS may be link-local
+with its interface (fe80::1%eth0); PORT a service name (http). nc's spellings work too:
+-p PORT, -s ADDRESS, and bundled short flags (-lvnp 9000; -l is implied).
 
 End of file (as in `duplex connect`):
   - EOF on stdin: the bytes already read are sent, then FIN (a half-close). Reading
@@ -49,7 +56,9 @@ Options:
   --max-conns N        at most N clients at the same time (--exec, --broker); one more is
                        closed at once (-v says so)
   --allow CIDRS        serve only clients in these prefixes, comma-separated:
-                       127.0.0.0/8,::1/128 (an address alone is a /32 or /128)
+                       127.0.0.0/8,::1/128 (an address alone is a /32 or /128). IPv4
+                       clients of the default [::] listener (::ffff:a.b.c.d) are held
+                       by the IPv4 prefixes
   --deny CIDRS         never serve clients in these prefixes (deny wins over allow)
   -e, --exec CMD       run CMD per connection with the socket as its stdin and stdout;
                        CMD is split into words without a shell ('...' and "..." quote)
@@ -65,6 +74,13 @@ Options:
   --interface NAME     UDP multicast: the interface to join on ("lo"); default: by route
   --ttl N              UDP multicast: hops for what we send (default 1)
   -4, -6               IPv4 only / IPv6 only
+  -p, --port PORT      the port as an option, as in nc -l -p PORT (then no PORT word)
+  -s, --local ADDR     the address to listen on, as in nc -l -s ADDR (or give ADDRESS)
+  -n, --numeric        ADDRESS must be an address: no name lookup (as nc -n)
+  -U, --unix           listen on the Unix-domain stream socket PATH (nc -lU); a stale
+                       socket file (nothing accepts on it) is replaced, and the file is
+                       removed at exit. Not with -u, --allow/--deny, -p or -s
+  -l, --listen         accepted and ignored, for nc habits (duplex listen -lvnp 9000)
   -q, --quit-after S   end S seconds after stdin EOF
   -i, --idle-timeout S end a session after S seconds of silence both ways (status 1)
   --no-shutdown        do not send FIN at stdin EOF
@@ -81,6 +97,9 @@ Examples:
   duplex listen -k --sh-exec 'date; uptime' 7008
   duplex listen --broker --max-conns 20 6667          # a tiny chat hub
   duplex listen -k --allow 10.0.0.0/8,127.0.0.1 9000
+  duplex listen -lvnp 9000                            # nc habits: nc -lvnp 9000
+  duplex listen -k -U /tmp/echo.sock --exec cat       # a Unix socket service
+  duplex listen -v fe80::1%eth0 9000                  # link-local, on eth0
   duplex listen -u 5353                               # every UDP peer, by address
   duplex listen -u --multicast 239.1.2.3 --interface lo 5000
 
@@ -89,49 +108,40 @@ Exit status: 0 the session ended in order (or SIGINT/SIGTERM stopped the listene
 (--exec without -k) the program failed; 2 usage error.
 )";
 
-std::vector<inet::Prefix> parse_prefixes(const Args& args, std::string_view name) {
-  std::vector<inet::Prefix> out;
-  for (const auto& text : {args.value(name)}) {
-    if (!text) continue;
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      const std::string item(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (item.empty()) continue;
-      if (auto p = inet::Prefix::try_parse(item)) {
-        out.push_back(*p);
-      } else if (auto a = inet::Address::try_parse(item)) {
-        out.emplace_back(*a, a->bits());
-      } else {
-        args.fail("--" + std::string(name) + ": '" + item +
-                  "' is not an address or a prefix (e.g. 10.0.0.0/8, ::1)");
-      }
+inet::AccessList parse_access(const Args& args) {
+  const auto list = [&](std::string_view name) {
+    try {
+      return inet::AccessList::parse_list(args.value(name).value_or(""));
+    } catch (const ParseError& e) {
+      args.fail("--" + std::string(name) + ": " + e.what());
     }
-  }
-  return out;
+  };
+  return inet::AccessList(list("allow"), list("deny"));
 }
 
 enum class Mode { kRelay, kExec, kBroker };
 
-// The TCP side: one listening socket on the loop and what each accepted client gets.
+// The stream side (TCP, or a Unix socket at `unix_path`): one listening socket on the loop
+// and what each accepted client gets.
 class Server {
  public:
   Server(EventLoop& loop, Socket listener, const netcat::Common& common,
-         const netcat::Events& events)
+         const netcat::Events& events, std::string unix_path = {})
       : loop_(loop),
         listener_(std::move(listener)),
         channel_(&loop, listener_.fd()),
         common_(common),
         events_(events),
-        local_(listener_.local_endpoint()) {}
+        unix_path_(std::move(unix_path)),
+        local_(listener_.local_endpoint()),
+        local_name_(unix_path_.empty() ? local_.to_string() : unix_path_) {}
 
   ~Server() { channel_.remove(); }
 
   Mode mode = Mode::kRelay;
   bool keep_open = false;
   std::size_t max_conns = 0;
-  std::vector<inet::Prefix> allow, deny;
+  inet::AccessList access;
   std::vector<std::string> command;
 
   int run() {
@@ -145,15 +155,16 @@ class Server {
     if (mode == Mode::kBroker) {
       broker_ = std::make_unique<apps::Broker>(&loop_);
       broker_->on_change([this](const TcpConnectionPtr& c, bool up) {
-        if (!up)
-          events_.emit("closed", {{"peer", c->peer().to_string()}},
-                       "closed " + c->peer().to_string());
+        if (up) return;
+        const std::string peer = unix_path_.empty() ? c->peer().to_string() : unix_path_;
+        events_.emit("closed", {{"peer", peer}}, "closed " + peer);
       });
     }
     channel_.on_read([this] { accept_ready(); });
     channel_.enable_reading();
-    events_.emit("listening", {{"local", local_.to_string()}, {"protocol", "tcp"}},
-                 "listening on tcp " + local_.to_string());
+    const char* protocol = unix_path_.empty() ? "tcp" : "unix";
+    events_.emit("listening", {{"local", local_name_}, {"protocol", protocol}},
+                 std::string("listening on ") + protocol + " " + local_name_);
     loop_.loop();
     broker_.reset();
     return status_;
@@ -172,20 +183,20 @@ class Server {
       const int fd = listener_.accept(&peer);
       if (fd < 0) return;  // EAGAIN, or an error the next round sees again
       Socket socket(fd);
-      if (!netcat::admitted(peer.address(), allow, deny)) {
-        events_.emit("denied", {{"peer", peer.to_string()}},
-                     "denied " + peer.to_string() + " (--allow/--deny)");
+      // A Unix socket's clients have no address: they are named by the socket's path.
+      const std::string name = unix_path_.empty() ? peer.to_string() : unix_path_;
+      if (unix_path_.empty() && !access.admits(peer.address())) {
+        events_.emit("denied", {{"peer", name}}, "denied " + name + " (--allow/--deny)");
         continue;
       }
       if (max_conns && active() >= max_conns) {
-        events_.emit("refused", {{"peer", peer.to_string()}, {"max_conns", max_conns}},
-                     "closed " + peer.to_string() + " at once: --max-conns " +
-                         std::to_string(max_conns) + " reached");
+        events_.emit(
+            "refused", {{"peer", name}, {"max_conns", max_conns}},
+            "closed " + name + " at once: --max-conns " + std::to_string(max_conns) + " reached");
         continue;
       }
-      events_.emit("accepted", {{"peer", peer.to_string()}, {"local", local_.to_string()}},
-                   "accepted " + peer.to_string());
-      serve(std::move(socket), peer);
+      events_.emit("accepted", {{"peer", name}, {"local", local_name_}}, "accepted " + name);
+      serve(std::move(socket), peer, name);
       if (!keep_open) {  // one client only: stop listening, as nc does
         channel_.remove();
         listener_ = Socket();
@@ -195,15 +206,14 @@ class Server {
     }
   }
 
-  void serve(Socket socket, const inet::Endpoint& peer) {
+  void serve(Socket socket, const inet::Endpoint& peer, const std::string& name) {
     if (mode == Mode::kBroker) return broker_->add(std::move(socket), local_, peer);
     if (mode == Mode::kExec) {
       try {
         const pid_t pid = apps::spawn_with_socket(socket.fd(), command);
         children_.insert(pid);
-        events_.emit("exec", {{"peer", peer.to_string()}, {"pid", pid}},
-                     "started '" + command[0] + "' (pid " + std::to_string(pid) + ") for " +
-                         peer.to_string());
+        events_.emit("exec", {{"peer", name}, {"pid", pid}},
+                     "started '" + command[0] + "' (pid " + std::to_string(pid) + ") for " + name);
       } catch (const std::exception& e) {
         std::cerr << "duplex listen: " << e.what() << '\n';
         status_ = 1;
@@ -216,8 +226,8 @@ class Server {
     options.close_output_on_peer_eof = !keep_open;
     relay_ = std::make_unique<apps::StreamRelay>(&loop_, STDIN_FILENO, STDOUT_FILENO,
                                                  std::move(socket), std::move(options));
-    relay_->start([this, peer](const apps::RelayResult& r) {
-      status_ = netcat::session_ended(events_, peer, r);
+    relay_->start([this, name](const apps::RelayResult& r) {
+      status_ = netcat::session_ended(events_, name, r);
       // Destroyed after this round: the relay's callback is still on the stack.
       loop_.queue_in_loop([this] {
         relay_.reset();
@@ -250,13 +260,38 @@ class Server {
   Channel channel_;
   const netcat::Common& common_;
   const netcat::Events& events_;
+  const std::string unix_path_;
   inet::Endpoint local_;
+  std::string local_name_;
   std::unique_ptr<apps::StreamRelay> relay_;
   std::unique_ptr<apps::Broker> broker_;
   std::set<pid_t> children_;
   bool stopping_ = false;
   int status_ = 0;
 };
+
+// The socket file of `duplex listen -U`, removed when the listener ends (as socat does), so
+// that the next run can bind again.
+struct UnixPath {
+  explicit UnixPath(std::string p) : path(std::move(p)) {}
+  ~UnixPath() { ::unlink(path.c_str()); }
+  UnixPath(const UnixPath&) = delete;
+  UnixPath& operator=(const UnixPath&) = delete;
+  std::string path;
+};
+
+// A Unix socket bound to `path`. A socket file left by a listener that is gone (connecting
+// to it is refused) is replaced; any other file there is an error.
+Socket unix_listener(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    Socket probe = Socket::unix_stream();
+    if (probe.connect_path(path) == ECONNREFUSED) ::unlink(path.c_str());
+  }
+  Socket listener = Socket::unix_stream();
+  listener.bind_path(path);
+  return listener;
+}
 
 }  // namespace
 
@@ -272,22 +307,41 @@ int listen_main(Argv argv) {
                                                 {"broadcast", 0, false},
                                                 {"multicast", 0, true},
                                                 {"interface", 0, true},
-                                                {"ttl", 0, true}})
+                                                {"ttl", 0, true},
+                                                {"local", 's', true},
+                                                {"port", 'p', true},
+                                                {"listen", 'l', false}})
     options.push_back(o);
   Args args("duplex listen", argv, options);
   if (args.help()) {
     std::cout << kHelp;
     return 0;
   }
-  args.expect_positionals(1, 2, "[ADDRESS] PORT");
   const netcat::Common common = netcat::parse_common(args);
   const netcat::Events events(common, "duplex listen");
   const auto& pos = args.positionals();
-  const std::uint16_t port = netcat::parse_port(args, pos.back(), true);
+  if (common.unix_socket) {
+    netcat::refuse_with_unix(
+        args, {"allow", "deny", "broadcast", "multicast", "interface", "ttl", "local", "port"});
+    args.expect_positionals(1, 1, "PATH (-U listens on a Unix socket)");
+  } else if (args.has("port")) {  // nc -l -p PORT [ADDRESS]
+    args.expect_positionals(0, 1, "[ADDRESS] (-p gives the port)");
+  } else {
+    args.expect_positionals(1, 2, "[ADDRESS] PORT");
+  }
+  const bool port_as_option = args.has("port");
+  const std::optional<std::string> address_text =
+      (pos.size() == 2 || (port_as_option && pos.size() == 1)) ? std::optional(pos[0])
+                                                               : args.value("local");
+  if (args.has("local") && address_text != args.value("local"))
+    args.fail("-s and ADDRESS both give the address to listen on; give one");
+  const std::uint16_t port =
+      common.unix_socket
+          ? 0
+          : netcat::parse_port(args, port_as_option ? *args.value("port") : pos.back(), true);
   inet::Endpoint local(inet::Address::parse(common.v4_only ? "0.0.0.0" : "::"), port);
-  if (pos.size() == 2) local = netcat::resolve(args, pos[0], port, common, true).front();
-  const auto allow = parse_prefixes(args, "allow");
-  const auto deny = parse_prefixes(args, "deny");
+  if (address_text) local = netcat::resolve(args, *address_text, port, common, true).front();
+  const inet::AccessList access = parse_access(args);
   const auto max_conns = args.number("max-conns", 1, 1000000).value_or(0);
   if (args.has("exec") && args.has("sh-exec")) args.fail("--exec and --sh-exec exclude each other");
   if (args.has("broker") && (args.has("exec") || args.has("sh-exec")))
@@ -305,29 +359,34 @@ int listen_main(Argv argv) {
       if (!a || !a->is_multicast())
         args.fail("--multicast '" + *g + "' is not a multicast group (224.0.0.0/4 or ff00::/8)");
       extras.multicast = *a;
-      if (pos.size() == 1)
+      if (!address_text)
         local = inet::Endpoint(inet::Address::parse(a->is_v4() ? "0.0.0.0" : "::"), port);
     }
     extras.interface = args.value("interface").value_or("");
     extras.ttl = static_cast<int>(args.number("ttl", 0, 255).value_or(1));
     extras.max_peers = max_conns;
-    extras.allow = allow;
-    extras.deny = deny;
+    extras.access = access;
     return netcat::udp_listen(loop, local, common, events, extras);
   }
   if (args.has("broadcast") || args.has("multicast"))
     args.fail("--broadcast and --multicast are for UDP; add -u");
 
-  Socket listener = Socket::tcp(local);
-  listener.set_reuse_addr(true);
-  if (local.address().is_v6()) listener.set_v6_only(common.v6_only);
-  listener.bind(local);
+  std::optional<UnixPath> unix_path;
+  Socket listener;
+  if (common.unix_socket) {
+    listener = unix_listener(pos[0]);
+    unix_path.emplace(pos[0]);
+  } else {
+    listener = Socket::tcp(local);
+    listener.set_reuse_addr(true);
+    if (local.address().is_v6()) listener.set_v6_only(common.v6_only);
+    listener.bind(local);
+  }
   listener.listen();
-  Server server(loop, std::move(listener), common, events);
+  Server server(loop, std::move(listener), common, events, common.unix_socket ? pos[0] : "");
   server.keep_open = args.has("keep-open") || args.has("broker");
   server.max_conns = max_conns;
-  server.allow = allow;
-  server.deny = deny;
+  server.access = access;
   if (args.has("broker")) server.mode = Mode::kBroker;
   if (auto cmd = args.value("exec")) {
     server.mode = Mode::kExec;

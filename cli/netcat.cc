@@ -1,5 +1,6 @@
 #include "netcat.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,7 +35,7 @@ std::vector<Option> common_options() {
   return {{"udp", 'u', false},       {"ipv4", '4', false},      {"ipv6", '6', false},
           {"verbose", 'v', false},   {"json", 0, false},        {"hex", 0, false},
           {"no-shutdown", 0, false}, {"quit-after", 'q', true}, {"idle-timeout", 'i', true},
-          {"wait", 'w', true}};
+          {"wait", 'w', true},       {"numeric", 'n', false},   {"unix", 'U', false}};
 }
 
 Common parse_common(const Args& args) {
@@ -47,6 +48,8 @@ Common parse_common(const Args& args) {
   c.json = args.has("json");
   c.hex = args.has("hex");
   c.no_shutdown = args.has("no-shutdown");
+  c.numeric = args.has("numeric");
+  c.unix_socket = args.has("unix");
   c.quit_after = parse_seconds(args, "quit-after");
   if (auto idle = parse_seconds(args, "idle-timeout"); idle > Clock::duration::zero())
     c.idle_timeout = idle;
@@ -57,15 +60,21 @@ Common parse_common(const Args& args) {
 std::uint16_t parse_port(const Args& args, std::string_view text, bool allow_zero) {
   std::uint64_t n = 0;
   bool ok = !text.empty() && text.size() <= 6;
+  bool digits = true;
   for (char ch : text) {
     if (ch < '0' || ch > '9')
-      ok = false;
+      ok = digits = false;
     else
       n = n * 10 + static_cast<std::uint64_t>(ch - '0');
   }
+  // A service name, as nc and ncat take them: `duplex connect example.org http`.
+  if (!digits && !text.empty() && text.size() < 64) {
+    if (const servent* s = ::getservbyname(std::string(text).c_str(), nullptr))
+      return ntohs(static_cast<std::uint16_t>(s->s_port));
+  }
   if (!ok || n > 65535 || (n == 0 && !allow_zero)) {
     args.fail("port '" + std::string(text) + "' must be a number from " + (allow_zero ? "0" : "1") +
-              " to 65535");
+              " to 65535" + (digits ? "" : " or a service name from /etc/services (e.g. http)"));
   }
   return static_cast<std::uint16_t>(n);
 }
@@ -79,17 +88,20 @@ std::vector<inet::Endpoint> resolve(const Args& args, std::string_view host, std
   hints.ai_family = common.v4_only ? AF_INET : common.v6_only ? AF_INET6 : AF_UNSPEC;
   hints.ai_socktype = common.udp ? SOCK_DGRAM : SOCK_STREAM;
   if (passive) hints.ai_flags = AI_PASSIVE;
+  if (common.numeric) hints.ai_flags |= AI_NUMERICHOST;
   addrinfo* list = nullptr;
   const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &list);
   if (rc != 0) {
     const std::string family = common.v4_only ? " (IPv4, -4)" : common.v6_only ? " (IPv6, -6)" : "";
+    if (common.numeric && rc == EAI_NONAME)
+      args.fail("-n: '" + name + "' is not an IP address; give one, or leave out -n");
     args.fail("cannot resolve host '" + name + "'" + family + ": " + ::gai_strerror(rc) +
               "; check the name or give an address");
   }
   std::vector<inet::Endpoint> out;
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
     if (auto e = inet::Endpoint::from_sockaddr(ai->ai_addr, ai->ai_addrlen)) {
-      inet::Endpoint with_port(e->address(), port);
+      const inet::Endpoint with_port(e->address(), port, e->scope_id());  // fe80::1%eth0
       bool seen = false;
       for (const auto& o : out) seen = seen || o == with_port;
       if (!seen) out.push_back(with_port);
@@ -133,20 +145,30 @@ apps::RelayOptions relay_options(const Common& common, const Events& events) {
   return o;
 }
 
-int session_ended(const Events& events, const inet::Endpoint& peer,
-                  const apps::RelayResult& result) {
+int session_ended(const Events& events, const std::string& peer, const apps::RelayResult& result) {
   events.emit("closed",
-              {{"peer", peer.to_string()},
+              {{"peer", peer},
                {"bytes_sent", result.bytes_sent},
                {"bytes_received", result.bytes_received},
                {"reason", result.reason}},
-              "closed " + peer.to_string() + ": sent " + std::to_string(result.bytes_sent) +
-                  " B, received " + std::to_string(result.bytes_received) + " B" +
+              "closed " + peer + ": sent " + std::to_string(result.bytes_sent) + " B, received " +
+                  std::to_string(result.bytes_received) + " B" +
                   (result.reason.empty() ? "" : " (" + result.reason + ")"));
   if (!result.failed) return 0;
   if (!events.enabled())
-    std::cerr << events.command() << ": " << peer.to_string() << ": " << result.reason << '\n';
+    std::cerr << events.command() << ": " << peer << ": " << result.reason << '\n';
   return 1;
+}
+
+void refuse_with_unix(const Args& args, std::initializer_list<std::string_view> extra) {
+  if (args.has("udp"))
+    args.fail(
+        "-U with -u (Unix datagram sockets) is not supported; leave out -u for a stream "
+        "socket");
+  for (std::string_view o : {"ipv4", "ipv6", "numeric"})
+    if (args.has(o)) args.fail("--" + std::string(o) + " is for IP addresses; -U takes a path");
+  for (std::string_view o : extra)
+    if (args.has(o)) args.fail("--" + std::string(o) + " is for IP sockets; -U takes a path");
 }
 
 }  // namespace duplex::cli::netcat

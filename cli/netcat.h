@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct Common {
   bool json = false;
   bool hex = false;
   bool no_shutdown = false;
+  bool numeric = false;      // -n: HOST is an address; no name lookup
+  bool unix_socket = false;  // -U: HOST is the path of a Unix-domain stream socket
   Clock::duration quit_after = Clock::duration(-1);  // negative: not given
   Clock::duration idle_timeout{};
   Clock::duration wait = std::chrono::seconds(10);
@@ -40,7 +43,8 @@ struct Common {
 
 Common parse_common(const Args& args);
 
-// "8080" -> 8080; anything outside 1..65535 (0 too, unless allow_zero) is a UsageError.
+// "8080" -> 8080, or a service name from /etc/services ("http" -> 80); anything outside
+// 1..65535 (0 too, unless allow_zero) is a UsageError.
 std::uint16_t parse_port(const Args& args, std::string_view text, bool allow_zero);
 
 // Every address of `host`, filtered by -4/-6. A name that does not resolve is a
@@ -62,10 +66,14 @@ class Events {
   std::string command_;
 };
 
-// Reports the end of a session (event "closed"; the reason on stderr if it failed) and
-// returns the exit status: 0 orderly end, 1 reset, idle timeout or I/O error.
-int session_ended(const Events& events, const inet::Endpoint& peer,
-                  const apps::RelayResult& result);
+// Reports the end of a session with `peer` (an endpoint, or a Unix socket's path) (event
+// "closed"; the reason on stderr if it failed) and returns the exit status: 0 orderly end,
+// 1 reset, idle timeout or I/O error.
+int session_ended(const Events& events, const std::string& peer, const apps::RelayResult& result);
+
+// -U: what a Unix-domain socket cannot do (UDP, ports, prefixes), refused as usage errors.
+// `extra` names the command's own options that need an IP address.
+void refuse_with_unix(const Args& args, std::initializer_list<std::string_view> extra);
 
 // The relay's options from the common ones (EOF rules, hex dump, events).
 apps::RelayOptions relay_options(const Common& common, const Events& events);

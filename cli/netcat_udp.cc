@@ -22,10 +22,6 @@ namespace {
 
 constexpr std::size_t kMaxDatagram = 65507;
 
-inet::Address any_of(const inet::Address& like) {
-  return inet::Address::parse(like.is_v4() ? "0.0.0.0" : "::");
-}
-
 void write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -75,19 +71,11 @@ void run_until_done(EventLoop& loop, const StdinPump& pump, Clock::duration quit
 
 }  // namespace
 
-bool admitted(const inet::Address& a, const std::vector<inet::Prefix>& allow,
-              const std::vector<inet::Prefix>& deny) {
-  for (const auto& p : deny)
-    if (p.contains(a)) return false;
-  if (allow.empty()) return true;
-  return std::any_of(allow.begin(), allow.end(), [&](const auto& p) { return p.contains(a); });
-}
-
 int udp_connect(EventLoop& loop, const inet::Endpoint& peer, const Common& common,
                 const Events& events, const UdpExtras& extras) {
   UdpOptions uo;
   uo.max_datagram = kMaxDatagram;
-  UdpSocket socket(&loop, inet::Endpoint(any_of(peer.address()), 0), uo);
+  UdpSocket socket(&loop, local_for(extras.local.value_or(inet::Endpoint()), peer), uo);
   const bool group = peer.address().is_multicast();
   if (extras.broadcast) socket.set_broadcast(true);
   if (group) {
@@ -101,6 +89,13 @@ int udp_connect(EventLoop& loop, const inet::Endpoint& peer, const Common& commo
       "ready",
       {{"peer", peer.to_string()}, {"protocol", "udp"}, {"local", socket.local().to_string()}},
       "sending datagrams to " + peer.to_string() + " from " + socket.local().to_string());
+  // An ICMP error (port unreachable: ECONNREFUSED) comes back on the next receive or send
+  // of a connected socket; either ends the session, as with ncat.
+  auto refused = std::make_shared<std::atomic<int>>(0);
+  socket.on_error([&loop, refused](int err) {
+    refused->store(err);
+    loop.quit();
+  });
   std::uint64_t in_offset = 0, out_offset = 0;
   std::mutex hex_mutex;
   socket.start_reading([&](std::span<const Datagram> batch) {
@@ -116,22 +111,34 @@ int udp_connect(EventLoop& loop, const inet::Endpoint& peer, const Common& commo
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
   const int fd = ::dup(socket.fd());
   StdinPump pump;
-  pump.start([&common, &hex_mutex, &out_offset, fd, peer, connected](std::string_view data) {
+  pump.start([&common, &hex_mutex, &out_offset, fd, peer, connected,
+              refused](std::string_view data) {
     {
       std::lock_guard lock(hex_mutex);
       dump(common, '>', out_offset, data);
     }
     sockaddr_storage ss{};
     const socklen_t len = peer.to_sockaddr(ss);
-    if (connected)
-      ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    else
+    if (connected) {
+      if (::send(fd, data.data(), data.size(), MSG_NOSIGNAL) < 0 && errno == ECONNREFUSED)
+        refused->store(errno);
+    } else {
       ::sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&ss), len);
+    }
+  });
+  loop.run_every(std::chrono::milliseconds(20), [&loop, refused] {
+    if (refused->load() != 0) loop.quit();
   });
   run_until_done(
       loop, pump,
       common.quit_after >= Clock::duration::zero() ? common.quit_after : std::chrono::seconds(1));
   std::cout << std::flush;
+  if (const int err = refused->load(); err != 0) {
+    const std::string why = socket_error("udp", err, &peer);
+    events.emit("failed", {{"reason", why}}, why);
+    if (!events.enabled()) std::cerr << events.command() << ": " << why << '\n';
+    std::_Exit(1);
+  }
   std::_Exit(0);  // the stdin thread may sit in read(): end without waiting for it
 }
 
@@ -156,7 +163,7 @@ int udp_listen(EventLoop& loop, const inet::Endpoint& local, const Common& commo
   auto out_offset = std::make_shared<std::uint64_t>(0);
   socket.start_reading([&](std::span<const Datagram> batch) {
     for (const auto& d : batch) {
-      if (!admitted(d.peer.address(), extras.allow, extras.deny)) {
+      if (!extras.access.admits(d.peer.address())) {
         events.emit("denied", {{"peer", d.peer.to_string()}},
                     "ignored " + d.peer.to_string() + " (--allow/--deny)");
         continue;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "duplex/inet/access_list.h"
 #include "duplex/inet/endpoint.h"
-#include "duplex/inet/prefix.h"
 #include "netcat.h"
 
 namespace duplex {
@@ -22,12 +22,14 @@ struct UdpExtras {
   int ttl = -1;                            // multicast hops; -1: the system's (1)
   std::string interface;                   // multicast interface ("lo"), "" for the route's
   std::size_t max_peers = 0;               // listen: 0 for no limit
-  std::vector<inet::Prefix> allow, deny;   // listen: which peers are served
+  inet::AccessList access;                 // listen: which peers are served
+  std::optional<inet::Endpoint> local;     // connect: the source (-s, -p); else any
 };
 
 // Sends each read of stdin as one datagram to `peer` and writes what comes back to stdout.
-// Unicast peers are connect()ed, so only their datagrams arrive; broadcast and multicast
-// take replies from anyone. Ends --quit-after seconds (default 1) after stdin EOF.
+// Unicast peers are connect()ed, so only their datagrams arrive, and an ICMP port
+// unreachable ends the session with status 1 (as ncat does); broadcast and multicast take
+// replies from anyone. Ends --quit-after seconds (default 1) after stdin EOF.
 int udp_connect(EventLoop& loop, const inet::Endpoint& peer, const Common& common,
                 const Events& events, const UdpExtras& extras = {});
 
@@ -35,10 +37,5 @@ int udp_connect(EventLoop& loop, const inet::Endpoint& peer, const Common& commo
 // to stdout, and each read of stdin goes to every peer seen so far.
 int udp_listen(EventLoop& loop, const inet::Endpoint& local, const Common& common,
                const Events& events, const UdpExtras& extras);
-
-// Whether a peer passes --allow/--deny: denied if any deny prefix holds it; otherwise
-// allowed if there is no allow list or an allow prefix holds it.
-bool admitted(const inet::Address& a, const std::vector<inet::Prefix>& allow,
-              const std::vector<inet::Prefix>& deny);
 
 }  // namespace duplex::cli::netcat

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`duplex listen` serving many clients: -k one after another, --exec/--sh-exec a program
 per connection (no shell unless asked), --broker between real nc.openbsd clients,
---max-conns, --allow/--deny. Loopback only; processes killed in a finally; every wait
+--max-conns, --allow/--deny (also on the default [::] listener, whose IPv4 clients arrive as
+::ffff:a.b.c.d and must meet the IPv4 rules). Loopback only; processes killed in a finally; every wait
 bounded; nothing asserts timings. The binary comes from $DUPLEX."""
 import errno
 import json
@@ -54,6 +55,35 @@ def turned_away(port):
         return True
     except OSError as e:
         return e.errno == errno.ENOTCONN
+
+
+def listen_on_any(procs, *args):
+    """`duplex listen --json ARGS 0`: no ADDRESS, so the default [::] listener, which takes
+    IPv4 clients as ::ffff:a.b.c.d."""
+    p = procs.start([DUPLEX, "listen", "--json", *args, "0"], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    event = json.loads(p.stderr.readline())
+    assert event["event"] == "listening" and event["local"].startswith("[::]:"), event
+    return p, int(event["local"].rsplit(":", 1)[1])
+
+
+def echoed(host, port):
+    """True when an `--exec cat` server on host:port echoes our bytes; False when it turns
+    us away."""
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT) as s:
+            s.sendall(b"hi")
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while chunk := s.recv(100):
+                got += chunk
+            return got == b"hi"
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+    except OSError as e:
+        if e.errno == errno.ENOTCONN:
+            return False
+        raise
 
 
 def events_of(proc):
@@ -159,6 +189,28 @@ class Serve(unittest.TestCase):
         listen, port = start_listen(self.procs, "-k", "--exec", "cat",
                                     "--allow", "10.0.0.0/8,127.0.0.1")
         self.assertEqual(exchange(port, b"hi"), b"hi")
+        self.stop(listen)
+
+    def test_deny_of_an_ipv4_address_turns_that_client_of_the_default_listener_away(self):
+        listen, port = listen_on_any(self.procs, "-k", "--exec", "cat", "--deny", "127.0.0.1")
+        self.assertFalse(echoed("127.0.0.1", port))
+        self.assertTrue(echoed("::1", port))  # the rule names 127.0.0.1 only
+        self.stop(listen)
+        denied = [e for e in events_of(listen) if e["event"] == "denied"]
+        self.assertEqual(len(denied), 1, denied)
+
+    def test_the_help_example_allow_list_serves_ipv4_and_ipv6_loopback_on_the_default_listener(
+            self):
+        listen, port = listen_on_any(self.procs, "-k", "--exec", "cat",
+                                     "--allow", "127.0.0.0/8,::1/128")
+        self.assertTrue(echoed("127.0.0.1", port))
+        self.assertTrue(echoed("::1", port))
+        self.stop(listen)
+
+    def test_an_ipv4_allow_list_keeps_ipv6_loopback_out_of_the_default_listener(self):
+        listen, port = listen_on_any(self.procs, "-k", "--exec", "cat", "--allow", "127.0.0.0/8")
+        self.assertFalse(echoed("::1", port))
+        self.assertTrue(echoed("127.0.0.1", port))
         self.stop(listen)
 
     def test_bad_allow_list_is_a_usage_error(self):

@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_connect_listen import DUPLEX, TIMEOUT, Procs, free_port, wait_ok  # noqa: E402
-from test_connect_listen_serve import read_until  # noqa: E402
+from test_connect_listen_serve import listen_on_any, read_until  # noqa: E402
 
 
 def start_udp_listen(procs, *args, host="127.0.0.1"):
@@ -53,6 +53,25 @@ class Udp(unittest.TestCase):
         finally:
             for s in peers:
                 s.close()
+
+    def test_deny_of_an_ipv4_address_ignores_that_peer_of_the_default_listener(self):
+        listen, port = listen_on_any(self.procs, "-u", "--deny", "127.0.0.1")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as v4, \
+                socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as v6:
+            v4.sendto(b"from v4\n", ("127.0.0.1", port))
+            v6.sendto(b"from v6\n", ("::1", port))
+        # Datagrams are read in order: once the second is out, the first was judged.
+        got = read_until(listen.stdout, b"from v6\n")
+        self.assertEqual(got, b"from v6\n")
+        denied = json.loads(read_until(listen.stderr, b"\n").splitlines()[0])
+        self.assertEqual(denied["event"], "denied", denied)
+        self.assertIn("127.0.0.1", denied["peer"])
+
+    def test_the_help_example_allow_list_takes_ipv4_datagrams_on_the_default_listener(self):
+        listen, port = listen_on_any(self.procs, "-u", "--allow", "127.0.0.0/8,::1/128")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as v4:
+            v4.sendto(b"from v4\n", ("127.0.0.1", port))
+        self.assertEqual(read_until(listen.stdout, b"from v4\n"), b"from v4\n")
 
     def test_listen_serves_real_peers_at_once(self):
         listen, port = start_udp_listen(self.procs)
@@ -177,6 +196,62 @@ class HexAndZeroIo(unittest.TestCase):
                            capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout.split(), ["127.0.0.1", str(port), "closed"])
+
+    def test_zero_io_udp_reports_a_bound_udp_port_open_and_says_open_filtered(self):
+        # A UDP socket that never answers, on a port where nothing listens over TCP: a TCP
+        # probe would say closed.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as srv:
+            srv.bind(("127.0.0.1", 0))
+            port = srv.getsockname()[1]
+            p = subprocess.run([DUPLEX, "connect", "-z", "-u", "-v", "-w", "0.5", "127.0.0.1",
+                                str(port)], capture_output=True, text=True, timeout=TIMEOUT)
+            # The probe, one empty datagram, is queued by now (loopback delivers at send).
+            srv.setblocking(False)
+            self.assertEqual(srv.recv(10), b"")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), ["127.0.0.1", str(port), "open"])
+        self.assertIn("open|filtered", p.stderr)
+
+    def test_zero_io_udp_reports_closed_by_icmp_port_unreachable(self):
+        # A TCP listener and no UDP socket on the port: a TCP probe would say open.
+        with socket.socket() as srv:
+            srv.bind(("127.0.0.1", 0))
+            srv.listen()
+            port = srv.getsockname()[1]
+            p = subprocess.run([DUPLEX, "connect", "-z", "-u", "-w", "5", "127.0.0.1", str(port)],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout.split(), ["127.0.0.1", str(port), "closed"])
+
+    def test_zero_io_udp_reports_an_answering_port_open_in_json(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as srv:
+            srv.bind(("127.0.0.1", 0))
+            srv.settimeout(TIMEOUT)
+            port = srv.getsockname()[1]
+            p = self.procs.start([DUPLEX, "connect", "-z", "-u", "--json", "-w", "20",
+                                  "127.0.0.1", str(port)], stdout=subprocess.PIPE, text=True)
+            _, peer = srv.recvfrom(10)
+            srv.sendto(b"answer", peer)
+            out, _ = p.communicate(timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(json.loads(out), {"address": "127.0.0.1", "port": port, "state": "open",
+                                           "protocol": "udp", "answered": True})
+
+    def test_connect_udp_to_a_closed_port_exits_1_like_ncat(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        # Closed again: the kernel answers datagrams to it with ICMP port unreachable.
+        ours = subprocess.run([DUPLEX, "connect", "-u", "127.0.0.1", str(port)],
+                              input=b"hello\n", capture_output=True, timeout=TIMEOUT)
+        ncat = subprocess.run(["ncat", "-u", "127.0.0.1", str(port)], input=b"hello\n",
+                              capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(ncat.returncode, 1)  # the reference: "Ncat: Connection refused."
+        self.assertEqual(ours.returncode, 1, ours.stderr)
+        err = ours.stderr.decode()
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("Connection refused", err)
+        self.assertIn(f"127.0.0.1:{port}", err)
 
     def test_backwards_port_range_is_a_usage_error(self):
         p = subprocess.run([DUPLEX, "connect", "-z", "127.0.0.1", "8010-8000"],
