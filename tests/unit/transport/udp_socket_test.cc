@@ -196,6 +196,30 @@ TEST(UdpSocket, ConnectedSocketSendsWithoutAnAddress) {
   EXPECT_EQ(r.count("connected"), 1u);
 }
 
+TEST(UdpSocket, ConnectedSocketReportsIcmpPortUnreachableOnce) {
+  LoopRunner runner;
+  std::unique_ptr<UdpSocket> s;
+  std::promise<int> error;
+  int reports = 0;
+  runner.call([&] {
+    // A port that was just free: the kernel answers datagrams to it with ICMP.
+    const std::uint16_t closed = UdpSocket(runner.loop(), loopback()).local().port();
+    s = std::make_unique<UdpSocket>(runner.loop(), loopback());
+    s->on_error([&](int err) {
+      if (++reports == 1) error.set_value(err);
+    });
+    s->start_reading([](std::span<const Datagram>) {});
+    s->connect(loopback(closed));
+    EXPECT_EQ(s->send("anyone?"), 0);
+  });
+  auto f = error.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(f.get(), ECONNREFUSED);
+  // Read and cleared by the report: the next loop round has nothing more to say.
+  EXPECT_EQ(runner.call([&] { return reports; }), 1);
+  runner.call([&] { s.reset(); });
+}
+
 TEST(UdpSocket, SendBatchSendsEveryDatagram) {
   LoopRunner runner;
   std::promise<std::size_t> received;
