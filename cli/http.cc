@@ -113,7 +113,7 @@ int serve(Argv argv) {
   options.limits.max_body =
       args.number("max-body", 0, 1ull << 40).value_or(options.limits.max_body);
   const auto port = static_cast<std::uint16_t>(args.number("port", 0, 65535).value_or(8080));
-  const inet::Address bind = bind_address(args.value("bind"));
+  const inet::Endpoint listen_at = bind_endpoint(args.value("bind"), port);
 
   http::Handler files = http::static_files({dir, args.has("listing")});
   http::Handler handler = files;
@@ -136,7 +136,7 @@ int serve(Argv argv) {
 
   EventLoop loop;
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
-  http::Server server(&loop, inet::Endpoint(bind, port), handler, options);
+  http::Server server(&loop, listen_at, handler, options);
   server.start();
   if (args.has("json")) {
     print_json({{"event", "listening"},

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 from netns import DUPLEX, Lab, main, run, wait_for
 
@@ -120,6 +121,19 @@ def test_echo_binds_to_a_link_local_address_with_its_zone():
         assert r.returncode == 0 and r.stdout == "echo me\n", r
 
 
+def test_http_serve_binds_to_a_link_local_address_with_its_zone():
+    with LinkLocalHost() as host, tempfile.TemporaryDirectory() as root:
+        with open(os.path.join(root, "index.html"), "w") as f:
+            f.write("<h1>hi</h1>\n")
+        site = host.start([DUPLEX, "http", "serve", root, "--port", "0", "--bind", ADDRESS])
+        line = site.stdout.readline().decode()
+        assert f"[{ADDRESS}]:" in line, line + site.stderr.read().decode()
+        port = line.rsplit(":", 1)[1].split()[0].strip("/")
+        r = host.sh(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-g",
+                     f"http://[fe80::1%25{ZONE}]:{port}/"], timeout=60)
+        assert r.returncode == 0 and r.stdout == "200", r
+
+
 def test_an_unknown_zone_is_one_line_naming_it():
     with LinkLocalHost() as host:
         r = host.sh([DUPLEX, "echo", "--tcp", "0", "--bind", "fe80::1%nosuch0"], check=False)
@@ -132,4 +146,5 @@ if __name__ == "__main__":
           test_connect_to_a_link_local_address_with_its_zone,
           test_udp_datagrams_reach_a_link_local_listener_with_its_zone,
           test_echo_binds_to_a_link_local_address_with_its_zone,
+          test_http_serve_binds_to_a_link_local_address_with_its_zone,
           test_an_unknown_zone_is_one_line_naming_it])
