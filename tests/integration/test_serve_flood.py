@@ -32,15 +32,19 @@ class ServeFlood(unittest.TestCase):
     def tearDown(self):
         self.serve.close()
 
+    def joined(self, name):
+        c = self.serve.chat()
+        c.expect(r"^\* you are ")
+        c.send(f"/nick {name}")
+        c.expect(rf"^\* guest-\d+ is now {name}$")
+        return c
+
     def assert_bystander_chats_on(self, bystander, tag):
         bystander.send(f"still here {tag}")
         bystander.expect(rf"^\[\d\d:\d\d:\d\d\] bystander: still here {tag}$")
 
     def test_a_tcp_client_sending_200000_lines_is_refused_then_dropped(self):
-        bystander = self.serve.chat()
-        bystander.expect(r"^\* you are ")
-        bystander.send("/nick bystander")
-        bystander.expect(r"^\* guest-\d+ is now bystander$")
+        bystander = self.joined("bystander")
         flood = socket.create_connection(("127.0.0.1", self.serve.chat_port), timeout=TIMEOUT)
         # The flood is sent by a thread, as nc would: the server stops it long before the end.
         def pour():
@@ -74,10 +78,7 @@ class ServeFlood(unittest.TestCase):
         bystander.close()
 
     def test_a_websocket_client_flooding_is_refused_then_closed(self):
-        bystander = self.serve.chat()
-        bystander.expect(r"^\* you are ")
-        bystander.send("/nick bystander")
-        bystander.expect(r"^\* guest-\d+ is now bystander$")
+        bystander = self.joined("bystander")
         ws = self.serve.websocket()
         self.assertEqual(ws.status, 101)
         ws.expect(type="history")
@@ -101,10 +102,7 @@ class ServeFlood(unittest.TestCase):
         bystander.close()
 
     def test_lines_sent_a_little_too_fast_wait_and_are_all_said_in_order(self):
-        client = self.serve.chat()
-        client.expect(r"^\* you are ")
-        client.send("/nick paster")
-        client.expect(r"^\* guest-\d+ is now paster$")
+        client = self.joined("paster")
         # A paste of 40 lines: 20 at once, the rest at 10 a second; none refused.
         client.send(b"".join(f"p{i}\n".encode() for i in range(40)))
         got = []

@@ -19,6 +19,12 @@
 
 namespace duplex::apps {
 
+namespace {
+
+constexpr std::size_t kFanOutPerRound = 512;  // messages acknowledged and fanned out per round
+
+}  // namespace
+
 ChatMember::~ChatMember() {
   if (hub_ != nullptr) hub_->leave(this);
 }
@@ -127,11 +133,21 @@ struct ChatHub::Impl {
     writer->submit(std::move(job));
   }
 
-  // The writer finished one or more batches: each in the order posted.
-  void complete() {
+  // The writer finished one or more batches: each in the order posted. Past
+  // kFanOutPerRound messages the rest waits for the next round (unless `all`), so that a
+  // backlog of commits does not stall the loop with its fan-out.
+  void complete(bool all = false) {
+    std::size_t applied = 0;
     while (!in_flight.empty() && writer->done(*in_flight.front().job)) {
+      if (!all && applied >= kFanOutPerRound) {
+        loop->queue_in_loop([this, weak = std::weak_ptr<bool>(alive)] {
+          if (auto a = weak.lock(); a && *a) complete();
+        });
+        return;
+      }
       InFlight f = std::move(in_flight.front());
       in_flight.pop_front();
+      applied += f.callbacks.size();
       apply(f);
     }
   }
@@ -280,7 +296,7 @@ ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std:
   im.in_flight.push_back(Impl::InFlight{job, {Impl::Callbacks{}}});
   im.writer->submit(job);
   im.writer->wait(*job);
-  im.complete();
+  im.complete(true);
   if (!job->error.empty()) throw Error(job->error);
   return job->messages.front();
 }
