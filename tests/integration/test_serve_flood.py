@@ -76,6 +76,10 @@ class ServeFlood(unittest.TestCase):
         bystander.expect(r"^\* guest-\d+ left lobby$")
         self.assert_bystander_chats_on(bystander, "after the flood")
         bystander.close()
+        # The operator hears of it too.
+        self.assertEqual(self.serve.stop(), 0)
+        self.assertRegex(self.serve.proc.stderr.read(),
+                         r"chat.*127\.0\.0\.1:\d+ dropped: flooding \(10 lines refused\)")
 
     def test_a_websocket_client_flooding_is_refused_then_closed(self):
         bystander = self.joined("bystander")

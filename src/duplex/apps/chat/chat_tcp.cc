@@ -233,6 +233,8 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     in_.retrieve_all();
     hub_.leave(this);
     if (!c) return;
+    log::warn("chat", c->peer().to_string(), " dropped: flooding (", flood_.limits().max_refused,
+              " lines refused)");
     if (!finishing_ && !c->reading()) c->resume_reading();
     c->shutdown_write();
     c->loop()->run_after(options_.drop_grace, [weak = std::weak_ptr<TcpConnection>(c)] {

@@ -163,7 +163,12 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
     flush_pending();
     dropped_ = true;
     flood_.clear();
-    if (auto ws = ws_.lock()) ws->close(websocket::CloseCode::policy_violation, "flooding");
+    if (auto ws = ws_.lock()) {
+      if (auto tcp = ws->tcp())
+        log::warn("chat", tcp->peer().to_string(), " (WebSocket) dropped: flooding (",
+                  flood_.limits().max_refused, " messages refused)");
+      ws->close(websocket::CloseCode::policy_violation, "flooding");
+    }
     leave();
   }
 
