@@ -80,6 +80,7 @@ Options:
   --web DIR              serve the page's files from DIR (e.g. ./web, for front-end work)
                          instead of the copies embedded in the binary
   --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
+  -h, --help             this help
 
 Chat limits:
   --chat-rate N          lines (or WebSocket messages) a second each chat connection may send
@@ -91,7 +92,6 @@ Chat limits:
   --history-max-age AGE  messages older than AGE are deleted: 90s, 30m, 12h, 7d (default: kept)
   --min-free SIZE        refuse posts ("! not stored: ...") while the disk holding --db has less
                          free space than SIZE: 64MiB, 1GiB, 0 for no check (default 64MiB)
-  -h, --help             this help
 
 Examples:
   duplex serve
