@@ -82,11 +82,24 @@ Options:
   --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
   -h, --help             this help
 
+Chat limits:
+  --chat-rate N          lines (or WebSocket messages) a second each chat connection may send
+                         after its burst (default 10; 0: no limit). Faster lines wait, up to
+                         100; more are refused ("! not sent: flood control ..."), and after 10
+                         refused the connection is dropped
+  --chat-burst N         lines a connection may send at once after a quiet moment (default 20)
+  --history-max N        messages kept per room; the oldest beyond are deleted (default 0: all)
+  --history-max-age AGE  messages older than AGE are deleted: 90s, 30m, 12h, 7d (default: kept)
+  --min-free SIZE        refuse posts ("! not stored: ...") while the disk holding --db has less
+                         free space than SIZE: 64MiB, 1GiB, 0 for no check (default 64MiB)
+
 Examples:
   duplex serve
   duplex serve --bind 0.0.0.0 --token s3cret
   duplex serve --port 0 --chat-port 0 --discovery-port 0 --db /tmp/chat.db
   duplex serve --web ./web
+  duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
+  duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
   nc 127.0.0.1 7000                  # chat from a terminal
   curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/status
 
@@ -100,6 +113,55 @@ stdout keeps the start-up summary only.
 Exit status: 0 stopped by a signal, 1 could not start (port in use, database not
 writable), 2 usage error.
 )";
+
+// "64MiB", "1GiB", "512K", "0": bytes.
+std::uint64_t parse_size(const Args& args, const std::string& text) {
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {{"GiB", 1ull << 30},
+                                                                          {"MiB", 1ull << 20},
+                                                                          {"KiB", 1ull << 10},
+                                                                          {"G", 1ull << 30},
+                                                                          {"M", 1ull << 20},
+                                                                          {"K", 1ull << 10},
+                                                                          {"B", 1}};
+  std::string_view number = text;
+  std::uint64_t scale = 1;
+  for (const auto& [suffix, bytes] : kUnits)
+    if (number.size() > suffix.size() && number.ends_with(suffix)) {
+      number.remove_suffix(suffix.size());
+      scale = bytes;
+      break;
+    }
+  std::uint64_t v = 0;
+  const bool digits =
+      !number.empty() && number.size() <= 12 &&
+      std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) v = std::stoull(std::string(number));
+  if (!digits || v > (std::uint64_t{1} << 50) / scale)
+    args.fail("--min-free '" + text + "' must be a size such as 64MiB, 1GiB, 500M or 0");
+  return v * scale;
+}
+
+// "90s", "30m", "12h", "7d": a duration of at least a second.
+std::chrono::milliseconds parse_age(const Args& args, const std::string& text) {
+  static constexpr std::pair<char, std::int64_t> kUnits[] = {
+      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  const auto fail = [&] {
+    args.fail("--history-max-age '" + text +
+              "' must be a whole number and a unit: 90s, 30m, "
+              "12h or 7d");
+  };
+  if (text.size() < 2 || text.size() > 10) fail();
+  std::int64_t scale = 0;
+  for (const auto& [unit, seconds] : kUnits)
+    if (text.back() == unit) scale = seconds;
+  const std::string number = text.substr(0, text.size() - 1);
+  if (scale == 0 ||
+      !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    fail();
+  const std::int64_t v = std::stoll(number);
+  if (v == 0) fail();
+  return std::chrono::seconds(v * scale);
+}
 
 std::string default_db_path() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/')
@@ -152,7 +214,12 @@ int serve_main(Argv argv) {
              {"db", 0, true},
              {"token", 0, true},
              {"web", 0, true},
-             {"log-level", 0, true}});
+             {"log-level", 0, true},
+             {"chat-rate", 0, true},
+             {"chat-burst", 0, true},
+             {"history-max", 0, true},
+             {"history-max-age", 0, true},
+             {"min-free", 0, true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -184,10 +251,18 @@ int serve_main(Argv argv) {
   if (token.empty()) token = apps::random_token();
   const bool loopback = bind.is_loopback();
   const std::optional<std::string> web_dir = args.value("web");
+  apps::FloodLimits flood;
+  flood.lines_per_s = static_cast<double>(args.number("chat-rate", 0, 1'000'000).value_or(10));
+  flood.burst = static_cast<double>(args.number("chat-burst", 1, 1'000'000).value_or(20));
+  apps::ChatRetention retention;
+  retention.max_per_room =
+      static_cast<std::int64_t>(args.number("history-max", 0, INT64_MAX).value_or(0));
+  if (auto age = args.value("history-max-age")) retention.max_age = parse_age(args, *age);
+  retention.min_free_bytes = parse_size(args, args.value("min-free").value_or("64MiB"));
 
   EventLoop loop;
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
-  apps::ChatHub hub(&loop, db);
+  apps::ChatHub hub(&loop, db, retention);
 
   const apps::Access access(token, !loopback);
   apps::ConnectionRegistry registry;
@@ -198,8 +273,10 @@ int serve_main(Argv argv) {
   context.chat = &hub;
   context.has_token = [&access](const http::Request& req) { return access.has_token(req); };
 
+  apps::ChatWsOptions ws_options;
+  ws_options.flood = flood;
   apps::ChatWsEndpoint chat_ws(
-      hub, {},
+      hub, ws_options,
       [&registry](const TcpConnectionPtr& c, const std::shared_ptr<const apps::ChatMember>& m) {
         registry.websocket(c, m);
       });
@@ -222,7 +299,9 @@ int serve_main(Argv argv) {
       &loop, inet::Endpoint(bind, port),
       access.guard([&router](const http::Request& req, http::Response& res) { router(req, res); }),
       options);
-  apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub);
+  apps::ChatTcpOptions chat_options;
+  chat_options.flood = flood;
+  apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub, chat_options);
   std::unique_ptr<apps::DiscoveryResponder> discovery;
   if (discovery_on) {
     char host[256] = {};

@@ -97,6 +97,9 @@ class ServeWebSocket(unittest.TestCase):
         tcp.close()
 
     def test_a_websocket_member_that_does_not_read_is_dropped_and_disconnected(self):
+        # Flood control off: the fast member must outrun the slow one's buffers quickly.
+        self.serve.close()
+        self.serve = Serve("--chat-rate", "0")
         ws = self.serve.websocket()
         ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         ws.send({"type": "hello", "name": "sleepy"})

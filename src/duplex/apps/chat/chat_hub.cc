@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <span>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/chat/chat_store.h"
+#include "duplex/apps/chat/chat_writer.h"
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
 #include "duplex/proto/http_parser.h"
@@ -16,13 +18,10 @@
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::apps {
+
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+constexpr std::size_t kFanOutPerRound = 512;  // messages acknowledged and fanned out per round
 
 }  // namespace
 
@@ -41,9 +40,35 @@ struct ChatHub::Impl {
     std::function<void(const ChatMessage&)> on_committed;
     std::function<void(std::string_view)> on_failed;
   };
+  struct Callbacks {
+    std::function<void(const ChatMessage&)> on_committed;
+    std::function<void(std::string_view)> on_failed;
+  };
+  // A batch with the writer, and whom to tell.
+  struct InFlight {
+    std::shared_ptr<ChatWriter::Job> job;
+    std::vector<Callbacks> callbacks;
+  };
 
-  Impl(EventLoop* l, const std::string& path) : loop(l), store(path) {
-    for (auto& [room, count] : store.room_counts()) counts[room] = count;
+  // The writer's store is opened first (it creates the file and the schema), here, so that
+  // a database that cannot be opened stops the caller.
+  Impl(EventLoop* l, const std::string& path, const ChatRetention& retention)
+      : loop(l), writer_store(std::make_unique<ChatStore>(path)), reader(path) {
+    for (auto& [room, count] : reader.room_counts()) counts[room] = count;
+    published = reader.last_id();
+    std::weak_ptr<bool> weak = alive;
+    writer = std::make_unique<ChatWriter>(
+        std::move(writer_store), retention,
+        [this, weak] {
+          loop->queue_in_loop([this, weak] {
+            if (auto a = weak.lock(); a && *a) complete();
+          });
+        },
+        [this, weak](PrunedCounts pruned) {
+          loop->queue_in_loop([this, weak, pruned = std::move(pruned)] {
+            if (auto a = weak.lock(); a && *a) uncount(pruned);
+          });
+        });
   }
 
   // Fan-out walks a room's list by index; a member that leaves meanwhile is nulled and the
@@ -93,59 +118,90 @@ struct ChatHub::Impl {
     }
   }
 
-  // The client hears of a failed commit; the operator too, on the log.
-  void append(std::span<ChatMessage> messages) {
-    try {
-      store.append(messages);
-    } catch (const Error& e) {
-      log::error("chat", "commit of ", messages.size(),
-                 messages.size() == 1 ? " message failed: " : " messages failed: ", e.what());
-      throw;
-    }
-  }
-
+  // End of the round: this round's posts go to the writer as one batch.
   void flush() {
     flush_queued = false;
     if (pending.empty()) return;
-    std::vector<Pending> batch;
-    batch.swap(pending);
-    std::vector<ChatMessage> messages;
-    messages.reserve(batch.size());
-    const std::int64_t ts = now_ms();
-    for (auto& p : batch) {
-      p.message.ts_ms = ts;
-      messages.push_back(std::move(p.message));
+    auto job = std::make_shared<ChatWriter::Job>();
+    InFlight f{job, {}};
+    for (auto& p : pending) {
+      job->messages.push_back(std::move(p.message));
+      f.callbacks.push_back(Callbacks{std::move(p.on_committed), std::move(p.on_failed)});
     }
-    try {
-      append(messages);
-    } catch (const Error& e) {
-      for (auto& p : batch)
-        if (p.on_failed) p.on_failed(e.what());
+    pending.clear();
+    in_flight.push_back(std::move(f));
+    writer->submit(std::move(job));
+  }
+
+  // The writer finished one or more batches: each in the order posted. Past
+  // kFanOutPerRound messages the rest waits for the next round (unless `all`), so that a
+  // backlog of commits does not stall the loop with its fan-out.
+  void complete(bool all = false) {
+    std::size_t applied = 0;
+    while (!in_flight.empty() && writer->done(*in_flight.front().job)) {
+      if (!all && applied >= kFanOutPerRound) {
+        loop->queue_in_loop([this, weak = std::weak_ptr<bool>(alive)] {
+          if (auto a = weak.lock(); a && *a) complete();
+        });
+        return;
+      }
+      InFlight f = std::move(in_flight.front());
+      in_flight.pop_front();
+      applied += f.callbacks.size();
+      apply(f);
+    }
+  }
+
+  void apply(InFlight& f) {
+    const ChatWriter::Job& job = *f.job;
+    if (!job.error.empty()) {
+      // The clients hear of a failed commit; the operator too, on the log.
+      log::error("chat", "commit of ", f.callbacks.size(),
+                 f.callbacks.size() == 1 ? " message failed: " : " messages failed: ", job.error);
+      for (auto& c : f.callbacks)
+        if (c.on_failed) c.on_failed(job.error);
       return;
     }
-    for (const auto& m : messages) ++counts[m.room];
+    for (const auto& m : job.messages) {
+      ++counts[m.room];
+      published = std::max(published, m.id);
+    }
+    uncount(job.pruned);
     // Every acknowledgement of the batch first, then the fan-out: a sender never sees its
     // message from the room before its ack.
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      if (batch[i].on_committed) batch[i].on_committed(messages[i]);
-    for (const auto& m : messages) fan_out(m);
+    for (std::size_t i = 0; i < f.callbacks.size(); ++i)
+      if (f.callbacks[i].on_committed) f.callbacks[i].on_committed(job.messages[i]);
+    for (const auto& m : job.messages) fan_out(m);
+  }
+
+  void uncount(const PrunedCounts& pruned) {
+    for (const auto& [room, n] : pruned) {
+      auto it = counts.find(room);
+      if (it == counts.end()) continue;
+      it->second -= n;
+      if (it->second <= 0) counts.erase(it);
+    }
   }
 
   EventLoop* loop;
-  ChatStore store;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  std::unique_ptr<ChatStore> writer_store;  // until the writer takes it
+  ChatStore reader;                         // the loop's reads
+  std::int64_t published = 0;               // the last id fanned out: reads stop there
   std::unordered_map<const ChatMember*, Member> members;
   std::map<std::string, std::vector<ChatMember*>, std::less<>> rooms;
   std::map<std::string, std::int64_t, std::less<>> counts;
   std::vector<Pending> pending;
+  std::deque<InFlight> in_flight;
   bool flush_queued = false;
   int fanning_out = 0;
   bool dirty = false;
   std::uint64_t next_guest = 1;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  std::unique_ptr<ChatWriter> writer;  // last: its thread stops first
 };
 
-ChatHub::ChatHub(EventLoop* loop, const std::string& db_path)
-    : impl_(std::make_unique<Impl>(loop, db_path)) {}
+ChatHub::ChatHub(EventLoop* loop, const std::string& db_path, const ChatRetention& retention)
+    : impl_(std::make_unique<Impl>(loop, db_path, retention)) {}
 
 ChatHub::~ChatHub() {
   *impl_->alive = false;
@@ -167,7 +223,7 @@ std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room
     }
     if (old_room == room_name) {
       if (new_name != it->second.name) rename(member, new_name);
-      return im.store.recent(room_name, chat::kHistoryReplay);
+      return im.reader.recent(room_name, chat::kHistoryReplay, im.published);
     }
   }
   if (new_name.empty()) new_name = guest_name();
@@ -176,7 +232,7 @@ std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room
   im.members[member] = Impl::Member{new_name, room_name, member};
   im.notify(room_name, new_name + " joined " + room_name, member);
   im.rooms[room_name].push_back(member);
-  return im.store.recent(room_name, chat::kHistoryReplay);
+  return im.reader.recent(room_name, chat::kHistoryReplay, im.published);
 }
 
 void ChatHub::leave(ChatMember* member) {
@@ -232,12 +288,17 @@ ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std:
   std::string why;
   if (!valid_name(room, &why) || !valid_name(name, &why) || !valid_text(text, &why))
     throw Error(why);
-  ChatMessage m{0,        std::string(room), std::string(name), std::string(text),
-                now_ms(), std::string(via)};
-  im.append({&m, 1});
-  ++im.counts[m.room];
-  im.fan_out(m);
-  return m;
+  // This round's posts first, so that the order of arrival is kept.
+  im.flush();
+  auto job = std::make_shared<ChatWriter::Job>();
+  job->messages.push_back(
+      ChatMessage{0, std::string(room), std::string(name), std::string(text), 0, std::string(via)});
+  im.in_flight.push_back(Impl::InFlight{job, {Impl::Callbacks{}}});
+  im.writer->submit(job);
+  im.writer->wait(*job);
+  im.complete(true);
+  if (!job->error.empty()) throw Error(job->error);
+  return job->messages.front();
 }
 
 std::vector<RoomSummary> ChatHub::rooms() const {
@@ -260,7 +321,7 @@ std::vector<RoomSummary> ChatHub::rooms() const {
 }
 
 std::vector<ChatMessage> ChatHub::history(std::string_view room, std::size_t limit) const {
-  return impl_->store.recent(room, limit);
+  return impl_->reader.recent(room, limit, impl_->published);
 }
 
 std::string ChatHub::guest_name() {
@@ -349,6 +410,12 @@ std::size_t ChatHub::online(std::string_view room) const {
 
 std::size_t ChatHub::online() const { return impl_->members.size(); }
 
-const std::string& ChatHub::db_path() const { return impl_->store.path(); }
+const std::string& ChatHub::db_path() const { return impl_->reader.path(); }
+
+std::size_t ChatHub::unacknowledged() const {
+  std::size_t n = impl_->pending.size();
+  for (const auto& f : impl_->in_flight) n += f.callbacks.size();
+  return n;
+}
 
 }  // namespace duplex::apps

@@ -3,10 +3,16 @@
 //
 // Durability: a message is acknowledged only after its transaction commits (SQLite in WAL
 // mode, synchronous=FULL), so kill -9 loses no acknowledged message. Messages posted during
-// one loop round are committed together (group commit), then acknowledged, then fanned out.
+// one loop round go to the writer thread together (chat_writer.h), which commits every batch
+// that waited while it was busy in one transaction (group commit); back on the loop, each
+// batch is acknowledged, then fanned out, in the order posted. The fsync never runs on the
+// loop, except for post_now(), which waits for its commit.
+// Reads (join's replay, history()) use a second connection on the loop; they show only
+// messages already fanned out, so a member who joins sees each message once.
 // Loop thread only, every method.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,13 +66,21 @@ class ChatMember {
   ChatHub* hub_ = nullptr;  // the hub it has joined, until it leaves
 };
 
+// What the history keeps, and the free space it leaves on its disk.
+struct ChatRetention {
+  std::int64_t max_per_room = 0;         // messages kept per room; 0: every one
+  std::chrono::milliseconds max_age{0};  // older messages are deleted; 0: kept
+  std::uint64_t min_free_bytes = 0;      // commits are refused below this free space
+};
+
 class ChatStore;
 
 class ChatHub {
  public:
   // Opens (creating) the SQLite database at `db_path`; throws duplex::Error naming the
-  // file and the fix when it cannot.
-  ChatHub(EventLoop* loop, const std::string& db_path);
+  // file and the fix when it cannot. Starts the writer thread, which first applies
+  // `retention` to what is stored.
+  ChatHub(EventLoop* loop, const std::string& db_path, const ChatRetention& retention = {});
   ~ChatHub();
   ChatHub(const ChatHub&) = delete;
   ChatHub& operator=(const ChatHub&) = delete;
@@ -81,8 +95,8 @@ class ChatHub {
   void post(ChatMember* from, std::string_view text, std::string_view via,
             std::function<void(const ChatMessage&)> on_committed,
             std::function<void(std::string_view error)> on_failed = {});
-  // For the HTTP API: commits now and fans out; returns the stored message. Throws
-  // duplex::Error when the commit fails.
+  // For the HTTP API: commits now (waiting for the writer) and fans out; returns the stored
+  // message. Throws duplex::Error when the commit fails.
   ChatMessage post_now(std::string_view room, std::string_view name, std::string_view text,
                        std::string_view via);
 
@@ -109,6 +123,8 @@ class ChatHub {
   std::size_t online(std::string_view room) const;
   std::size_t online() const;  // members in every room
   const std::string& db_path() const;
+  // Posts not yet acknowledged or refused: queued, or with the writer.
+  std::size_t unacknowledged() const;
 
  private:
   struct Impl;

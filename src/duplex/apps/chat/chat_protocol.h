@@ -7,7 +7,10 @@
 //     "[HH:MM:SS] NAME: TEXT"     a message of the room (UTC time of the commit). The sender
 //                                 gets its own line back only after the commit: that is its
 //                                 acknowledgement (even if it has /joined another room since).
-//     "! <text>"                  an error naming the cause and the fix
+//     "! <text>"                  an error naming the cause and the fix; among them flood
+//                                 control's "! not sent: flood control ..." and, last
+//                                 before the close, "! flood: disconnected ...", and the
+//                                 disk guard's "! not stored: the disk holding ..."
 //   client -> server
 //     "<text>"                    say it in the current room
 //     "/nick NAME" "/join ROOM" "/who" "/rooms" "/help" "/quit"

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "duplex/apps/chat/chat_flood.h"
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/base/log.h"
@@ -44,7 +45,7 @@ std::string format_line(const ChatMessage& m) {
 class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from_this<Session> {
  public:
   Session(const TcpConnectionPtr& c, ChatHub& hub, const ChatTcpOptions& options)
-      : conn_(c), hub_(hub), options_(options) {}
+      : conn_(c), hub_(hub), options_(options), flood_(options.flood) {}
 
   void start() {
     notice(options_.greeting);
@@ -52,36 +53,9 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
   void on_input(Buffer& in) {
-    while (!in.empty() && !quit_) {
-      const std::string_view view = in.view();
-      const auto pos = view.find('\n');
-      if (discarding_) {
-        // The rest of a line that was too long: dropped as it arrives, never buffered.
-        if (pos == std::string_view::npos) {
-          in.retrieve_all();
-          return;
-        }
-        in.retrieve(pos + 1);
-        discarding_ = false;
-        continue;
-      }
-      if (pos == std::string_view::npos) {
-        if (view.size() > chat::kMaxTextBytes + 1) {  // + 1: a CR may still come
-          too_long();
-          discarding_ = true;
-          in.retrieve_all();
-        }
-        return;
-      }
-      std::string_view line = view.substr(0, pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.size() > chat::kMaxTextBytes) {
-        too_long();
-      } else {
-        handle_line(std::string(line));
-      }
-      in.retrieve(pos + 1);
-    }
+    if (!quit_ && !dropped_) in_.append(in.peek(), in.readable_bytes());
+    in.retrieve_all();  // after /quit or a drop, what comes is discarded
+    drain();
   }
 
   void closed() {
@@ -115,23 +89,23 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   // The client sent FIN (`nc -N`, or the end of a piped file): its last line may lack the
   // newline. It is said, and the client still gets its lines back before "bye" and our FIN.
   void peer_finished(Buffer& unread) {
-    if (!quit_ && !discarding_ && !unread.empty()) {
-      std::string_view line = unread.view();
-      if (line.back() == '\r') line.remove_suffix(1);
-      if (line.size() > chat::kMaxTextBytes) {
-        too_long();
-      } else if (!line.empty()) {
-        handle_line(std::string(line));
-      }
+    if (!quit_ && !dropped_) {
+      in_.append(unread.peek(), unread.readable_bytes());
+      if (!in_.empty() && in_.view().back() != '\n') in_.append("\n", 1);
     }
     unread.retrieve_all();
-    if (!quit_) quit();
+    finishing_ = true;
+    drain();  // quits once every line that waits is said
   }
 
-  // After this round's group commit, so that lines sent before /quit are acknowledged
-  // (their own lines come back) before "bye".
+  // Once every line said before is acknowledged (its own line came back, or an error), so
+  // that "bye" comes after them; the commits run on the writer thread.
   void quit() {
     quit_ = true;
+    if (unacknowledged_ == 0) queue_finish_quit();
+  }
+
+  void queue_finish_quit() {
     auto c = conn_.lock();
     if (!c) return;
     std::weak_ptr<Session> weak = weak_from_this();
@@ -148,6 +122,126 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
  private:
+  enum class Take { none, line, too_long };
+
+  // Handles what waits, within this round's share (lines_per_round): queued lines as their
+  // tokens come, then new lines of the input. More than the share: reading stops (the
+  // kernel's window closes on the sender) and the rest waits for the next round.
+  void drain() {
+    auto c = conn_.lock();
+    if (!c || quit_ || dropped_) return;
+    const auto now = c->loop()->poll_time();
+    const std::size_t share = flood_.limits().lines_per_round;
+    std::size_t handled = 0;
+    std::string line;
+    while (handled < share && !quit_ && !dropped_ && flood_.next(now, line)) {
+      handle_line(line);
+      ++handled;
+    }
+    while (handled < share && !quit_ && !dropped_) {
+      const Take t = take_line(line);
+      if (t == Take::none) break;
+      ++handled;
+      if (t == Take::too_long) {
+        too_long();
+      } else {
+        arrive(std::move(line), now);
+      }
+    }
+    if (quit_ || dropped_) return;
+    const bool more = handled >= share && has_line();
+    if (more) {
+      if (!finishing_ && c->reading()) c->pause_reading();
+      if (!next_round_queued_) {
+        next_round_queued_ = true;
+        c->loop()->queue_in_loop([weak = weak_from_this()] {
+          if (auto self = weak.lock()) {
+            self->next_round_queued_ = false;
+            self->drain();
+          }
+        });
+      }
+    } else if (!finishing_ && !c->reading()) {
+      c->resume_reading();
+    }
+    if (flood_.waiting() && !timer_armed_) {
+      timer_armed_ = true;
+      c->loop()->run_after(flood_.until_next_token(now), [weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+          self->timer_armed_ = false;
+          self->drain();
+        }
+      });
+    }
+    if (finishing_ && !more && !flood_.waiting()) quit();
+  }
+
+  // One complete line of the input, or a line too long (dropped up to its end as it
+  // arrives, never buffered whole).
+  Take take_line(std::string& line) {
+    for (;;) {
+      const std::string_view view = in_.view();
+      const auto pos = view.find('\n');
+      if (discarding_) {
+        if (pos == std::string_view::npos) {
+          in_.retrieve_all();
+          return Take::none;
+        }
+        in_.retrieve(pos + 1);
+        discarding_ = false;
+        continue;
+      }
+      if (pos == std::string_view::npos) {
+        if (view.size() <= chat::kMaxTextBytes + 1) return Take::none;  // + 1: a CR may come
+        discarding_ = true;
+        in_.retrieve_all();
+        return Take::too_long;
+      }
+      std::string_view l = view.substr(0, pos);
+      if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+      const Take t = l.size() > chat::kMaxTextBytes ? Take::too_long : Take::line;
+      if (t == Take::line) line.assign(l);
+      in_.retrieve(pos + 1);
+      return t;
+    }
+  }
+
+  bool has_line() const {
+    return in_.view().find('\n') != std::string_view::npos ||
+           (!discarding_ && in_.readable_bytes() > chat::kMaxTextBytes + 1);
+  }
+
+  // Flood control (chat_flood.h): now, later, or refused; too many refused: dropped.
+  void arrive(std::string line, Clock::time_point now) {
+    if (line.empty()) return;
+    if (flood_.admit(now)) return handle_line(line);
+    if (flood_.queue(std::move(line))) return;
+    if (flood_.refuse()) return kick();
+    error("not sent: flood control (" + flood_.rule() + "; " +
+          std::to_string(flood_.limits().max_queued) + " lines already wait); slow down");
+  }
+
+  // Excess flood: a last line, then FIN; what the client still sends is read and dropped
+  // (so that it sees the line and the FIN), and the connection is closed after drop_grace.
+  void kick() {
+    auto c = conn_.lock();
+    error("flood: disconnected after " + std::to_string(flood_.limits().max_refused) +
+          " lines refused; send " + flood_.rule() + ", then reconnect");
+    flush_pending();
+    dropped_ = true;
+    flood_.clear();
+    in_.retrieve_all();
+    hub_.leave(this);
+    if (!c) return;
+    log::warn("chat", c->peer().to_string(), " dropped: flooding (", flood_.limits().max_refused,
+              " lines refused)");
+    if (!finishing_ && !c->reading()) c->resume_reading();
+    c->shutdown_write();
+    c->loop()->run_after(options_.drop_grace, [weak = std::weak_ptr<TcpConnection>(c)] {
+      if (auto conn = weak.lock()) conn->force_close();
+    });
+  }
+
   void too_long() {
     error("message too long (over " + std::to_string(chat::kMaxTextBytes) +
           " bytes); split it into shorter lines");
@@ -171,15 +265,23 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     }
     std::weak_ptr<Session> weak = weak_from_this();
     // The acknowledgement of a TCP client is its own line, fanned out after the commit; a
-    // client that has changed rooms meanwhile (/join) gets it directly.
+    // client that has changed rooms meanwhile (/join) gets it directly. (queue_finish_quit
+    // runs after that fan-out.)
+    ++unacknowledged_;
+    auto settled = [weak] {
+      if (auto self = weak.lock(); self && --self->unacknowledged_ == 0 && self->quit_)
+        self->queue_finish_quit();
+    };
     hub_.post(
         this, line, "tcp",
-        [weak](const ChatMessage& m) {
+        [weak, settled](const ChatMessage& m) {
           if (auto self = weak.lock(); self && self->hub_.room_of(self.get()) != m.room)
             self->deliver(m);
+          settled();
         },
-        [weak](std::string_view why) {
+        [weak, settled](std::string_view why) {
           if (auto self = weak.lock()) self->error(std::string(why));
+          settled();
         });
   }
 
@@ -267,9 +369,15 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   std::weak_ptr<TcpConnection> conn_;
   ChatHub& hub_;
   const ChatTcpOptions& options_;
+  FloodControl flood_;
+  Buffer in_;  // read, not yet handled: at most one read while reading is paused
   bool discarding_ = false;
   bool dropped_ = false;
   bool quit_ = false;
+  bool finishing_ = false;  // the client sent FIN: quit once what waits is said
+  bool next_round_queued_ = false;
+  std::size_t unacknowledged_ = 0;  // lines posted, not yet committed or refused
+  bool timer_armed_ = false;
   std::string pending_;  // lines of this round, not yet handed to the connection
 };
 

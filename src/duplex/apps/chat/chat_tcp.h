@@ -10,6 +10,9 @@
 // connection is closed once that drains (or after drop_grace if it never does). Dropping
 // rather than skipping messages keeps the rule that a client sees every message of its room
 // in order, or knows it does not.
+// Flood control: each connection's lines pass a token bucket (chat_flood.h); at most
+// flood.lines_per_round lines of one connection are handled per loop round, the rest waits
+// with reading paused.
 // Loop thread only (the loop given to the constructor runs every connection).
 #pragma once
 
@@ -19,6 +22,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "duplex/apps/chat/chat_flood.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/tcp_server.h"
@@ -36,6 +40,7 @@ struct ChatTcpOptions {
   std::size_t max_output = std::size_t{1} << 20;  // unsent bytes before a member is dropped
   std::chrono::milliseconds drop_grace{10'000};   // then closed even if it never drained
   std::string greeting = "welcome to duplex chat; /help lists the commands";
+  FloodLimits flood;
 };
 
 class ChatTcpServer {

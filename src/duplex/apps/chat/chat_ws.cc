@@ -34,7 +34,8 @@ std::string dump(const nlohmann::json& j) {
 
 class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember> {
  public:
-  explicit WsMember(std::shared_ptr<ChatWsEndpoint::Shared> shared) : shared_(std::move(shared)) {}
+  explicit WsMember(std::shared_ptr<ChatWsEndpoint::Shared> shared)
+      : shared_(std::move(shared)), flood_(shared_->options.flood) {}
   ~WsMember() override { leave(); }
 
   void open(const std::shared_ptr<websocket::Connection>& ws) {
@@ -51,10 +52,23 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
       return;
     }
     if (ev.kind == Kind::binary) return error("binary frames are not used; send JSON text frames");
-    if (ev.kind != Kind::text) return;
+    if (ev.kind != Kind::text || left_ || dropped_) return;
+    // Flood control (chat_flood.h): now, later, or refused; too many refused: dropped.
+    auto tcp = ws_.lock() ? ws_.lock()->tcp() : nullptr;
+    if (!tcp) return;
+    const auto now = tcp->loop()->poll_time();
+    if (flood_.admit(now)) return handle(ev.data);
+    if (flood_.queue(std::string(ev.data))) return arm_flood_timer(*tcp);
+    if (flood_.refuse()) return kick();
+    error("not sent: flood control (" + flood_.rule() + "; " +
+          std::to_string(flood_.limits().max_queued) + " messages already wait); slow down");
+  }
+
+  // A text message: one JSON object (chat_protocol.h).
+  void handle(std::string_view data) {
     auto* hub = shared_->hub;
-    if (hub == nullptr || left_) return;
-    const auto j = nlohmann::json::parse(ev.data, nullptr, false);
+    if (hub == nullptr || left_ || dropped_) return;
+    const auto j = nlohmann::json::parse(data, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
       return error("expected a JSON object with a \"type\" (hello, say, join, nick)");
     const std::string type = j["type"];
@@ -123,6 +137,41 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
   void notice(std::string_view text) override { send({{"type", "notice"}, {"text", text}}); }
 
  private:
+  // Queued messages are handled as their tokens come.
+  void arm_flood_timer(TcpConnection& tcp) {
+    if (timer_armed_ || !flood_.waiting()) return;
+    timer_armed_ = true;
+    const auto now = tcp.loop()->poll_time();
+    tcp.loop()->run_after(flood_.until_next_token(now), [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->timer_armed_ = false;
+      auto ws = self->ws_.lock();
+      auto conn = ws ? ws->tcp() : nullptr;
+      if (!conn) return;
+      std::string data;
+      while (!self->left_ && !self->dropped_ && self->flood_.next(conn->loop()->poll_time(), data))
+        self->handle(data);
+      self->arm_flood_timer(*conn);
+    });
+  }
+
+  // Excess flood: an error, then Close 1008; the member leaves the room at once.
+  void kick() {
+    error("flood: disconnected after " + std::to_string(flood_.limits().max_refused) +
+          " messages refused; send " + flood_.rule() + ", then reconnect");
+    flush_pending();
+    dropped_ = true;
+    flood_.clear();
+    if (auto ws = ws_.lock()) {
+      if (auto tcp = ws->tcp())
+        log::warn("chat", tcp->peer().to_string(), " (WebSocket) dropped: flooding (",
+                  flood_.limits().max_refused, " messages refused)");
+      ws->close(websocket::CloseCode::policy_violation, "flooding");
+    }
+    leave();
+  }
+
   void enter(std::string_view room, std::string_view name, bool history) {
     auto* hub = shared_->hub;
     auto messages = hub->join(this, room, name);
@@ -206,6 +255,8 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
 
   std::shared_ptr<ChatWsEndpoint::Shared> shared_;
   std::weak_ptr<websocket::Connection> ws_;
+  FloodControl flood_;
+  bool timer_armed_ = false;
   bool dropped_ = false;
   bool left_ = false;
   std::vector<std::string> pending_;  // messages of this round, not yet framed

@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 
+#include "duplex/apps/chat/chat_flood.h"
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/transport/callbacks.h"
 
@@ -31,6 +32,7 @@ nlohmann::json chat_message_json(const ChatMessage& message);
 struct ChatWsOptions {
   std::size_t max_output = std::size_t{1} << 20;  // unsent bytes before a member is dropped
   std::size_t max_message = 64 * 1024;            // bytes of one incoming frame's message
+  FloodLimits flood;  // per connection, as on the TCP side (chat_flood.h)
 };
 
 class ChatWsEndpoint {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,42 @@ TEST(ChatStore, AnUnusablePathThrowsNamingTheFileAndTheFix) {
     EXPECT_NE(what.find(file.string()), std::string::npos) << what;
     EXPECT_NE(what.find("--db PATH"), std::string::npos) << what;
   }
+}
+
+TEST(ChatStore, AppendDeletesMessagesOlderThanTheMaxAgeInTheSameTransaction) {
+  TempDir dir;
+  ChatStore store((dir.path() / "chat.db").string());
+  std::vector<ChatMessage> old{message("lobby", "a", "old"), message("ops", "b", "old too")};
+  store.append(old);  // ts 2025-11-30
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::vector<ChatMessage> fresh{message("lobby", "c", "new")};
+  fresh[0].ts_ms = now;
+  ChatRetention retention;
+  retention.max_age = std::chrono::hours(1);
+  PrunedCounts pruned;
+  store.append(fresh, retention, &pruned);
+  EXPECT_EQ(pruned, (PrunedCounts{{"lobby", 1}, {"ops", 1}}));
+  const auto lobby = store.recent("lobby", 10);
+  ASSERT_EQ(lobby.size(), 1u);
+  EXPECT_EQ(lobby[0].text, "new");
+  EXPECT_TRUE(store.recent("ops", 10).empty());
+}
+
+TEST(ChatStore, PruneDeletesInBatchesSoThatNoTransactionIsLong) {
+  TempDir dir;
+  ChatStore store((dir.path() / "chat.db").string());
+  std::vector<ChatMessage> batch;
+  for (int i = 0; i < ChatStore::kPruneBatch + 10; ++i)
+    batch.push_back(message("lobby", "a", std::to_string(i)));
+  store.append(batch);
+  ChatRetention retention;
+  retention.max_per_room = 5;
+  EXPECT_EQ(store.prune(retention, true), (PrunedCounts{{"lobby", ChatStore::kPruneBatch}}));
+  EXPECT_EQ(store.prune(retention, true), (PrunedCounts{{"lobby", 5}}));
+  EXPECT_TRUE(store.prune(retention, true).empty());
+  EXPECT_EQ(store.recent("lobby", 100).front().text, std::to_string(ChatStore::kPruneBatch + 5));
 }
 
 }  // namespace
