@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,14 @@ EventLoop::EventLoop()
 }
 
 EventLoop::~EventLoop() {
+  // Work queued after the last loop() never runs. Drop it while the loop is still whole:
+  // what it holds (a connection whose close was queued) may leave the poller as it goes.
+  std::vector<Functor> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    dropped.swap(queued_);
+  }
+  dropped.clear();
   timers_.reset();
   wake_channel_->remove();
   wake_channel_.reset();
@@ -70,7 +79,11 @@ void EventLoop::loop() {
     poller_->poll(kPollTimeoutMs, ready_);
     poll_time_ = Clock::now();
     ++rounds_;
-    for (Channel* c : ready_) c->handle_events();
+    dispatching_ = true;
+    for (Channel* c : ready_) {
+      if (c != nullptr) c->handle_events();  // null: removed by an earlier callback
+    }
+    dispatching_ = false;
     run_queued();
   }
   // Work queued before quit(), and the work it queues in turn, a bounded number of times.
@@ -154,6 +167,8 @@ void EventLoop::update_channel(Channel* channel) {
 void EventLoop::remove_channel(Channel* channel) {
   assert_in_loop_thread();
   poller_->remove(channel);
+  if (dispatching_)
+    std::replace(ready_.begin(), ready_.end(), channel, static_cast<Channel*>(nullptr));
 }
 
 void EventLoop::wake() {

@@ -65,7 +65,8 @@ class EventLoop {
   // Loop thread only. How many rounds the loop has run.
   std::uint64_t rounds() const noexcept { return rounds_; }
 
-  // Loop thread only; for Channel.
+  // Loop thread only; for Channel. A channel removed while the round's callbacks run is
+  // not dispatched later in that round (a callback may have destroyed it).
   void update_channel(Channel* channel);
   void remove_channel(Channel* channel);
 
@@ -84,6 +85,7 @@ class EventLoop {
   std::unique_ptr<Channel> wake_channel_;
   std::unique_ptr<TimerQueue> timers_;
   std::vector<Channel*> ready_;
+  bool dispatching_ = false;  // ready_'s callbacks are running
   std::atomic<std::uint64_t> next_timer_{1};
 
   mutable std::mutex mutex_;
