@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "duplex/reactor/timer_queue.h"
@@ -45,7 +46,8 @@ class EventLoop {
   // Any thread. How much work is queued.
   std::size_t queue_size() const;
 
-  // Any thread. Timers; the callback runs in the loop thread. The id is valid at once.
+  // Any thread. Timers; the callback runs in the loop thread. The id is valid at once: a
+  // cancel() of it wins even while the add from another thread is still queued.
   TimerId run_at(Clock::time_point when, Functor f);
   TimerId run_after(Clock::duration delay, Functor f);
   TimerId run_every(Clock::duration interval, Functor f);
@@ -74,6 +76,7 @@ class EventLoop {
   void wake();
   void handle_wake();
   void run_queued();
+  TimerId add_timer(Clock::time_point when, Clock::duration interval, Functor f);
 
   const std::thread::id thread_;
   std::atomic<bool> quit_{false};
@@ -90,6 +93,10 @@ class EventLoop {
 
   mutable std::mutex mutex_;
   std::vector<Functor> queued_;  // guarded by mutex_
+  // Timers that other threads added and whose add is still queued; cancel() takes the id
+  // out, and the add then drops the timer. Guarded by mutex_; the count is read without it.
+  std::unordered_set<std::uint64_t> queued_timers_;
+  std::atomic<std::size_t> queued_timer_count_{0};
   // Set with the queue, read without the lock: an idle round costs no mutex.
   std::atomic<bool> has_queued_{false};
 };
