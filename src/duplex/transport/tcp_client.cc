@@ -34,8 +34,9 @@ TcpClient::~TcpClient() {
     conn = std::move(shared_->connection);
   }
   if (conn) {
-    // No owner any more: the connection tears itself down when it closes.
-    conn->set_close_callback(nullptr);
+    // No owner any more: nothing may call back into it (the user's object that holds this
+    // client is being destroyed too), and the connection tears itself down when it closes.
+    conn->clear_callbacks();
     conn->force_close();
   }
 }

@@ -3,7 +3,8 @@
 //
 // Construct, use and destroy it in its loop's thread; connection() and the callbacks'
 // connection may be used from any thread as TcpConnection allows. Destroying the client
-// while its connection is open closes that connection; the connection holds the client
+// while its connection is open closes that connection (queued: after the current callback)
+// and calls none of the callbacks set here from then on; the connection holds the client
 // only weakly, so late callbacks cannot reach a destroyed client.
 #pragma once
 

@@ -59,6 +59,11 @@ void TcpConnection::connect_destroyed() {
   // must not keep the kernel socket (and the peer's connection) alive with it.
   socket_ = Socket();
   // Callbacks often capture the connection; dropping them breaks such cycles.
+  clear_callbacks();
+}
+
+void TcpConnection::clear_callbacks() {
+  loop_->assert_in_loop_thread();
   connection_cb_ = nullptr;
   message_cb_ = nullptr;
   write_complete_cb_ = nullptr;
@@ -237,7 +242,9 @@ void TcpConnection::finish_shutdown() {
 
 void TcpConnection::force_close() {
   if (state() == State::kDisconnected) return;
-  loop_->run_in_loop([self = shared_from_this()] { self->handle_close(); });
+  State expected = State::kConnected;
+  state_.compare_exchange_strong(expected, State::kDisconnecting);
+  loop_->queue_in_loop([self = shared_from_this()] { self->handle_close(); });
 }
 
 void TcpConnection::reset() {

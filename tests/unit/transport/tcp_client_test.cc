@@ -141,5 +141,44 @@ TEST(TcpClient, DestroyedWhileConnectedClosesItsConnection) {
   EXPECT_EQ(down.get_future().wait_for(20s), std::future_status::ready);
 }
 
+// duplex chat's Session owns its client and dies with it: once the client's destructor has
+// begun, the connection must call none of the callbacks that reach into its owner.
+TEST(TcpClient, DestroyedWhileConnectedCallsNoCallbackFromThenOn) {
+  std::promise<void> server_saw_close;
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) server_saw_close.set_value();
+    });
+  });
+  LoopRunner runner;
+  std::unique_ptr<TcpClient> client;
+  std::promise<void> up;
+  bool destroying = false;  // these two: loop thread only
+  int late_calls = 0;
+  runner.call([&] {
+    client = std::make_unique<TcpClient>(runner.loop(), std::vector{server.endpoint()}, "c");
+    client->set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (destroying)
+        ++late_calls;
+      else if (c->connected())
+        up.set_value();
+    });
+    client->set_message_callback([&](const TcpConnectionPtr&, Buffer&, Clock::time_point) {
+      if (destroying) ++late_calls;
+    });
+    client->set_write_complete_callback([&](const TcpConnectionPtr&) {
+      if (destroying) ++late_calls;
+    });
+    client->connect();
+  });
+  ASSERT_EQ(up.get_future().wait_for(20s), std::future_status::ready);
+  runner.call([&] {
+    destroying = true;
+    client.reset();
+  });
+  EXPECT_EQ(server_saw_close.get_future().wait_for(20s), std::future_status::ready);
+  EXPECT_EQ(runner.call([&] { return late_calls; }), 0);
+}
+
 }  // namespace
 }  // namespace duplex::test
