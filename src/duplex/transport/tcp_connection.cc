@@ -196,6 +196,7 @@ void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
     if (n >= 0) {
       written = static_cast<std::size_t>(n);
       bytes_sent_ += written;
+      if (written > 0) last_activity_ = loop_->poll_time();  // a push-only peer is not idle
       if (written == len && write_complete_cb_) {
         // Queued, not called: a callback that sends again would otherwise recurse here.
         loop_->queue_in_loop([self = shared_from_this()] {
