@@ -82,6 +82,9 @@ void TcpClient::connect() {
   connector_->on_failed([this](const std::string& why) {
     if (failed_cb_) failed_cb_(why);
   });
+  connector_->on_attempt_failed([this](const inet::Endpoint& peer, const std::string& why) {
+    if (attempt_failed_cb_) attempt_failed_cb_(peer, why);
+  });
   shared_->connector = connector_;
   shared_->retry = retry_;
   connector_->start();

@@ -1,7 +1,9 @@
 #include "duplex/transport/tcp_client.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -76,9 +78,14 @@ TEST(TcpClient, ReportsTheErrnoWhenNoAddressAnswers) {
 
 TEST(TcpClient, ReconnectsWithBackOffOnceTheServerAppears) {
   const inet::Endpoint where = closed_port();
+  std::atomic<int> refused{0};
   EchoingClient c;
-  c.start({where}, [](TcpClient& client) { client.enable_retry(10ms, 40ms); });
-  std::this_thread::sleep_for(100ms);  // a few refused rounds
+  c.start({where}, [&](TcpClient& client) {
+    client.enable_retry(10ms, 40ms);
+    client.set_attempt_failed_callback(
+        [&](const inet::Endpoint&, const std::string&) { ++refused; });
+  });
+  ASSERT_TRUE(wait_until([&] { return refused >= 3; })) << "the client did not retry";
   LoopRunner runner;
   std::unique_ptr<TcpServer> late;
   runner.call([&] {
@@ -100,7 +107,9 @@ TEST(TcpClient, GivesUpOnAnAddressThatDoesNotAnswerInTime) {
     fillers.push_back(Socket::tcp(loopback()));
     fillers.back().connect(listener.local_endpoint());  // non-blocking: queued or dropped
   }
-  std::this_thread::sleep_for(50ms);
+  // The first filler's handshake done, the queue (one entry with backlog 0) is full.
+  pollfd first{fillers.front().fd(), POLLOUT, 0};
+  ASSERT_EQ(::poll(&first, 1, 5000), 1) << "the listener took no connection at all";
   EchoingClient c;
   c.start({listener.local_endpoint()},
           [](TcpClient& client) { client.set_connect_timeout(200ms); });
