@@ -172,6 +172,7 @@ class Session {
 
   ~Session() {
     if (stdin_channel_) stdin_channel_->remove();
+    loop_->cancel(quit_timer_);  // its callback reaches this session
   }
 
   void start() { client_.connect(); }
@@ -276,6 +277,7 @@ class Session {
     if (stdin_eof_) return;
     stdin_eof_ = true;
     if (stdin_channel_) {
+      // Often from the channel's own callback, which Channel allows.
       stdin_channel_->remove();
       stdin_channel_.reset();
     }
@@ -391,7 +393,6 @@ class Session {
 
   EventLoop* loop_;
   const chat::SessionSettings& settings_;
-  TcpClient client_;
   TcpConnectionPtr conn_;
   std::unique_ptr<Channel> stdin_channel_;
   bool stdin_eof_ = false;
@@ -410,6 +411,8 @@ class Session {
   std::string close_reason_;
   std::string partial_;
   TimerId quit_timer_;
+  // Last, so destroyed first: its connection's callbacks reach every member above.
+  TcpClient client_;
 };
 
 struct Target {

@@ -3,8 +3,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <cassert>
-
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex {
@@ -14,8 +12,8 @@ static_assert(Channel::kReadable == (EPOLLIN | EPOLLPRI) && Channel::kWritable =
 Channel::Channel(EventLoop* loop, int fd) noexcept : loop_(loop), fd_(fd) {}
 
 Channel::~Channel() {
-  assert(!handling_);
-  assert(!added_ || loop_ == nullptr);
+  if (destroyed_ != nullptr) *destroyed_ = true;
+  remove();
 }
 
 void Channel::tie(const std::shared_ptr<void>& owner) {
@@ -46,23 +44,29 @@ void Channel::handle_events() {
 }
 
 void Channel::dispatch() {
-  handling_ = true;
+  // After each callback: if it destroyed this channel, touch nothing of it any more.
+  bool destroyed = false;
+  destroyed_ = &destroyed;
   const std::uint32_t r = ready_;
   // The error first: a reset arrives as ERR|HUP, and the error callback can name it.
-  if (r & EPOLLERR) {
-    if (error_cb_) error_cb_();
+  if ((r & EPOLLERR) && error_cb_) {
+    error_cb_();
+    if (destroyed) return;
   }
   // A hang-up with nothing left to read: the peer is gone.
-  if ((r & EPOLLHUP) && !(r & EPOLLIN)) {
-    if (close_cb_) close_cb_();
+  if ((r & EPOLLHUP) && !(r & EPOLLIN) && close_cb_) {
+    close_cb_();
+    if (destroyed) return;
   }
-  if (r & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) {
-    if (read_cb_) read_cb_();
+  if ((r & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) && read_cb_) {
+    read_cb_();
+    if (destroyed) return;
   }
-  if (r & EPOLLOUT) {
-    if (write_cb_) write_cb_();
+  if ((r & EPOLLOUT) && write_cb_) {
+    write_cb_();
+    if (destroyed) return;
   }
-  handling_ = false;
+  destroyed_ = nullptr;
 }
 
 bool is_pollable(int fd) {

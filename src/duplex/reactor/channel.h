@@ -2,6 +2,11 @@
 // callbacks to run when it becomes ready. A Channel does not own its fd. It is touched only
 // from its loop's thread; none of its methods are safe from other threads.
 //
+// A channel may be destroyed anywhere in its loop's thread, inside one of its own callbacks
+// included (stdin at EOF, an output that closed): it leaves the loop, is skipped for the
+// rest of the round, and its other callbacks for that round do not run. A callback that
+// destroys its channel must not touch its own captures afterwards: they are gone with it.
+//
 // Interest and readiness use the poll(2) bits (POLLIN == EPOLLIN, ...), which epoll and
 // io_uring's IORING_OP_POLL_ADD both speak, so a second back-end needs no translation.
 #pragma once
@@ -23,6 +28,7 @@ class Channel {
   static constexpr std::uint32_t kWritable = 0x004;          // POLLOUT
 
   Channel(EventLoop* loop, int fd) noexcept;
+  // Leaves the loop if still in it (remove()).
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -45,7 +51,7 @@ class Channel {
   bool is_writing() const noexcept { return (interest_ & kWritable) != 0; }
   bool has_no_interest() const noexcept { return interest_ == kNone; }
 
-  // Leaves the loop for good; call before destroying the channel.
+  // Leaves the loop for good (the destructor does it too).
   void remove();
 
   int fd() const noexcept { return fd_; }
@@ -70,8 +76,9 @@ class Channel {
   std::uint32_t ready_ = 0;
   int poller_slot_ = -1;
   bool tied_ = false;
-  bool handling_ = false;
   bool added_ = false;
+  // Set while the callbacks run: where to tell dispatch() that a callback destroyed us.
+  bool* destroyed_ = nullptr;
   std::weak_ptr<void> owner_;
   Callback read_cb_, write_cb_, close_cb_, error_cb_;
 };

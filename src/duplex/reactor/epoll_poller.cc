@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -33,7 +35,16 @@ class EpollPoller final : public Poller {
 
   void poll(int timeout_ms, std::vector<Channel*>& ready) override {
     const int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
-    if (n <= 0) return;  // 0: timeout; -1: EINTR (a signal), or a bug that we retry on
+    if (n < 0 && errno != EINTR) {
+      // EBADF, EINVAL, EFAULT: the epoll fd itself is broken (closed or replaced behind
+      // our back), which only a bug does. Every retry would fail at once and spin.
+      std::fprintf(stderr,
+                   "duplex: epoll_wait(fd %d): %s; the event loop's epoll descriptor was "
+                   "closed or replaced (a bug in the program), so it stops here\n",
+                   epfd_, std::strerror(errno));
+      std::abort();
+    }
+    if (n <= 0) return;  // 0: timeout; -1: EINTR (a signal)
     for (int i = 0; i < n; ++i) {
       auto* c = static_cast<Channel*>(events_[static_cast<std::size_t>(i)].data.ptr);
       c->set_ready(events_[static_cast<std::size_t>(i)].events);

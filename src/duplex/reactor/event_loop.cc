@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,14 @@ EventLoop::EventLoop()
 }
 
 EventLoop::~EventLoop() {
+  // Work queued after the last loop() never runs. Drop it while the loop is still whole:
+  // what it holds (a connection whose close was queued) may leave the poller as it goes.
+  std::vector<Functor> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    dropped.swap(queued_);
+  }
+  dropped.clear();
   timers_.reset();
   wake_channel_->remove();
   wake_channel_.reset();
@@ -70,7 +79,11 @@ void EventLoop::loop() {
     poller_->poll(kPollTimeoutMs, ready_);
     poll_time_ = Clock::now();
     ++rounds_;
-    for (Channel* c : ready_) c->handle_events();
+    dispatching_ = true;
+    for (Channel* c : ready_) {
+      if (c != nullptr) c->handle_events();  // null: removed by an earlier callback
+    }
+    dispatching_ = false;
     run_queued();
   }
   // Work queued before quit(), and the work it queues in turn, a bounded number of times.
@@ -123,26 +136,49 @@ void EventLoop::run_queued() {
 }
 
 TimerId EventLoop::run_at(Clock::time_point when, Functor f) {
-  TimerId id{next_timer_.fetch_add(1, std::memory_order_relaxed)};
-  run_in_loop([this, id, when, f = std::move(f)]() mutable {
-    timers_->add(id, when, Clock::duration::zero(), std::move(f));
-  });
-  return id;
+  return add_timer(when, Clock::duration::zero(), std::move(f));
 }
 
 TimerId EventLoop::run_after(Clock::duration delay, Functor f) {
-  return run_at(Clock::now() + delay, std::move(f));
+  return add_timer(Clock::now() + delay, Clock::duration::zero(), std::move(f));
 }
 
 TimerId EventLoop::run_every(Clock::duration interval, Functor f) {
-  TimerId id{next_timer_.fetch_add(1, std::memory_order_relaxed)};
-  run_in_loop([this, id, interval, f = std::move(f)]() mutable {
-    timers_->add(id, Clock::now() + interval, interval, std::move(f));
+  return add_timer(Clock::now() + interval, interval, std::move(f));
+}
+
+TimerId EventLoop::add_timer(Clock::time_point when, Clock::duration interval, Functor f) {
+  const TimerId id{next_timer_.fetch_add(1, std::memory_order_relaxed)};
+  if (is_in_loop_thread()) {
+    timers_->add(id, when, interval, std::move(f));
+    return id;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    queued_timers_.insert(id.value);
+    queued_timer_count_.store(queued_timers_.size(), std::memory_order_relaxed);
+  }
+  queue_in_loop([this, id, when, interval, f = std::move(f)]() mutable {
+    {
+      std::lock_guard lock(mutex_);
+      if (queued_timers_.erase(id.value) == 0) return;  // cancelled while queued
+      queued_timer_count_.store(queued_timers_.size(), std::memory_order_relaxed);
+    }
+    timers_->add(id, when, interval, std::move(f));
   });
   return id;
 }
 
 void EventLoop::cancel(TimerId id) {
+  // Whoever cancels got the id after it was put in queued_timers_, so a count of zero
+  // here means this timer's add is not queued. Most cancels then take no lock.
+  if (queued_timer_count_.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard lock(mutex_);
+    if (queued_timers_.erase(id.value) > 0) {
+      queued_timer_count_.store(queued_timers_.size(), std::memory_order_relaxed);
+      return;  // its queued add will find it gone
+    }
+  }
   run_in_loop([this, id] { timers_->cancel(id); });
 }
 
@@ -154,6 +190,8 @@ void EventLoop::update_channel(Channel* channel) {
 void EventLoop::remove_channel(Channel* channel) {
   assert_in_loop_thread();
   poller_->remove(channel);
+  if (dispatching_)
+    std::replace(ready_.begin(), ready_.end(), channel, static_cast<Channel*>(nullptr));
 }
 
 void EventLoop::wake() {

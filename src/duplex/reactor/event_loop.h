@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "duplex/reactor/timer_queue.h"
@@ -45,7 +46,8 @@ class EventLoop {
   // Any thread. How much work is queued.
   std::size_t queue_size() const;
 
-  // Any thread. Timers; the callback runs in the loop thread. The id is valid at once.
+  // Any thread. Timers; the callback runs in the loop thread. The id is valid at once: a
+  // cancel() of it wins even while the add from another thread is still queued.
   TimerId run_at(Clock::time_point when, Functor f);
   TimerId run_after(Clock::duration delay, Functor f);
   TimerId run_every(Clock::duration interval, Functor f);
@@ -65,7 +67,8 @@ class EventLoop {
   // Loop thread only. How many rounds the loop has run.
   std::uint64_t rounds() const noexcept { return rounds_; }
 
-  // Loop thread only; for Channel.
+  // Loop thread only; for Channel. A channel removed while the round's callbacks run is
+  // not dispatched later in that round (a callback may have destroyed it).
   void update_channel(Channel* channel);
   void remove_channel(Channel* channel);
 
@@ -73,6 +76,7 @@ class EventLoop {
   void wake();
   void handle_wake();
   void run_queued();
+  TimerId add_timer(Clock::time_point when, Clock::duration interval, Functor f);
 
   const std::thread::id thread_;
   std::atomic<bool> quit_{false};
@@ -84,10 +88,15 @@ class EventLoop {
   std::unique_ptr<Channel> wake_channel_;
   std::unique_ptr<TimerQueue> timers_;
   std::vector<Channel*> ready_;
+  bool dispatching_ = false;  // ready_'s callbacks are running
   std::atomic<std::uint64_t> next_timer_{1};
 
   mutable std::mutex mutex_;
   std::vector<Functor> queued_;  // guarded by mutex_
+  // Timers that other threads added and whose add is still queued; cancel() takes the id
+  // out, and the add then drops the timer. Guarded by mutex_; the count is read without it.
+  std::unordered_set<std::uint64_t> queued_timers_;
+  std::atomic<std::size_t> queued_timer_count_{0};
   // Set with the queue, read without the lock: an idle round costs no mutex.
   std::atomic<bool> has_queued_{false};
 };

@@ -38,6 +38,8 @@ class TimerQueue {
            std::function<void()> callback);
   void cancel(TimerId id);
   std::size_t size() const noexcept { return timers_.size(); }
+  // Heap entries, the cancelled ones not yet dropped included (bounded: see cancel()).
+  std::size_t entries() const noexcept { return heap_.size(); }
 
  private:
   struct Entry {

@@ -16,6 +16,8 @@ int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 // Accepting several per wake-up saves an epoll round per connection under a connect
 // storm; the bound keeps one listener from holding the loop while connections wait.
 constexpr int kMaxAcceptsPerWake = 32;
+// How long accepting pauses when accept cannot go on (no fds, no kernel memory).
+constexpr auto kPause = std::chrono::milliseconds(100);
 }  // namespace
 
 Acceptor::Acceptor(EventLoop* loop, Socket listener, NewConnection cb)
@@ -41,7 +43,7 @@ void Acceptor::start() {
 void Acceptor::handle_read() {
   for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
     inet::Endpoint peer;
-    const int fd = listener_.accept(&peer);
+    const int fd = accept_ ? accept_(listener_, &peer) : listener_.accept(&peer);
     if (fd >= 0) {
       cb_(Socket(fd), peer);
       continue;
@@ -53,7 +55,10 @@ void Acceptor::handle_read() {
     }
     // ECONNABORTED, EPROTO, EPERM (firewall), EINTR: that one connection is gone; go on.
     if (err == ECONNABORTED || err == EPROTO || err == EPERM || err == EINTR) continue;
-    return;  // EAGAIN: drained. ENOBUFS/ENOMEM: try again next round.
+    // The kernel is short of memory and the connection still waits: the level-triggered
+    // listener would ring again at once. Give it a moment, as nginx does.
+    if (err == ENOBUFS || err == ENOMEM) pause_accepting();
+    return;  // EAGAIN: drained.
   }
 }
 
@@ -70,9 +75,13 @@ void Acceptor::handle_out_of_fds() {
   }
   // No spare (another thread took the fd): stop listening for a moment rather than wake
   // up on the same pending connection in a busy loop.
+  pause_accepting();
+}
+
+void Acceptor::pause_accepting() {
+  if (retry_) return;
   channel_.disable_reading();
-  using namespace std::chrono_literals;
-  retry_ = loop_->run_after(100ms, [this] {
+  retry_ = loop_->run_after(kPause, [this] {
     retry_ = {};
     if (spare_fd_ < 0) spare_fd_ = open_spare();
     channel_.enable_reading();

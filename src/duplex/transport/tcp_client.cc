@@ -34,8 +34,9 @@ TcpClient::~TcpClient() {
     conn = std::move(shared_->connection);
   }
   if (conn) {
-    // No owner any more: the connection tears itself down when it closes.
-    conn->set_close_callback(nullptr);
+    // No owner any more: nothing may call back into it (the user's object that holds this
+    // client is being destroyed too), and the connection tears itself down when it closes.
+    conn->clear_callbacks();
     conn->force_close();
   }
 }
@@ -80,6 +81,9 @@ void TcpClient::connect() {
       [this](Socket s, const inet::Endpoint& peer) { new_connection(std::move(s), peer); });
   connector_->on_failed([this](const std::string& why) {
     if (failed_cb_) failed_cb_(why);
+  });
+  connector_->on_attempt_failed([this](const inet::Endpoint& peer, const std::string& why) {
+    if (attempt_failed_cb_) attempt_failed_cb_(peer, why);
   });
   shared_->connector = connector_;
   shared_->retry = retry_;

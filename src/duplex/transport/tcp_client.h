@@ -3,7 +3,8 @@
 //
 // Construct, use and destroy it in its loop's thread; connection() and the callbacks'
 // connection may be used from any thread as TcpConnection allows. Destroying the client
-// while its connection is open closes that connection; the connection holds the client
+// while its connection is open closes that connection (queued: after the current callback)
+// and calls none of the callbacks set here from then on; the connection holds the client
 // only weakly, so late callbacks cannot reach a destroyed client.
 #pragma once
 
@@ -26,6 +27,8 @@ class EventLoop;
 class TcpClient {
  public:
   using FailedCallback = std::function<void(const std::string& why)>;
+  using AttemptFailedCallback =
+      std::function<void(const inet::Endpoint& peer, const std::string& why)>;
 
   TcpClient(EventLoop* loop, std::vector<inet::Endpoint> peers, std::string name);
   ~TcpClient();
@@ -45,6 +48,9 @@ class TcpClient {
   void set_write_complete_callback(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
   // Every address failed (and retry is off); `why` names the last error.
   void set_connect_failed_callback(FailedCallback cb) { failed_cb_ = std::move(cb); }
+  // One address failed (refused, unreachable, timed out); the next is tried, or with retry
+  // on the round starts again after the back-off.
+  void set_attempt_failed_callback(AttemptFailedCallback cb) { attempt_failed_cb_ = std::move(cb); }
 
   void connect();
   // Half-closes the connection (FIN after the output drains) and stops retrying.
@@ -72,6 +78,7 @@ class TcpClient {
   MessageCallback message_cb_;
   WriteCompleteCallback write_complete_cb_;
   FailedCallback failed_cb_;
+  AttemptFailedCallback attempt_failed_cb_;
 };
 
 }  // namespace duplex

@@ -59,6 +59,11 @@ void TcpConnection::connect_destroyed() {
   // must not keep the kernel socket (and the peer's connection) alive with it.
   socket_ = Socket();
   // Callbacks often capture the connection; dropping them breaks such cycles.
+  clear_callbacks();
+}
+
+void TcpConnection::clear_callbacks() {
+  loop_->assert_in_loop_thread();
   connection_cb_ = nullptr;
   message_cb_ = nullptr;
   write_complete_cb_ = nullptr;
@@ -191,6 +196,7 @@ void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
     if (n >= 0) {
       written = static_cast<std::size_t>(n);
       bytes_sent_ += written;
+      if (written > 0) last_activity_ = loop_->poll_time();  // a push-only peer is not idle
       if (written == len && write_complete_cb_) {
         // Queued, not called: a callback that sends again would otherwise recurse here.
         loop_->queue_in_loop([self = shared_from_this()] {
@@ -237,7 +243,9 @@ void TcpConnection::finish_shutdown() {
 
 void TcpConnection::force_close() {
   if (state() == State::kDisconnected) return;
-  loop_->run_in_loop([self = shared_from_this()] { self->handle_close(); });
+  State expected = State::kConnected;
+  state_.compare_exchange_strong(expected, State::kDisconnecting);
+  loop_->queue_in_loop([self = shared_from_this()] { self->handle_close(); });
 }
 
 void TcpConnection::reset() {

@@ -63,7 +63,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void send_more(std::string_view data);
   // Any thread. Sends FIN once the output buffer has drained; reading continues.
   void shutdown_write();
-  // Any thread. Closes now, dropping unsent output.
+  // Any thread. Closes, dropping unsent output. The close is queued even in the loop
+  // thread (as muduo's forceClose): it runs after the current callback, so the caller's
+  // callbacks never run under it. connected() is false from the call on.
   void force_close();
   // Any thread; always queued. Closes with RST instead of FIN (SO_LINGER 0), dropping
   // unsent output here and in the kernel: for a peer that reads nothing, whose orphaned
@@ -102,6 +104,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void set_peer_shutdown_callback(PeerShutdownCallback cb) { peer_shutdown_cb_ = std::move(cb); }
   // For the owner (server, client): told when the connection closes, before it is destroyed.
   void set_close_callback(CloseCallback cb) { close_cb_ = std::move(cb); }
+  // Loop thread only. Drops every callback above: an owner that goes away before its
+  // connection (a destroyed TcpClient) must not be called back.
+  void clear_callbacks();
 
   // Loop thread only. The socket's fd, for TCP_INFO and the like (do not close it); -1 once
   // the connection is destroyed.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -84,13 +85,23 @@ TEST(EventLoop, ASecondLoopInOneThreadIsRefused) {
 
 TEST(EventLoop, QuitFromAnotherThreadWakesTheLoop) {
   EventLoop loop;
+  std::promise<void> running;
+  // Quits once the loop has started, i.e. while it waits in epoll with nothing to do.
   std::thread t([&] {
-    std::this_thread::sleep_for(10ms);
+    running.get_future().wait();
     loop.quit();
   });
-  loop.loop();  // would block 10 s per poll without the wake-up; the test timeout bounds it
+  loop.queue_in_loop([&] { running.set_value(); });
+  // Without the wake-up only this timer (or the 10 s poll timeout) would end the wait.
+  bool guard_fired = false;
+  const TimerId guard = loop.run_after(5s, [&] {
+    guard_fired = true;
+    loop.quit();
+  });
+  loop.loop();
   t.join();
-  EXPECT_EQ(loop.rounds() >= 1, true);
+  loop.cancel(guard);
+  EXPECT_FALSE(guard_fired) << "quit() from another thread did not wake the loop";
 }
 
 TEST(EventLoop, TimersSetFromAnotherThreadRunInTheLoopThread) {

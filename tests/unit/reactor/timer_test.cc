@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "duplex/reactor/event_loop.h"
+#include "duplex/reactor/timer_queue.h"
 
 namespace duplex {
 namespace {
@@ -98,17 +101,40 @@ TEST(Timers, ACallbackCanAddATimerThatRunsLater) {
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
-TEST(Timers, ManyCancelledTimersDoNotKeepTheLiveOnesFromRunning) {
+// A connection that resets its timer on every read cancels one timer per read: the heap of
+// cancelled entries must stay bounded, and the live timers among them must still run.
+TEST(Timers, ManyCancelledTimersStayBoundedAndDoNotKeepTheLiveOnesFromRunning) {
   EventLoop loop;
+  TimerQueue queue(&loop);
   int live = 0;
-  for (int i = 0; i < 1000; ++i) {
-    TimerId id = loop.run_after(1h, [] {});
-    loop.cancel(id);
-    if (i % 100 == 0) loop.run_after(1ms, [&] { ++live; });
+  std::size_t most = 0;
+  for (std::uint64_t i = 1; i <= 1000; ++i) {
+    queue.add(TimerId{i}, Clock::now() + 1h, Clock::duration::zero(), [] {});
+    queue.cancel(TimerId{i});
+    if (i % 100 == 0)
+      queue.add(TimerId{1'000'000 + i}, Clock::now() + 1ms, Clock::duration::zero(),
+                [&] { ++live; });
+    most = std::max(most, queue.entries());
   }
+  // The rebuild starts once cancelled entries outnumber live ones and pass 64.
+  EXPECT_LE(most, 65u);
   loop.run_after(30ms, [&] { loop.quit(); });
   run_bounded(loop);
   EXPECT_EQ(live, 10);
+}
+
+// The id is valid at once, from any thread: a cancel from the loop thread that comes before
+// the loop has taken the other thread's queued add still wins.
+TEST(Timers, ALoopThreadCancelBeatsAnAddQueuedByAnotherThread) {
+  EventLoop loop;
+  bool ran = false;
+  TimerId id;
+  std::thread other([&] { id = loop.run_after(1ms, [&] { ran = true; }); });
+  other.join();
+  loop.cancel(id);  // the add is still queued: the loop has not run yet
+  loop.run_after(30ms, [&] { loop.quit(); });
+  run_bounded(loop);
+  EXPECT_FALSE(ran);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "duplex/transport/tcp_client.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -76,9 +78,14 @@ TEST(TcpClient, ReportsTheErrnoWhenNoAddressAnswers) {
 
 TEST(TcpClient, ReconnectsWithBackOffOnceTheServerAppears) {
   const inet::Endpoint where = closed_port();
+  std::atomic<int> refused{0};
   EchoingClient c;
-  c.start({where}, [](TcpClient& client) { client.enable_retry(10ms, 40ms); });
-  std::this_thread::sleep_for(100ms);  // a few refused rounds
+  c.start({where}, [&](TcpClient& client) {
+    client.enable_retry(10ms, 40ms);
+    client.set_attempt_failed_callback(
+        [&](const inet::Endpoint&, const std::string&) { ++refused; });
+  });
+  ASSERT_TRUE(wait_until([&] { return refused >= 3; })) << "the client did not retry";
   LoopRunner runner;
   std::unique_ptr<TcpServer> late;
   runner.call([&] {
@@ -100,7 +107,9 @@ TEST(TcpClient, GivesUpOnAnAddressThatDoesNotAnswerInTime) {
     fillers.push_back(Socket::tcp(loopback()));
     fillers.back().connect(listener.local_endpoint());  // non-blocking: queued or dropped
   }
-  std::this_thread::sleep_for(50ms);
+  // The first filler's handshake done, the queue (one entry with backlog 0) is full.
+  pollfd first{fillers.front().fd(), POLLOUT, 0};
+  ASSERT_EQ(::poll(&first, 1, 5000), 1) << "the listener took no connection at all";
   EchoingClient c;
   c.start({listener.local_endpoint()},
           [](TcpClient& client) { client.set_connect_timeout(200ms); });
@@ -139,6 +148,45 @@ TEST(TcpClient, DestroyedWhileConnectedClosesItsConnection) {
     EXPECT_EQ(c.wait(), "echo: hello");
   }  // the client goes while connected
   EXPECT_EQ(down.get_future().wait_for(20s), std::future_status::ready);
+}
+
+// duplex chat's Session owns its client and dies with it: once the client's destructor has
+// begun, the connection must call none of the callbacks that reach into its owner.
+TEST(TcpClient, DestroyedWhileConnectedCallsNoCallbackFromThenOn) {
+  std::promise<void> server_saw_close;
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) server_saw_close.set_value();
+    });
+  });
+  LoopRunner runner;
+  std::unique_ptr<TcpClient> client;
+  std::promise<void> up;
+  bool destroying = false;  // these two: loop thread only
+  int late_calls = 0;
+  runner.call([&] {
+    client = std::make_unique<TcpClient>(runner.loop(), std::vector{server.endpoint()}, "c");
+    client->set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (destroying)
+        ++late_calls;
+      else if (c->connected())
+        up.set_value();
+    });
+    client->set_message_callback([&](const TcpConnectionPtr&, Buffer&, Clock::time_point) {
+      if (destroying) ++late_calls;
+    });
+    client->set_write_complete_callback([&](const TcpConnectionPtr&) {
+      if (destroying) ++late_calls;
+    });
+    client->connect();
+  });
+  ASSERT_EQ(up.get_future().wait_for(20s), std::future_status::ready);
+  runner.call([&] {
+    destroying = true;
+    client.reset();
+  });
+  EXPECT_EQ(server_saw_close.get_future().wait_for(20s), std::future_status::ready);
+  EXPECT_EQ(runner.call([&] { return late_calls; }), 0);
 }
 
 }  // namespace

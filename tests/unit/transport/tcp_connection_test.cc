@@ -165,6 +165,27 @@ TEST(TcpConnection, IdleConnectionIsClosedAfterTheTimeout) {
   EXPECT_EQ(reason.get_future().get(), "idle timeout");
 }
 
+// A connection that only sends (a feed, a download) is busy, not idle: what it sends
+// straight to the kernel, with nothing queued, counts as activity too.
+TEST(TcpConnection, ConnectionThatOnlySendsIsNotClosedAsIdle) {
+  TimerId pusher;  // server loop thread only
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) {
+        c->loop()->cancel(pusher);
+        return;
+      }
+      c->set_idle_timeout(200ms);
+      pusher = c->loop()->run_every(5ms, [weak = std::weak_ptr<TcpConnection>(c)] {
+        if (auto conn = weak.lock()) conn->send("x");
+      });
+    });
+  });
+  Client c(server.endpoint());
+  // 200 one-byte pushes span about five idle periods.
+  EXPECT_EQ(c.receive(200), std::string(200, 'x'));
+}
+
 TEST(TcpConnection, ForceCloseFromAnotherThreadEndsTheConnection) {
   std::promise<TcpConnectionPtr> conn;
   EchoServer server({}, [&](TcpServer& s) {

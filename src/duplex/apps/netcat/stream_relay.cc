@@ -230,6 +230,8 @@ void StreamRelay::write_local() {
       } else {
         ::close(out_->fd);
       }
+      // Often from this channel's own write callback, which Channel allows (it leaves the
+      // loop as it goes).
       out_->channel.reset();
       out_->saved_flags = -1;
     }
