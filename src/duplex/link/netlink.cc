@@ -30,6 +30,15 @@ int dispatch(const nlmsghdr* message, void* data) {
 
 }  // namespace
 
+int for_each_message(std::span<const std::uint8_t> buffer,
+                     const std::function<void(const nlmsghdr*)>& on_message) {
+  Dispatch d{&on_message};
+  errno = 0;
+  // Sequence number and port 0: libmnl checks neither, as for a buffer with no request.
+  const int ret = mnl_cb_run(buffer.data(), buffer.size(), 0, 0, dispatch, &d);
+  return ret == MNL_CB_ERROR ? (errno != 0 ? errno : EPROTO) : 0;
+}
+
 Attributes::Attributes(const nlmsghdr* message, std::size_t header_size) {
   mnl_attr_parse(message, static_cast<unsigned>(header_size), collect, &attrs_);
 }
