@@ -32,11 +32,27 @@ int dispatch(const nlmsghdr* message, void* data) {
 
 int for_each_message(std::span<const std::uint8_t> buffer,
                      const std::function<void(const nlmsghdr*)>& on_message) {
-  Dispatch d{&on_message};
-  errno = 0;
-  // Sequence number and port 0: libmnl checks neither, as for a buffer with no request.
-  const int ret = mnl_cb_run(buffer.data(), buffer.size(), 0, 0, dispatch, &d);
-  return ret == MNL_CB_ERROR ? (errno != 0 ? errno : EPROTO) : 0;
+  // Not mnl_cb_run(): its length check casts nlmsg_len to int, so a length of 2^31 or more
+  // passes and is read past the buffer, and one near 2^32 aligns (in 32 bits, as NLMSG_ALIGN
+  // does too) to 0 and loops for ever; tests/fuzz/rtnetlink_fuzz.cc found it. Each message
+  // must fit, padding included, its length aligned in 64 bits.
+  std::size_t at = 0;
+  while (buffer.size() - at >= sizeof(nlmsghdr)) {
+    const auto* m = reinterpret_cast<const nlmsghdr*>(buffer.data() + at);
+    const std::size_t aligned = (std::size_t{m->nlmsg_len} + 3) & ~std::size_t{3};
+    if (m->nlmsg_len < sizeof(nlmsghdr) || aligned > buffer.size() - at) return EPROTO;
+    if (m->nlmsg_type == NLMSG_DONE) return 0;
+    if (m->nlmsg_type == NLMSG_ERROR) {
+      const auto* e = payload<nlmsgerr>(m);
+      if (!e) return EPROTO;
+      const int error = e->error;
+      if (error == 0) return 0;                             // an acknowledgement
+      return error < 0 && error > -4096 ? -error : EPROTO;  // errno values are small
+    }
+    if (m->nlmsg_type >= NLMSG_MIN_TYPE && on_message) on_message(m);
+    at += aligned;
+  }
+  return 0;
 }
 
 Attributes::Attributes(const nlmsghdr* message, std::size_t header_size) {

@@ -84,8 +84,8 @@ const Header* payload(const nlmsghdr* message) noexcept {
 }
 
 // Calls `on_message` for each message of `buffer`, as one recv() from the kernel brings them
-// (the parsing half of transact(), without the socket). Stops at a malformed message, at
-// NLMSG_DONE and at NLMSG_ERROR; returns the errno of an error message, else 0.
+// (the parsing half of transact(), without the socket). Stops at NLMSG_DONE, at NLMSG_ERROR
+// (returning its errno; 0 for an acknowledgement) and at a malformed message (EPROTO).
 int for_each_message(std::span<const std::uint8_t> buffer,
                      const std::function<void(const nlmsghdr*)>& on_message);
 
