@@ -4,6 +4,7 @@
 #include <functional>
 #include <iostream>
 
+#include "duplex/base/error.h"
 #include "duplex/base/strings.h"
 
 namespace duplex::cli {
@@ -129,24 +130,50 @@ std::optional<std::uint64_t> Args::number(std::string_view long_name, std::uint6
 
 void Args::expand_stdin() {
   std::vector<std::string> out;
+  std::vector<std::size_t> lines;
   for (auto& p : positionals_) {
     if (p != "-") {
       out.push_back(std::move(p));
+      lines.push_back(0);
       continue;
     }
     std::string line;
-    while (std::getline(std::cin, line)) {
+    for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
       std::string_view item = line;
       if (auto hash = item.find('#'); hash != std::string_view::npos) item = item.substr(0, hash);
       item = trim(item);
-      if (!item.empty()) out.emplace_back(item);
+      if (item.empty()) continue;
+      out.emplace_back(item);
+      lines.push_back(number);
     }
   }
   positionals_ = std::move(out);
+  lines_ = std::move(lines);
+}
+
+int Args::each_positional(const std::function<void(const std::string&)>& fn) const {
+  int status = 0;
+  for (std::size_t i = 0; i < positionals_.size(); ++i) {
+    try {
+      fn(positionals_[i]);
+    } catch (const ParseError& e) {
+      std::cout.flush();  // the good items before it stay before it
+      std::cerr << command_ << ": ";
+      if (i < lines_.size() && lines_[i] != 0) std::cerr << "line " << lines_[i] << ": ";
+      std::cerr << e.what() << '\n';
+      status = 2;
+    }
+  }
+  return status;
 }
 
 void Args::expect_positionals(std::size_t min, std::size_t max, std::string_view what) const {
-  if (positionals_.size() < min) fail("missing " + std::string(what));
+  if (positionals_.empty() && min > 0) fail("missing " + std::string(what));
+  if (positionals_.size() < min)  // name what was given, so the message fits one missing word
+    fail("missing an argument: expected " + std::string(what) + ", but only " +
+         (positionals_.size() == 1 ? quote(positionals_[0]) + " was"
+                                   : std::to_string(positionals_.size()) + " were") +
+         " given");
   if (positionals_.size() > max)
     fail("unexpected argument " + quote(positionals_[max]) + " (expected " + std::string(what) +
          ")");

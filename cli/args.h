@@ -45,6 +45,11 @@ class Args {
   // so lists can be piped: `cat nets.txt | duplex ip aggregate -`.
   void expand_stdin();
 
+  // Calls `fn` on each positional. A duplex::ParseError from one is reported as one line on
+  // stderr that names the stdin line it came from ("duplex ip: line 3: ...") and the rest
+  // still run, so a piped list loses nothing. Returns 0, or 2 when any of them failed.
+  int each_positional(const std::function<void(const std::string&)>& fn) const;
+
   // Throws a UsageError unless min <= positionals <= max.
   void expect_positionals(std::size_t min, std::size_t max, std::string_view what) const;
 
@@ -61,6 +66,7 @@ class Args {
   std::vector<Option> options_;
   std::vector<std::pair<std::string, std::string>> given_;  // long name -> value
   std::vector<std::string> positionals_;
+  std::vector<std::size_t> lines_;  // per positional: its stdin line number, 0 for argv
   bool help_ = false;
 };
 

@@ -40,8 +40,11 @@ Input:
   them as octal. Zone ids (fe80::1%eth0) are refused.
   Masks: /24, /255.255.255.0, a space then 255.255.255.0 or 0xffffff00, or a wildcard
   (inverse) mask such as 0.0.0.255, which is recognised and reported. Two arguments
-  ADDRESS MASK form one prefix. An IPv4 address without a mask shows its classful default
-  mask, marked as such. An argument '-' reads one item per line from stdin.
+  ADDRESS MASK form one prefix; a second argument written as a mask (255.x or 0.x) whose
+  bits are not contiguous is refused, not reported as a second address. An IPv4 address
+  without a mask shows its classful default mask, marked as such. An argument '-' reads
+  one item per line from stdin ('#' starts a comment); a bad line is reported with its
+  number ("line 3: ...") and the other lines are still printed.
 
 Host ranges: a /31 has two usable hosts and no broadcast (RFC 3021); a /32 is one host.
   IPv6 has no broadcast and counts every address as usable; its network address is also
@@ -68,7 +71,7 @@ Examples:
   duplex ip 3232235786
   printf '10.0.0.1/8\n192.168.0.1/31\n' | duplex ip - --json
 
-Exit status: 0 ok, 2 bad input (one line on stderr naming what is wrong).
+Exit status: 0 ok, 2 bad input (one line on stderr per bad item, naming what is wrong).
 )";
 
 using Item = apps::IpItem;
@@ -117,7 +120,9 @@ void print_human_v4(const Item& item) {
       line("broadcast", len == 31 ? "none (point-to-point link, RFC 3021)" : "none (host route)");
     line("host min", p.first_host().to_string());
     line("host max", p.last_host().to_string());
-    line("hosts", bold(p.host_count_decimal()) + " (" + p.address_count_decimal() + " addresses)");
+    const std::string count = p.address_count_decimal();
+    line("hosts", bold(p.host_count_decimal()) + " (" + count +
+                      (count == "1" ? " address)" : " addresses)"));
     line("class",
          std::string(1, cls) +
              (cls <= 'C' ? " (classful default /" + std::to_string(classful_length(cls)) + ")"
@@ -171,13 +176,12 @@ int info_main(Argv argv) {
   }
   args.expand_stdin();
   args.expect_positionals(1, SIZE_MAX, "an address or prefix, e.g. 192.168.1.10/24");
-  const auto items = apps::ip_items(args.positionals());
   const bool json = args.has("json");
   bool first = true;
-  for (const auto& item : items) {
+  auto report = [&](const Item& item) {
     if (json) {
       print(apps::ip_report(item));
-      continue;
+      return;
     }
     if (!first) std::cout << '\n';
     first = false;
@@ -185,8 +189,15 @@ int info_main(Argv argv) {
       print_human_v4(item);
     else
       print_human_v6(item);
+  };
+  const auto& words = args.positionals();
+  if (words.size() == 2) {
+    if (auto pair = apps::ip_address_and_mask(words[0], words[1])) {
+      report(*pair);
+      return 0;
+    }
   }
-  return 0;
+  return args.each_positional([&](const std::string& w) { report(apps::ip_item(w)); });
 }
 
 }  // namespace

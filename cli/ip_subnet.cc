@@ -83,7 +83,8 @@ Examples:
   duplex ip aggregate 2001:db8::/33 2001:db8:8000::/33 192.0.2.0/25 192.0.2.128/25
   cat routes.txt | duplex ip aggregate -
 
-Exit status: 0 ok, 2 bad input.
+Exit status: 0 ok, 2 bad input. A bad item is reported on stderr (with its line number when
+read from stdin) and left out; the others are still aggregated.
 )";
 
 constexpr std::string_view kRangeHelp = R"(Usage: duplex ip range A B [--json]
@@ -100,7 +101,8 @@ Examples:
   duplex ip range 2001:db8::1 2001:db8::ff --json
   printf '10.0.0.0-10.0.0.9\n10.1.0.0-10.1.1.255\n' | duplex ip range -
 
-Exit status: 0 ok, 2 bad input (including a backwards range).
+Exit status: 0 ok, 2 bad input (including a backwards range). Each bad range is reported on
+stderr (with its line number when read from stdin); the others are still printed.
 )";
 
 // Prints rows as columns two spaces apart; the first row is a dim header.
@@ -277,13 +279,15 @@ int aggregate_main(Argv argv) {
   args.expect_positionals(1, SIZE_MAX, "one or more prefixes");
   std::vector<Prefix> input;
   input.reserve(args.positionals().size());
-  for (const auto& w : args.positionals()) input.push_back(Prefix::parse(w));
+  // A bad line is reported and left out; the rest is still aggregated, with exit status 2.
+  const int status =
+      args.each_positional([&](const std::string& w) { input.push_back(Prefix::parse(w)); });
   if (args.has("json")) {
     print(apps::aggregate_json(input));
-    return 0;
+    return status;
   }
   for (const auto& p : inet::aggregate(input)) std::cout << p.to_string() << '\n';
-  return 0;
+  return status;
 }
 
 int range_main(Argv argv) {
@@ -294,31 +298,32 @@ int range_main(Argv argv) {
   }
   args.expand_stdin();
   const auto& words = args.positionals();
-  std::vector<std::pair<std::string, std::string>> ranges;
-  const bool dashed = !words.empty() && std::all_of(words.begin(), words.end(), [](const auto& w) {
-    return w.find('-') != std::string::npos;
-  });
-  if (dashed) {
-    for (const auto& w : words) {
-      const auto dash = w.find('-');
-      ranges.emplace_back(std::string(trim(std::string_view(w).substr(0, dash))),
-                          std::string(trim(std::string_view(w).substr(dash + 1))));
-    }
-  } else {
-    args.expect_positionals(2, 2, "A B, the first and last address of the range");
-    ranges.emplace_back(words[0], words[1]);
-  }
-  for (const auto& [first_text, last_text] : ranges) {
+  auto one_range = [&](std::string_view first_text, std::string_view last_text) {
     const Address first = Address::parse(first_text);
     const Address last = Address::parse(last_text);
     if (args.has("json")) {
       print(apps::range_json(first, last));
-      continue;
+      return;
     }
     const auto out = as_parse_error([&] { return inet::range_to_prefixes(first, last); });
     for (const auto& p : out) std::cout << p.to_string() << '\n';
+  };
+  // A word without a dash among dashed ones is a bad range, reported with its line.
+  const bool dashed = !words.empty() && std::any_of(words.begin(), words.end(), [](const auto& w) {
+    return w.find('-') != std::string::npos;
+  });
+  if (!dashed) {
+    args.expect_positionals(2, 2, "A B, the first and last address of the range");
+    one_range(words[0], words[1]);
+    return 0;
   }
-  return 0;
+  return args.each_positional([&](const std::string& w) {
+    const auto dash = w.find('-');
+    if (dash == std::string::npos)
+      throw ParseError(quote(w) + " is not a range: expected FIRST-LAST, e.g. 10.0.0.0-10.0.0.9");
+    one_range(trim(std::string_view(w).substr(0, dash)),
+              trim(std::string_view(w).substr(dash + 1)));
+  });
 }
 
 }  // namespace duplex::cli::ip

@@ -144,28 +144,18 @@ int mac_main(Argv argv) {
   if (args.positionals().empty()) args.fail("missing MAC address");
   const bool json = args.has("json");
 
-  int status = 0;
   bool first = true;
-  for (const auto& text : args.positionals()) {
-    std::optional<MacAddress> mac;
-    try {
-      mac = MacAddress::parse(text);
-    } catch (const ParseError& e) {
-      // Report and go on: a piped list keeps every good line and still fails as a whole.
-      std::cout.flush();
-      std::cerr << "duplex mac: " << e.what() << '\n';
-      status = 2;
-      continue;
-    }
+  // Report and go on: a piped list keeps every good line and still fails as a whole.
+  return args.each_positional([&](const std::string& text) {
+    const MacAddress mac = MacAddress::parse(text);
     if (json) {
-      print_json(apps::mac_json(text, *mac));
+      print_json(apps::mac_json(text, mac));
     } else {
       if (!first) std::cout << '\n';
-      print_human(*mac);
+      print_human(mac);
     }
     first = false;
-  }
-  return status;
+  });
 }
 
 }  // namespace duplex::cli

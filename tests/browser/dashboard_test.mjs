@@ -1,8 +1,8 @@
 // The dashboard of `duplex serve` in headless Chromium (run by ctest as
 // integration.browser_dashboard, with DUPLEX set to the binary). One server with a fresh
 // SQLite file and one browser for the file; each test states one behaviour a user sees.
-// Exits 77 (skipped) without playwright-core (npm ci in tests/browser), chromium, or a
-// duplex with the serve command.
+// Exits 77 (skipped; 1 under CI=true) without playwright-core (npm ci in tests/browser),
+// chromium, or a duplex with the serve command.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,6 +18,12 @@ const STEP_MS = 10_000;  // each wait in the page
 let tmp, server, browser, page;
 const children = [];
 const pageLog = [];
+// Script errors and console errors of the page: a dashboard that throws is broken, however
+// good its screenshot looks, so any of them fails the run.
+const pageErrors = [];
+// The one failed request a test provokes on purpose (the calculator's 400 for a bad address):
+// the browser's "Failed to load resource" line for exactly that URL is expected.
+let expectedFailure = null;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'duplex-browser-'));
@@ -25,8 +31,20 @@ before(async () => {
   children.push(server.serve);
   browser = await launch(chromium);
   page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  page.on('console', (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => pageLog.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    pageLog.push(`console.${m.type()}: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    const url = m.location().url || '';
+    if (expectedFailure && url.endsWith(expectedFailure) && /^Failed to load resource/.test(m.text())) {
+      expectedFailure = null;
+      return;
+    }
+    pageErrors.push(`console.error: ${m.text()} (${url})`);
+  });
+  page.on('pageerror', (e) => {
+    pageLog.push(`page error: ${e.message}`);
+    pageErrors.push(`page error: ${e.message}`);
+  });
   await page.goto(server.url);
 });
 
@@ -156,6 +174,7 @@ test('the address tools compute a subnet: 192.168.1.10/26', async () => {
 test('a bad address shows the calculator\'s own error', async () => {
   await openTab('tools');
   await page.fill('#ip-input', '300.1.1.1');
+  expectedFailure = '/api/ip?q=300.1.1.1';
   await page.click('#ip-submit');
   const error = page.locator('#ip-error');
   await page.locator('#ip-error:not(:empty)').waitFor({timeout: STEP_MS});
@@ -191,4 +210,10 @@ test('a screenshot of the dashboard is kept as a test artifact', async () => {
   await openTab('chat');
   await page.screenshot({path: path.join(artifactsDir(), 'dashboard-chat.png'), fullPage: true});
   console.log(`screenshots: ${file}, dashboard-chat.png`);
+  assert.deepEqual(pageErrors, [], 'the page raised errors while the screenshots were taken');
+});
+
+// Last, so that it covers every test above.
+test('the page raised no script error and logged no console error in the whole run', () => {
+  assert.deepEqual(pageErrors, []);
 });

@@ -1,21 +1,22 @@
-// Shared by the browser tests: prerequisites (exit 77 = skipped), child processes read line
+// Shared by the browser tests: prerequisites (exit 77 = skipped, 1 under CI=true; see
+// tests/prerequisites.mjs), child processes read line
 // by line with deadlines, a terminal chat client, headless Chromium, and the artifacts dir.
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {exitSkipped} from '../prerequisites.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const DEADLINE_MS = 15_000;
 
-// Exits 77 (ctest: skipped) when a prerequisite is missing; returns playwright's chromium.
+// Exits 77 (ctest: skipped; 1 under CI=true) when a prerequisite is missing; returns
+// playwright's chromium.
 export async function prerequisites(name, needs = []) {
-  const skip = (why) => {
-    console.error(`${name}: skipped: ${why}`);
-    process.exit(77);
-  };
+  const skip = (why) => exitSkipped(name, why);
   if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
     skip('playwright-core is missing: run scripts/setup (npm ci in tests/browser)');
   }
@@ -128,13 +129,10 @@ export async function startServe(duplex, dir) {
           httpPort: Number(http[2]), chatPort: Number(chat[1])};
 }
 
-// Exits 77 (skipped) when this duplex has no `serve` command yet.
+// Exits 77 (skipped; 1 under CI=true) when this duplex has no `serve` command yet.
 export function requireServe(name, duplex) {
   const r = spawnSync(duplex, ['serve', '--help'], {encoding: 'utf8', timeout: 5000});
-  if (r.status !== 0) {
-    console.error(`${name}: skipped: ${duplex} has no serve command`);
-    process.exit(77);
-  }
+  if (r.status !== 0) exitSkipped(name, `${duplex} has no serve command`);
 }
 
 // `duplex chat 127.0.0.1:PORT --name NAME`, the terminal client; resolves once the server

@@ -3,7 +3,8 @@
 // (tests/browser/pages/ws.html) comes from `duplex http serve`; its socket goes to
 // tests/ws/ws_echo_server, duplex's WebSocket server. The browser is the real peer: its
 // handshake, its masking, its close handshake.
-// Exits 77 (skipped) without playwright-core (npm ci in tests/browser) or chromium.
+// Exits 77 (skipped; 1 under CI=true) without playwright-core (npm ci in tests/browser) or
+// chromium.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

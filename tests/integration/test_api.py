@@ -10,9 +10,13 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prerequisites import skip_or_fail  # noqa: E402
 
 DUPLEX = os.environ.get("DUPLEX", "duplex")
 TIMEOUT = 30
@@ -214,7 +218,7 @@ class ApiTest(unittest.TestCase):
         prefix = []
         if os.geteuid() == 0:  # root holds CAP_NET_ADMIN: drop it from this server
             if shutil.which("setpriv") is None:
-                self.skipTest("setpriv is missing (util-linux)")
+                skip_or_fail(self, "setpriv is missing (util-linux)")
             prefix = ["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin", "--"]
         serve = Serve(os.path.join(self.dir, "nocap.db"), prefix=prefix)
         try:

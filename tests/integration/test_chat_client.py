@@ -21,6 +21,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chat_peers import DUPLEX, TIMEOUT, Serve, serve_available, start, stop  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prerequisites import requires  # noqa: E402
 
 NC = "nc.openbsd"
 STAMPED = r"^\[\d\d:\d\d:\d\d\] "
@@ -37,7 +39,7 @@ def run(*args, input=None, env=None, timeout=TIMEOUT):
                           timeout=timeout, env=env)
 
 
-@unittest.skipUnless(serve_available(), "duplex serve is not built yet")
+@requires(serve_available(), "duplex serve is not built yet")
 class ChatWithServe(unittest.TestCase):
     def setUp(self):
         self.serve = Serve()

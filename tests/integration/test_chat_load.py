@@ -6,7 +6,7 @@ every message, in order per sender, and no client may see an error. Loopback onl
 driver has its own deadline; nothing asserts timings (bench/chat/run measures them).
 
 The binary comes from $DUPLEX (ctest sets it); node and tests/ws/node_modules (scripts/setup)
-are needed, else the test is skipped."""
+are needed, else the test is skipped (fails under CI=true: tests/prerequisites.py)."""
 import json
 import os
 import shutil
@@ -18,14 +18,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from chat_peers import Serve, serve_available  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from prerequisites import requires  # noqa: E402
 
 DRIVER = os.path.join(ROOT, "bench", "chat", "load.mjs")
 HAVE_WS = os.path.isdir(os.path.join(ROOT, "tests", "ws", "node_modules", "ws"))
 TCP_CLIENTS, WS_CLIENTS, MESSAGES = 100, 100, 10000
 
 
-@unittest.skipUnless(serve_available(), "duplex serve is not built yet")
-@unittest.skipUnless(shutil.which("node") and HAVE_WS,
+@requires(serve_available(), "duplex serve is not built yet")
+@requires(shutil.which("node") and HAVE_WS,
                      "node or tests/ws/node_modules is missing; run scripts/setup")
 class ChatLoad(unittest.TestCase):
     def test_every_client_gets_every_message_in_order_per_sender(self):

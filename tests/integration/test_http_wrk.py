@@ -7,8 +7,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prerequisites import requires  # noqa: E402
 
 DUPLEX = os.environ.get("DUPLEX", "duplex")
 TIMEOUT = 60
@@ -23,7 +27,7 @@ request = function() return req end
 """
 
 
-@unittest.skipUnless(shutil.which("wrk"), "wrk is not installed (scripts/setup installs it)")
+@requires(shutil.which("wrk"), "wrk is not installed (scripts/setup installs it)")
 class WrkSmokeTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()

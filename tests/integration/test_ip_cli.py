@@ -52,6 +52,12 @@ class Report(unittest.TestCase):
                          ("10.0.0.0", "10.0.0.1", "2"))
         self.assertIsNone(j["broadcast"])
 
+    def test_slash32_human_output_says_one_address_in_the_singular(self):
+        code, out, _ = run("10.0.0.1/32")
+        self.assertEqual(code, 0)
+        self.assertIn("(1 address)", out)
+        self.assertNotIn("1 addresses", out)
+
     def test_slash32_is_one_host(self):
         _, [j] = run_json("10.0.0.1/32")
         self.assertEqual((j["first_host"], j["last_host"], j["host_count"]),
@@ -137,8 +143,37 @@ class BadInput(unittest.TestCase):
     def test_non_contiguous_mask(self):
         self.assert_bad("10.0.0.0/255.0.255.0", says="not contiguous")
 
-    def test_same_with_one_address(self):
-        self.assert_bad("same", "1.2.3.4", says="missing two addresses")
+    def test_same_with_one_address_names_the_one_given_not_two_missing(self):
+        self.assert_bad("same", "1.2.3.4",
+                        says="expected two addresses A B, but only '1.2.3.4' was given")
+        _, _, err = run("same", "1.2.3.4")
+        self.assertNotIn("missing two", err)
+
+    def test_same_with_no_address(self):
+        self.assert_bad("same", says="missing two addresses A B")
+
+    def test_mask_written_as_dotted_but_not_contiguous_is_refused_not_read_as_an_address(self):
+        self.assert_bad("10.0.0.1", "255.0.255.0",
+                        says="'255.0.255.0' is not a netmask: its one bits are not contiguous")
+        self.assert_bad("10.0.0.1", "0xff00ff00", says="not contiguous")
+
+    def test_two_addresses_are_still_two_items(self):
+        code, items = run_json("10.0.0.1", "10.0.0.2")
+        self.assertEqual([j["address"] for j in items], ["10.0.0.1", "10.0.0.2"])
+
+    def test_mask_without_an_address_names_the_missing_address(self):
+        self.assert_bad("/24", says="'/24' is not a prefix: no address before the mask")
+        _, _, err = run("/24")
+        self.assertNotIn("empty string", err)
+
+    def test_non_ascii_character_is_quoted_whole(self):
+        self.assert_bad("1.2.3.\u00e9", says="unexpected character '\u00e9'")
+
+    def test_error_line_repeats_at_most_forty_characters_of_a_huge_input(self):
+        code, out, err = run("-", stdin="1" * 100_000 + "\n")
+        self.assertEqual(code, 2)
+        self.assertLess(len(err), 300, err[:300])
+        self.assertIn("...' (100000 bytes)", err)
 
     def test_same_without_a_mask(self):
         self.assert_bad("same", "1.2.3.4", "1.2.3.5", says="no mask")
@@ -146,8 +181,29 @@ class BadInput(unittest.TestCase):
     def test_unknown_option(self):
         self.assert_bad("1.2.3.4", "--bogus", says="unknown option --bogus")
 
-    def test_bad_line_on_stdin(self):
-        self.assert_bad("-", stdin="10.0.0.1\n10.0.0.300\n", says="octet 300")
+    def test_bad_line_on_stdin_is_named_by_number_and_the_rest_still_printed(self):
+        code, out, err = run("-", "--json", stdin="10.0.0.1\n# note\n10.0.0.300\n10.0.0.2\n")
+        self.assertEqual(code, 2)
+        self.assertEqual([json.loads(l)["address"] for l in out.splitlines()],
+                         ["10.0.0.1", "10.0.0.2"])
+        self.assertEqual(err.splitlines(), [
+            "duplex ip: line 3: '10.0.0.300' is not an IPv4 address: octet 300 is above 255"])
+
+    def test_aggregate_reports_a_bad_line_and_aggregates_the_rest(self):
+        code, out, err = run("aggregate", "-", stdin="10.0.0.0/24\nnope\n10.0.1.0/24\n")
+        self.assertEqual(code, 2)
+        self.assertEqual(out, "10.0.0.0/23\n")
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn("duplex ip aggregate: line 2: 'nope'", err)
+
+    def test_range_reports_a_bad_line_and_goes_on(self):
+        code, out, err = run("range", "-", stdin="10.0.0.0-10.0.0.1\n10.0.0.9-10.0.0.1\n"
+                                                 "10.0.1.0-10.0.1.3\n")
+        self.assertEqual(code, 2)
+        self.assertEqual(out, "10.0.0.0/31\n10.0.1.0/30\n")
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn("line 2: ", err)
+        self.assertIn("backwards", err)
 
     def test_split_too_large_says_how_to_narrow(self):
         self.assert_bad("split", "10.0.0.0/8", "--prefix", "30", says="split a longer prefix")

@@ -104,6 +104,21 @@ class MacErrors(unittest.TestCase):
     def test_non_hex_exits_2_with_one_line(self):
         self.assert_one_line_error(run("zz:zz:zz:zz:zz:zz"), "'z' is not a hex digit")
 
+    def test_six_dotted_groups_are_not_called_6_of_3(self):
+        r = run("00.1a.2b.3c.4d.5e")
+        self.assert_one_line_error(r, "6 groups, but the Cisco dot form has 3")
+        self.assertNotIn("6 of 3", r.stderr)
+
+    def test_non_ascii_character_is_quoted_whole_not_as_its_first_byte(self):
+        r = run("00:1a:2b:3c:4d:\u00e9")
+        self.assert_one_line_error(r, "'\u00e9' is not a hex digit")
+        self.assertNotIn("0xc3", r.stderr)
+
+    def test_error_line_repeats_at_most_forty_characters_of_a_huge_input(self):
+        r = run("-", stdin="a" * 100_000 + "\n")
+        self.assert_one_line_error(r, "...' (100000 bytes)")
+        self.assertLess(len(r.stderr), 300)
+
     def test_no_argument_is_a_usage_error(self):
         self.assert_one_line_error(run(), "missing MAC address", "--help")
 
@@ -128,7 +143,8 @@ class MacStdin(unittest.TestCase):
         r = run("--json", "-", stdin="00:00:0c:12:34:56\nnot-a-mac\n02:00:00:00:00:01\n")
         self.assertEqual(r.returncode, 2)
         self.assertEqual(len(json_lines(r)), 2)
-        self.assertIn("'not-a-mac'", r.stderr)
+        self.assertEqual(r.stderr.splitlines(), [
+            "duplex mac: line 2: 'not-a-mac' is not a MAC address: 'n' is not a hex digit (0-9, a-f)"])
 
 
 class MacHuman(unittest.TestCase):

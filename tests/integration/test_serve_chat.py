@@ -14,6 +14,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_harness import TIMEOUT, ChatClient, Serve  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prerequisites import requires  # noqa: E402
 
 
 class NcLines:
@@ -67,7 +69,7 @@ class ServeChat(unittest.TestCase):
         self.assertRegex(s["discovery"], r"^udp 0\.0\.0\.0:[1-9]\d* \(answers loopback probes only\)$")
         self.assertEqual(s["history"], self.serve.db)
 
-    @unittest.skipUnless(shutil.which("nc"), "needs nc (netcat-openbsd)")
+    @requires(shutil.which("nc"), "needs nc (netcat-openbsd)")
     def test_nc_sees_the_history_then_another_clients_messages(self):
         first = self.serve.chat()
         first.expect(r"^\* you are (guest-\d+) in lobby$")

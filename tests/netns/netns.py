@@ -19,25 +19,24 @@ import subprocess
 import sys
 import time
 
-SKIP = 77  # ctest SKIP_RETURN_CODE
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from prerequisites import exit_skipped  # noqa: E402
+
 PREFIX = "dxarp"
 DUPLEX = os.environ.get("DUPLEX", "duplex")
 
 
 def skip_unless_able():
-    """Exits with SKIP (and says why) unless we can make network namespaces."""
+    """Exits 77 (skipped; 1 under CI=true) and says why unless we can make network namespaces."""
     if os.geteuid() != 0:
-        print("skipped: network namespace tests need root (CI runs them as root)")
-        sys.exit(SKIP)
+        exit_skipped("network namespace tests need root (CI runs them as root)")
     for tool in ("ip",):
         if shutil.which(tool) is None:
-            print(f"skipped: `{tool}` is missing; run scripts/setup")
-            sys.exit(SKIP)
+            exit_skipped(f"`{tool}` is missing; run scripts/setup")
     probe = f"{PREFIX}{os.getpid()}probe"
     r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
     if r.returncode != 0:
-        print(f"skipped: cannot create a network namespace: {r.stderr.strip()}")
-        sys.exit(SKIP)
+        exit_skipped(f"cannot create a network namespace: {r.stderr.strip()}")
     subprocess.run(["ip", "netns", "del", probe], capture_output=True)
 
 

@@ -33,11 +33,24 @@ def test_scan_marks_an_ip_answered_by_two_macs():
         assert len(twice) == 2 and any(j["duplicate"] for j in twice), r.stdout
 
 
-def test_scan_where_nobody_answers_exits_1():
-    with Lab(HOSTS) as lab:
-        r = lab["a"].duplex("arp", "scan", "10.99.0.96/30", "--dev", "eth0", "--rounds", "1",
-                            "--wait", "0.3")
+def test_scan_where_nobody_answers_exits_1_and_finds_the_host_once_it_answers():
+    # d sits in the scanned /30 with ARP off (NOARP): present, but silent. The same scan must
+    # then find it once ARP is on, so that an exit 1 means "nobody answered", not "broken".
+    with Lab({**HOSTS, "d": "10.99.0.97/24"}) as lab:
+        a, d = lab["a"], lab["d"]
+        d.sh(["ip", "link", "set", "eth0", "arp", "off"])
+        scan = ["arp", "scan", "10.99.0.96/30", "--dev", "eth0", "--rounds", "1", "--wait", "0.5",
+                "--json"]
+        r = a.duplex(*scan)
         assert r.returncode == 1, r
+        assert [j for j in lines(r) if j["type"] == "host"] == [], r.stdout
+        [summary] = [j for j in lines(r) if j["type"] == "summary"]
+        assert (summary["addresses"], summary["sent"], summary["answered"]) == (2, 2, 0), summary
+        d.sh(["ip", "link", "set", "eth0", "arp", "on"])
+        r = a.duplex(*scan)
+        assert r.returncode == 0, r
+        assert [(j["ip"], j["mac"]) for j in lines(r) if j["type"] == "host"] == [
+            (d.ip, d.mac())], r.stdout
 
 
 def test_scan_refuses_more_than_a_slash_16():
@@ -54,5 +67,6 @@ def test_scan_refuses_an_unbounded_rate():
 
 if __name__ == "__main__":
     main([test_scan_lists_every_host_that_answers_with_its_mac,
-          test_scan_marks_an_ip_answered_by_two_macs, test_scan_where_nobody_answers_exits_1,
+          test_scan_marks_an_ip_answered_by_two_macs,
+          test_scan_where_nobody_answers_exits_1_and_finds_the_host_once_it_answers,
           test_scan_refuses_more_than_a_slash_16, test_scan_refuses_an_unbounded_rate])

@@ -9,6 +9,8 @@ import time
 
 from netns import DUPLEX, Lab, forge_arp, main
 
+STEP = 10  # seconds: the bound of each wait for an event
+
 HOSTS = {"gw": "10.99.0.1/24", "victim": "10.99.0.2/24", "attacker": "10.99.0.66/24"}
 
 
@@ -25,17 +27,37 @@ class Watch:
             self.proc.kill()
             raise AssertionError(f"watch did not start: {line!r}")
 
+        self.seen = []  # the events read so far
+        self.partial = b""  # raw reads (not the buffered file), so that select() tells the truth
+
+    def wait_for(self, event, ip, seconds=STEP):
+        """Reads events as the watch prints them until one is `event` for `ip`: the condition
+        that makes the next step of a test safe (the watch has taken in the previous frame)."""
+        deadline = time.monotonic() + seconds
+        fd = self.proc.stdout.fileno()
+        while not any(e["event"] == event and e["ip"] == ip for e in self.seen):
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
+                self.proc.kill()
+                raise AssertionError(f"no {event} for {ip} within {seconds} s; saw {self.seen}")
+            *lines, self.partial = (self.partial + chunk).split(b"\n")
+            self.seen += [json.loads(line) for line in lines if line.strip()]
+
     def events(self, timeout=20):
+        """Every event, once the watch has stopped by itself (-w/-c)."""
         try:
             out, err = self.proc.communicate(timeout=timeout)
         finally:
             self.proc.kill()
         assert self.proc.returncode == 0, (self.proc.returncode, out, err)
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+        out = self.partial.decode() + out
+        return self.seen + [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def gateway_announces(gw):
-    # The real gateway speaks through iputils arping: an unsolicited reply (-A).
+    # The real gateway (or any host) speaks through iputils arping: an unsolicited reply (-A).
     gw.sh(["arping", "-A", "-c", "1", "-I", "eth0", gw.ip])
 
 
@@ -48,13 +70,13 @@ def test_watch_reports_a_forged_gateway_as_changed_then_flip_flop_naming_both_ma
     with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
         gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
         gmac, amac, vmac = gw.mac(), attacker.mac(), victim.mac()
-        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "8", "-c", "4")
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "30", "-c", "4")
         gateway_announces(gw)
-        time.sleep(0.2)
+        watch.wait_for("new_station", gw.ip)
         attacker_forges(attacker, gw, victim, amac, vmac)
-        time.sleep(0.2)
+        watch.wait_for("changed_ethernet_address", gw.ip)
         gateway_announces(gw)
-        time.sleep(0.2)
+        watch.wait_for("flip_flop", gw.ip)
         attacker_forges(attacker, gw, victim, amac, vmac)
         events = [e for e in watch.events() if e["ip"] == gw.ip]
         got = [(e["event"], e["mac"], e["old_mac"]) for e in events]
@@ -89,14 +111,18 @@ def test_watch_reports_a_sender_outside_the_subnet_as_a_bogon():
 
 def test_watch_remembers_stations_across_runs_in_its_database():
     with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
-        gw, victim = lab["gw"], lab["victim"]
+        gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
         db = os.path.join(tmp, "st.db")
         first = Watch(victim, db, "-w", "5", "-c", "1")
         gateway_announces(gw)
         assert [e["event"] for e in first.events()] == ["new_station"]
-        second = Watch(victim, db, "-w", "2")
+        # A known station is silent; a new one, announced after it, is reported. Only a watch
+        # that both hears frames and remembers its database gives exactly that.
+        second = Watch(victim, db, "-w", "20", "-c", "1")
         gateway_announces(gw)
-        assert [e for e in second.events() if e["ip"] == gw.ip] == []
+        gateway_announces(attacker)
+        events = second.events()
+        assert [(e["event"], e["ip"]) for e in events] == [("new_station", attacker.ip)], events
         rows = victim.sh(["sqlite3", db, "SELECT ip, mac FROM stations"]).stdout.split()
         assert f"{gw.ip}|{gw.mac()}" in rows, rows
 
@@ -105,10 +131,10 @@ def test_watch_runs_the_exec_hook_for_each_event_with_its_details():
     with Lab(HOSTS) as lab, tempfile.TemporaryDirectory() as tmp:
         gw, victim, attacker = lab["gw"], lab["victim"], lab["attacker"]
         log = os.path.join(tmp, "hook.log")
-        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "6", "-c", "2", "--exec",
+        watch = Watch(victim, os.path.join(tmp, "st.db"), "-w", "30", "-c", "2", "--exec",
                       f'echo "$DUPLEX_EVENT $DUPLEX_IP $DUPLEX_MAC $DUPLEX_OLD_MAC" >> {log}')
         gateway_announces(gw)
-        time.sleep(0.2)
+        watch.wait_for("new_station", gw.ip)
         attacker_forges(attacker, gw, victim, attacker.mac(), victim.mac())
         watch.events()  # returns after the hooks were reaped
         lines = open(log).read().splitlines()

@@ -8,13 +8,14 @@ import net from 'node:net';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
+import {exitSkipped} from '../prerequisites.mjs';
+
 const require = createRequire(import.meta.url);
 let WebSocket;
 try {
   WebSocket = require('ws');
 } catch {
-  console.error('echo_test: the npm ws package is missing: run scripts/setup (npm ci in tests/ws)');
-  process.exit(77);
+  exitSkipped('echo_test', 'the npm ws package is missing: run scripts/setup (npm ci in tests/ws)');
 }
 
 const server = process.env.WS_ECHO_SERVER;

@@ -30,16 +30,40 @@ std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) n
   return v;
 }
 
+std::string_view char_at(std::string_view s, std::size_t at) noexcept {
+  if (at >= s.size()) return {};
+  const auto lead = utf8_lead(static_cast<std::uint8_t>(s[at]));
+  const std::size_t len = 1u + lead.need;
+  if (!lead.valid || len == 1 || at + len > s.size()) return s.substr(at, 1);
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto c = static_cast<std::uint8_t>(s[at + k]);
+    if (c < (k == 1 ? lead.lo : 0x80) || c > (k == 1 ? lead.hi : 0xbf)) return s.substr(at, 1);
+  }
+  return s.substr(at, len);
+}
+
 std::string quote(std::string_view s) {
-  constexpr std::size_t kMax = 60;
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";
-  if (s.size() > kMax) {
-    out.append(s.substr(0, kMax));
-    out.append("...");
-  } else {
-    out.append(s);
+  std::size_t shown = 0;
+  std::size_t at = 0;
+  while (at < s.size() && shown < kQuoteMax) {
+    const auto ch = char_at(s, at);
+    const auto c = static_cast<unsigned char>(ch[0]);
+    if (ch.size() == 1 && (c < 0x20 || c >= 0x7f)) {
+      out.append("\\x").push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.append(ch);
+    }
+    at += ch.size();
+    ++shown;
   }
   out.push_back('\'');
+  if (at < s.size()) {
+    out.insert(out.size() - 1, "...");
+    out += " (" + std::to_string(s.size()) + " bytes)";
+  }
   return out;
 }
 

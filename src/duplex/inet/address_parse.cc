@@ -57,7 +57,7 @@ constexpr int hex_value(char c) noexcept {
 
 std::string_view first_bad(std::string_view token, bool (*ok)(char)) noexcept {
   for (std::size_t i = 0; i < token.size(); ++i)
-    if (!ok(token[i])) return token.substr(i, 1);
+    if (!ok(token[i])) return char_at(token, i);  // a whole UTF-8 character, for the message
   return {};
 }
 
@@ -317,15 +317,6 @@ bool parse_any(std::string_view text, Address& out, Failure& f) noexcept {
   return ok;
 }
 
-std::string show(std::string_view token) {
-  if (token.size() == 1 && (static_cast<unsigned char>(token[0]) < 0x20 || token[0] == 0x7f)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    const auto c = static_cast<unsigned char>(token[0]);
-    return std::string("'\\x") + kHex[c >> 4] + kHex[c & 15] + "'";
-  }
-  return quote(token);
-}
-
 std::string v4_reason(Why why, std::string_view token, std::uint64_t count) {
   switch (why) {
     case Why::v4_octet_count:
@@ -334,9 +325,11 @@ std::string v4_reason(Why why, std::string_view token, std::uint64_t count) {
     case Why::v4_empty_octet:
       return "octet " + std::to_string(count) + " is empty";
     case Why::v4_bad_char:
-      return "unexpected character " + show(token);
+      return "unexpected character " + quote(token);
     case Why::v4_above_255:
-      return "octet " + std::string(token) + " is above 255";
+      // Bare reads best ("octet 300"), but the digits may run on for pages: then quote them.
+      return "octet " + (token.size() <= kQuoteMax ? std::string(token) : quote(token)) +
+             " is above 255";
     case Why::v4_leading_zero: {
       std::string msg = "octet " + quote(token) +
                         " has a leading zero, which inet_aton reads as octal; write " +
@@ -378,7 +371,7 @@ std::string describe(std::string_view text, const Failure& f) {
     case Why::v4_mixed_binary:
       return v4 + v4_reason(f.why, f.token, f.count);
     case Why::v4_int_too_big:
-      return v4 + std::string(f.token) + " is above 4294967295, the largest 32-bit number";
+      return v4 + "the number is above 4294967295, the largest 32-bit number";
     case Why::v4_int_leading_zero:
       return v4 + "the number has a leading zero, which inet_aton reads as octal; drop it";
     case Why::v4_hex_empty:
@@ -386,14 +379,14 @@ std::string describe(std::string_view text, const Failure& f) {
     case Why::v4_hex_too_long:
       return v4 + std::to_string(f.count) + " hex digits, more than the 8 of a 32-bit address";
     case Why::v4_hex_bad_char:
-      return v4 + show(f.token) + " is not a hex digit";
+      return v4 + quote(f.token) + " is not a hex digit";
     case Why::v6_zone:
       return v6 + "zone ids (" + quote(f.token) +
              ") are not supported: an address value has no interface; drop " + quote(f.token);
     case Why::v6_brackets:
       return v6 + "brackets belong around an address followed by a port ([::1]:80); drop them";
     case Why::v6_bad_char:
-      return v6 + show(f.token) + " is not a hex digit";
+      return v6 + quote(f.token) + " is not a hex digit";
     case Why::v6_group_too_long:
       return v6 + "group " + quote(f.token) + " has more than 4 hex digits";
     case Why::v6_empty_group:

@@ -60,7 +60,7 @@ unsigned Prefix::parse_mask(std::string_view text, Family family, MaskNotation* 
       throw ParseError(quote(text) + " is not a prefix length (0-" + max +
                        (family == Family::v4 ? "), a dotted mask or a 0x hex mask" : ")"));
     if (*n > (family == Family::v4 ? 32u : 128u))
-      throw ParseError("prefix length " + std::string(text) + " is above " + max + ", the " +
+      throw ParseError("prefix length " + std::to_string(*n) + " is above " + max + ", the " +
                        family_name(family) + " maximum");
     if (notation) *notation = MaskNotation::length;
     return static_cast<unsigned>(*n);
@@ -105,6 +105,9 @@ Prefix Prefix::parse(std::string_view text, MaskNotation* notation) {
     mask = text.substr(mask_at);
     has_mask = true;
   }
+  if (has_mask && addr.empty())
+    throw ParseError(quote(text) +
+                     " is not a prefix: no address before the mask; write one, e.g. 192.0.2.0/24");
   if (has_mask && mask.find_first_of(kBlank) != std::string_view::npos)
     throw ParseError(quote(text) + " is not a prefix: unexpected text after the mask");
   const Address a = Address::parse(addr);

@@ -11,6 +11,7 @@
 #include "duplex/base/error.h"
 #include "duplex/base/strings.h"
 #include "duplex/link/internal/netlink.h"
+#include "duplex/link/internal/rtnetlink_parse.h"
 
 namespace duplex::link {
 namespace {
@@ -31,6 +32,36 @@ inet::Address ipv4_of(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
+std::optional<Interface> internal::interface_of(const nlmsghdr* m) {
+  const auto* ifi = m->nlmsg_type == RTM_NEWLINK ? payload<ifinfomsg>(m) : nullptr;
+  if (!ifi) return std::nullopt;
+  Attributes a(m, sizeof(ifinfomsg));
+  Interface i;
+  i.index = static_cast<unsigned>(ifi->ifi_index);
+  i.name = std::string(a.text(IFLA_IFNAME));
+  i.up = (ifi->ifi_flags & IFF_UP) != 0;
+  i.loopback = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
+  i.arp = (ifi->ifi_flags & IFF_NOARP) == 0;
+  if (auto lladdr = a.bytes(IFLA_ADDRESS); lladdr.size() == 6) {
+    MacAddress::Bytes b{};
+    std::copy(lladdr.begin(), lladdr.end(), b.begin());
+    i.mac = MacAddress(b);
+  }
+  return i;
+}
+
+std::optional<internal::Route> internal::route_of(const nlmsghdr* m) {
+  const auto* rt = m->nlmsg_type == RTM_NEWROUTE ? payload<rtmsg>(m) : nullptr;
+  if (!rt) return std::nullopt;
+  Attributes a(m, sizeof(rtmsg));
+  Route r;
+  r.type = rt->rtm_type;
+  r.oif = a.u32(RTA_OIF);
+  r.multipath = a.get(RTA_MULTIPATH) != nullptr;
+  if (auto g = a.bytes(RTA_GATEWAY); g.size() == 4) r.gateway = ipv4_of(g);
+  return r;
+}
+
 std::optional<inet::Address> Interface::source_for(const inet::Address& peer) const {
   for (const auto& p : ipv4)
     if (p.contains(peer)) return p.address();
@@ -49,21 +80,7 @@ std::vector<Interface> Interface::all() {
   links.put<ifinfomsg>()->ifi_family = AF_UNSPEC;
   check(nl.transact(links,
                     [&](const nlmsghdr* m) {
-                      if (m->nlmsg_type != RTM_NEWLINK) return;
-                      const auto* ifi = payload<ifinfomsg>(m);
-                      Attributes a(m, sizeof(ifinfomsg));
-                      Interface i;
-                      i.index = static_cast<unsigned>(ifi->ifi_index);
-                      i.name = std::string(a.text(IFLA_IFNAME));
-                      i.up = (ifi->ifi_flags & IFF_UP) != 0;
-                      i.loopback = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
-                      i.arp = (ifi->ifi_flags & IFF_NOARP) == 0;
-                      if (auto lladdr = a.bytes(IFLA_ADDRESS); lladdr.size() == 6) {
-                        MacAddress::Bytes b{};
-                        std::copy(lladdr.begin(), lladdr.end(), b.begin());
-                        i.mac = MacAddress(b);
-                      }
-                      out.push_back(std::move(i));
+                      if (auto i = internal::interface_of(m)) out.push_back(std::move(*i));
                     }),
         "cannot list the network interfaces");
   Netlink::Request addrs(RTM_GETADDR, NLM_F_DUMP);
@@ -72,7 +89,7 @@ std::vector<Interface> Interface::all() {
                     [&](const nlmsghdr* m) {
                       if (m->nlmsg_type != RTM_NEWADDR) return;
                       const auto* ifa = payload<ifaddrmsg>(m);
-                      if (ifa->ifa_family != AF_INET) return;
+                      if (!ifa || ifa->ifa_family != AF_INET) return;
                       Attributes a(m, sizeof(ifaddrmsg));
                       // IFA_LOCAL is our address; IFA_ADDRESS is the peer's on a
                       // point-to-point link, and ours otherwise.
@@ -123,13 +140,13 @@ Interface route_interface(const inet::Address& ip) {
   std::uint8_t type = 0;
   std::optional<inet::Address> gateway;
   const int err = nl.transact(req, [&](const nlmsghdr* m) {
-    if (m->nlmsg_type != RTM_NEWROUTE) return;
-    Attributes a(m, sizeof(rtmsg));
+    const auto route = internal::route_of(m);
+    if (!route) return;
     found = true;
-    type = payload<rtmsg>(m)->rtm_type;
-    oif = a.u32(RTA_OIF);
-    multipath = a.get(RTA_MULTIPATH) != nullptr;
-    if (auto g = a.bytes(RTA_GATEWAY); g.size() == 4) gateway = ipv4_of(g);
+    type = route->type;
+    oif = route->oif;
+    multipath = route->multipath;
+    gateway = route->gateway;
   });
   if (err == ENETUNREACH || err == EHOSTUNREACH || (err == 0 && !found))
     throw Error("no route to " + ip.to_string() + "; choose the interface with --dev");

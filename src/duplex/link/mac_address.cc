@@ -26,7 +26,7 @@ struct Outcome {
   enum class Problem {
     none,
     empty,
-    bad_char,          // `ch` is neither a hex digit nor the separator
+    bad_char,          // `group` (one character) is neither a hex digit nor the separator
     mixed_separators,  // `ch` and `other` both appear
     byte_count,        // `count` groups in the colon or hyphen form
     group_too_long,    // `group` has more than two digits (colon or hyphen form)
@@ -74,11 +74,12 @@ Outcome examine(std::string_view text) noexcept {
     return out;
   }
   char sep = 0;
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     if (!is_separator(c)) {
       if (hex_value(c) < 0) {
         out.problem = Problem::bad_char;
-        out.ch = c;
+        out.group = char_at(text, i);  // a whole UTF-8 character, for the message
         return out;
       }
     } else if (sep == 0) {
@@ -150,21 +151,8 @@ Outcome examine(std::string_view text) noexcept {
   return out;
 }
 
-// A character for an error message: itself when printable, else its code.
-std::string shown(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u >= 0x20 && u < 0x7f) return std::string("'") + c + "'";
-  return std::string("byte 0x") + kHexLower[u >> 4] + kHexLower[u & 0xf];
-}
-
-// The input quoted on one line: control characters would break the one-line promise.
-std::string quoted_input(std::string_view text) {
-  std::string q = quote(text);
-  for (char& c : q) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return q;
-}
+// A separator for an error message (always one of ':', '-', '.').
+std::string shown(char c) { return quote(std::string_view(&c, 1)); }
 
 std::string describe(const Outcome& o) {
   const auto n = std::to_string(o.count);
@@ -174,7 +162,7 @@ std::string describe(const Outcome& o) {
     case Problem::empty:
       return "it is empty; write six bytes such as 00:1a:2b:3c:4d:5e";
     case Problem::bad_char:
-      return shown(o.ch) + " is not a hex digit (0-9, a-f)";
+      return quote(o.group) + " is not a hex digit (0-9, a-f)";
     case Problem::mixed_separators:
       return "it mixes " + shown(o.ch) + " and " + shown(o.other) + " separators; use one";
     case Problem::byte_count:
@@ -189,7 +177,9 @@ std::string describe(const Outcome& o) {
       return n + (o.count == 1 ? " hex digit" : " hex digits") +
              "; without separators a MAC address has 12";
     case Problem::dot_group_count:
-      return n + " of 3 groups in the Cisco dot form (001a.2b3c.4d5e)";
+      if (o.count < 3) return n + " of 3 groups in the Cisco dot form (001a.2b3c.4d5e)";
+      return n + " groups, but the Cisco dot form has 3 (001a.2b3c.4d5e)" +
+             (o.count == 6 ? "; six bytes are written with ':' (00:1a:2b:3c:4d:5e)" : "");
     case Problem::dot_group_digits:
       return "group " + quote(o.group) +
              " needs 4 hex digits in the Cisco dot form (001a.2b3c.4d5e)";
@@ -202,7 +192,7 @@ std::string describe(const Outcome& o) {
 MacAddress MacAddress::parse(std::string_view text) {
   const Outcome o = examine(text);
   if (o.problem != Problem::none)
-    throw ParseError(quoted_input(text) + " is not a MAC address: " + describe(o));
+    throw ParseError(quote(text) + " is not a MAC address: " + describe(o));
   return o.mac;
 }
 

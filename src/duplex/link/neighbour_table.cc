@@ -11,6 +11,7 @@
 
 #include "duplex/base/error.h"
 #include "duplex/link/internal/netlink.h"
+#include "duplex/link/internal/rtnetlink_parse.h"
 
 namespace duplex::link {
 namespace {
@@ -56,6 +57,33 @@ int change(std::uint16_t type, std::uint16_t flags, const inet::Address& ip, con
 
 }  // namespace
 
+std::optional<Neighbour> internal::neighbour_of(const nlmsghdr* m) {
+  const auto* nd = m->nlmsg_type == RTM_NEWNEIGH ? payload<ndmsg>(m) : nullptr;
+  if (!nd || (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6)) return std::nullopt;
+  Attributes a(m, sizeof(ndmsg));
+  const auto dst = a.bytes(NDA_DST);
+  Neighbour n;
+  if (nd->ndm_family == AF_INET && dst.size() == 4) {
+    n.ip = inet::Address::v4((std::uint32_t{dst[0]} << 24) | (std::uint32_t{dst[1]} << 16) |
+                             (std::uint32_t{dst[2]} << 8) | dst[3]);
+  } else if (nd->ndm_family == AF_INET6 && dst.size() == 16) {
+    std::array<std::uint8_t, 16> b{};
+    std::copy(dst.begin(), dst.end(), b.begin());
+    n.ip = inet::Address::v6(b);
+  } else {
+    return std::nullopt;
+  }
+  if (auto ll = a.bytes(NDA_LLADDR); ll.size() == 6) {
+    MacAddress::Bytes b{};
+    std::copy(ll.begin(), ll.end(), b.begin());
+    n.mac = MacAddress(b);
+  }
+  n.ifindex = static_cast<unsigned>(nd->ndm_ifindex);
+  n.state = nd->ndm_state;
+  n.flags = nd->ndm_flags;
+  return n;
+}
+
 std::vector<std::string_view> Neighbour::state_names() const {
   static constexpr std::pair<std::uint16_t, std::string_view> kNames[] = {
       {NUD_INCOMPLETE, "INCOMPLETE"}, {NUD_REACHABLE, "REACHABLE"}, {NUD_STALE, "STALE"},
@@ -91,34 +119,10 @@ std::vector<Neighbour> NeighbourTable::list(std::optional<unsigned> ifindex) {
   req.put<ndmsg>()->ndm_family = AF_UNSPEC;  // ARP and NDP both
   std::vector<Neighbour> out;
   const int err = nl.transact(req, [&](const nlmsghdr* m) {
-    if (m->nlmsg_type != RTM_NEWNEIGH) return;
-    const auto* nd = payload<ndmsg>(m);
-    if (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6) return;
-    const auto index = static_cast<unsigned>(nd->ndm_ifindex);
-    if (ifindex && *ifindex != index) return;
-    Attributes a(m, sizeof(ndmsg));
-    const auto dst = a.bytes(NDA_DST);
-    Neighbour n;
-    if (nd->ndm_family == AF_INET && dst.size() == 4) {
-      n.ip = inet::Address::v4((std::uint32_t{dst[0]} << 24) | (std::uint32_t{dst[1]} << 16) |
-                               (std::uint32_t{dst[2]} << 8) | dst[3]);
-    } else if (nd->ndm_family == AF_INET6 && dst.size() == 16) {
-      std::array<std::uint8_t, 16> b{};
-      std::copy(dst.begin(), dst.end(), b.begin());
-      n.ip = inet::Address::v6(b);
-    } else {
-      return;
-    }
-    if (auto ll = a.bytes(NDA_LLADDR); ll.size() == 6) {
-      MacAddress::Bytes b{};
-      std::copy(ll.begin(), ll.end(), b.begin());
-      n.mac = MacAddress(b);
-    }
-    n.ifindex = index;
-    n.dev = dev_name(index);
-    n.state = nd->ndm_state;
-    n.flags = nd->ndm_flags;
-    out.push_back(std::move(n));
+    auto n = internal::neighbour_of(m);
+    if (!n || (ifindex && *ifindex != n->ifindex)) return;
+    n->dev = dev_name(n->ifindex);
+    out.push_back(std::move(*n));
   });
   if (err != 0) throw Error(std::string("cannot read the neighbour table: ") + std::strerror(err));
   std::sort(out.begin(), out.end(), [](const Neighbour& a, const Neighbour& b) {

@@ -30,6 +30,31 @@ int dispatch(const nlmsghdr* message, void* data) {
 
 }  // namespace
 
+int for_each_message(std::span<const std::uint8_t> buffer,
+                     const std::function<void(const nlmsghdr*)>& on_message) {
+  // Not mnl_cb_run(): its length check casts nlmsg_len to int, so a length of 2^31 or more
+  // passes and is read past the buffer, and one near 2^32 aligns (in 32 bits, as NLMSG_ALIGN
+  // does too) to 0 and loops for ever; tests/fuzz/rtnetlink_fuzz.cc found it. Each message
+  // must fit, padding included, its length aligned in 64 bits.
+  std::size_t at = 0;
+  while (buffer.size() - at >= sizeof(nlmsghdr)) {
+    const auto* m = reinterpret_cast<const nlmsghdr*>(buffer.data() + at);
+    const std::size_t aligned = (std::size_t{m->nlmsg_len} + 3) & ~std::size_t{3};
+    if (m->nlmsg_len < sizeof(nlmsghdr) || aligned > buffer.size() - at) return EPROTO;
+    if (m->nlmsg_type == NLMSG_DONE) return 0;
+    if (m->nlmsg_type == NLMSG_ERROR) {
+      const auto* e = payload<nlmsgerr>(m);
+      if (!e) return EPROTO;
+      const int error = e->error;
+      if (error == 0) return 0;                             // an acknowledgement
+      return error < 0 && error > -4096 ? -error : EPROTO;  // errno values are small
+    }
+    if (m->nlmsg_type >= NLMSG_MIN_TYPE && on_message) on_message(m);
+    at += aligned;
+  }
+  return 0;
+}
+
 Attributes::Attributes(const nlmsghdr* message, std::size_t header_size) {
   mnl_attr_parse(message, static_cast<unsigned>(header_size), collect, &attrs_);
 }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "duplex/base/strings.h"
+
 namespace duplex::websocket {
 
 bool Utf8Validator::feed(std::span<const std::uint8_t> bytes) noexcept {
@@ -20,24 +22,14 @@ bool Utf8Validator::feed(std::span<const std::uint8_t> bytes) noexcept {
       if (p == end) break;
       const std::uint8_t b = *p++;
       if (b < 0x80) continue;
-      // The first continuation byte's range rules out overlongs (E0, F0), surrogates (ED)
-      // and code points past U+10FFFF (F4); C0, C1 and F5..FF never start anything.
-      lo_ = 0x80;
-      hi_ = 0xbf;
-      if (b >= 0xc2 && b <= 0xdf) {
-        need_ = 1;
-      } else if (b >= 0xe0 && b <= 0xef) {
-        need_ = 2;
-        if (b == 0xe0) lo_ = 0xa0;
-        if (b == 0xed) hi_ = 0x9f;
-      } else if (b >= 0xf0 && b <= 0xf4) {
-        need_ = 3;
-        if (b == 0xf0) lo_ = 0x90;
-        if (b == 0xf4) hi_ = 0x8f;
-      } else {
+      const Utf8Lead lead = utf8_lead(b);
+      if (!lead.valid) {
         failed_ = true;
         return false;
       }
+      need_ = lead.need;
+      lo_ = lead.lo;
+      hi_ = lead.hi;
     } else {
       const std::uint8_t b = *p++;
       if (b < lo_ || b > hi_) {

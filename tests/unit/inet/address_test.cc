@@ -80,6 +80,22 @@ TEST(AddressParse, RejectsTrailingGarbageAndSpaces) {
   EXPECT_FALSE(Address::try_parse("-1.2.3.4"));
 }
 
+TEST(AddressParse, NamesANonAsciiCharacterWholeNotItsFirstByte) {
+  EXPECT_NE(error_of("1.2.3.\xc3\xa9").find("unexpected character '\xc3\xa9'"), std::string::npos);
+  EXPECT_NE(error_of("2001:db8::\xe2\x82\xac").find("'\xe2\x82\xac' is not a hex digit"),
+            std::string::npos);
+}
+
+TEST(AddressParse, RepeatsAtMostFortyCharactersOfA100KbInput) {
+  for (const char c : {'1', 'x', ':'}) {
+    const std::string message = error_of(std::string(100 * 1024, c));
+    EXPECT_LT(message.size(), 250u) << message.substr(0, 250);
+    EXPECT_NE(message.find("...' (102400 bytes)"), std::string::npos) << message;
+  }
+  const std::string octet = error_of("1.2.3." + std::string(100 * 1024, '9'));
+  EXPECT_LT(octet.size(), 250u) << octet.substr(0, 250);
+}
+
 TEST(AddressParse, RejectsEmptyText) {
   EXPECT_EQ(error_of(""), "an empty string is not an IP address");
   EXPECT_FALSE(Address::try_parse(""));

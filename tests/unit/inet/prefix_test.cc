@@ -92,6 +92,20 @@ TEST(PrefixParse, RejectsMalformedText) {
   EXPECT_FALSE(Prefix::try_parse(""));
 }
 
+TEST(PrefixParse, NamesAMissingAddressBeforeTheMask) {
+  const auto msg = error_of("/24");
+  EXPECT_EQ(msg, "'/24' is not a prefix: no address before the mask; write one, e.g. 192.0.2.0/24");
+}
+
+TEST(PrefixParse, RepeatsAtMostFortyCharactersOfA100KbInput) {
+  for (const std::string& text :
+       {"10.0.0.0/" + std::string(100 * 1024, '0') + "33",
+        "10.0.0.0/" + std::string(100 * 1024, 'x'), std::string(100 * 1024, '1') + "/24"}) {
+    const std::string msg = error_of(text);
+    EXPECT_LT(msg.size(), 400u) << msg.substr(0, 400);
+  }
+}
+
 TEST(PrefixParse, ParsesMasksOnTheirOwn) {
   EXPECT_EQ(Prefix::parse_mask("24"), 24u);
   EXPECT_EQ(Prefix::parse_mask("/24"), 24u);

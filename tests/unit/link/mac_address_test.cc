@@ -102,7 +102,25 @@ TEST(MacAddressParse, RejectsCiscoDotFormWithShortGroupOrWrongGroupCount) {
 TEST(MacAddressParse, KeepsControlCharactersOutOfTheOneLineMessage) {
   const std::string message = parse_error("00:11\n22");
   EXPECT_EQ(message.find('\n'), std::string::npos);
-  EXPECT_NE(message.find("byte 0x0a is not a hex digit"), std::string::npos);
+  EXPECT_NE(message.find("'\\x0a' is not a hex digit"), std::string::npos);
+}
+
+TEST(MacAddressParse, SixGroupsBetweenDotsAreCountedAgainstTheThreeOfTheCiscoForm) {
+  const std::string message = parse_error("00.1a.2b.3c.4d.5e");
+  EXPECT_EQ(message.find("6 of 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("6 groups, but the Cisco dot form has 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("00:1a:2b:3c:4d:5e"), std::string::npos) << message;
+}
+
+TEST(MacAddressParse, NamesANonAsciiCharacterWholeNotItsFirstByte) {
+  EXPECT_NE(parse_error("00:1a:2b:3c:4d:\xc3\xa9").find("'\xc3\xa9' is not a hex digit"),
+            std::string::npos);
+}
+
+TEST(MacAddressParse, RepeatsAtMostFortyCharactersOfA100KbInput) {
+  const std::string message = parse_error(std::string(100 * 1024, 'a'));
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 200);
+  EXPECT_NE(message.find("...' (102400 bytes)"), std::string::npos);
 }
 
 TEST(MacAddressParse, TryParseReturnsNulloptInsteadOfThrowing) {

@@ -6,9 +6,9 @@
 
 #include "duplex/apps/chat/chat_flood.h"
 #include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_parse.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/base/log.h"
-#include "duplex/proto/websocket_utf8.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/tcp_connection.h"
@@ -253,14 +253,14 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
   void handle_line(const std::string& line) {
-    if (line.empty()) return;
-    if (!websocket::is_valid_utf8(
-            {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()})) {
+    const ChatLine parsed = parse_chat_line(line);
+    if (parsed.kind == ChatLine::Kind::empty) return;
+    if (parsed.kind == ChatLine::Kind::not_utf8) {
       error("line is not valid UTF-8; send UTF-8 text");
       return;
     }
-    if (line[0] == '/') {
-      command(line);
+    if (parsed.kind != ChatLine::Kind::say) {
+      command(parsed);
       return;
     }
     std::weak_ptr<Session> weak = weak_from_this();
@@ -285,14 +285,11 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
         });
   }
 
-  void command(const std::string& line) {
-    const auto space = line.find(' ');
-    const std::string word = line.substr(0, space);
-    std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
-    while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\t')) arg.pop_back();
-    while (!arg.empty() && (arg.front() == ' ' || arg.front() == '\t')) arg.erase(0, 1);
+  void command(const ChatLine& line) {
+    using Kind = ChatLine::Kind;
+    const std::string arg(line.arg);
     std::string why;
-    if (word == "/nick") {
+    if (line.kind == Kind::nick) {
       if (arg.empty()) return error("/nick needs a name: /nick alice");
       if (!ChatHub::valid_name(arg, &why)) return error(why);
       if (hub_.name_taken(arg, this))
@@ -301,26 +298,26 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
       // waits for an answer).
       if (arg == hub_.name_of(this)) return notice("you are already " + arg);
       hub_.rename(this, arg);
-    } else if (word == "/join") {
+    } else if (line.kind == Kind::join) {
       if (arg.empty()) return error("/join needs a room: /join ops");
       if (!ChatHub::valid_name(arg, &why)) return error(why);
       enter(arg, {});
-    } else if (word == "/who") {
+    } else if (line.kind == Kind::who) {
       const std::string room = hub_.room_of(this);
       const auto names = hub_.members(room);
       std::string text = "in " + room + " (" + std::to_string(names.size()) + "):";
       for (const auto& n : names) text.append(" ").append(n);
       notice(text);
-    } else if (word == "/rooms") {
+    } else if (line.kind == Kind::rooms) {
       for (const auto& r : hub_.rooms())
         notice(r.name + ": " + std::to_string(r.online) + " online, " + std::to_string(r.messages) +
                " messages");
-    } else if (word == "/help") {
+    } else if (line.kind == Kind::help) {
       for (auto h : kHelp) notice(h);
-    } else if (word == "/quit") {
+    } else if (line.kind == Kind::quit) {
       quit();
     } else {
-      error("unknown command " + word + "; /help lists the commands");
+      error("unknown command " + std::string(line.word) + "; /help lists the commands");
     }
   }
 

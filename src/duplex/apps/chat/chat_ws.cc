@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "duplex/apps/chat/chat_parse.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/base/log.h"
 #include "duplex/proto/http_router.h"
@@ -68,18 +69,13 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
   void handle(std::string_view data) {
     auto* hub = shared_->hub;
     if (hub == nullptr || left_ || dropped_) return;
-    const auto j = nlohmann::json::parse(data, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
-      return error("expected a JSON object with a \"type\" (hello, say, join, nick)");
-    const std::string type = j["type"];
-    auto field = [&j](const char* key) -> std::string {
-      auto it = j.find(key);
-      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    const auto request = parse_ws_chat_request(data);
+    if (!request) return error("expected a JSON object with a \"type\" (hello, say, join, nick)");
+    const std::string& type = request->type;
     std::string why;
     if (type == "say") {
-      std::string text = field("text");
-      nlohmann::json client_id = j.contains("client_id") ? j["client_id"] : nlohmann::json();
+      const std::string& text = request->text;
+      const nlohmann::json& client_id = request->client_id;
       std::weak_ptr<WsMember> weak = weak_from_this();
       hub->post(
           this, text, "websocket",
@@ -92,8 +88,8 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
               self->send({{"type", "error"}, {"message", error}, {"client_id", client_id}});
           });
     } else if (type == "hello" || type == "join" || type == "nick") {
-      const std::string name = field("name");
-      const std::string room = field("room");
+      const std::string& name = request->name;
+      const std::string& room = request->room;
       std::string new_name = hub->name_of(this);
       if (!name.empty() && type != "join") {
         if (!ChatHub::valid_name(name, &why)) return error(why);

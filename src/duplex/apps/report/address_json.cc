@@ -37,6 +37,16 @@ Operand operand(std::string_view text) {
   return o;
 }
 
+// An IPv4 value written as a mask is (dotted or 0x hex, first octet 0 or 255): no host
+// address anyone looks up, but the start of every netmask and wildcard mask.
+bool looks_like_mask(std::string_view text) {
+  const auto a = Address::try_parse(text);
+  if (!a || !a->is_v4() || text.find_first_not_of("0123456789") == std::string_view::npos)
+    return false;
+  const auto first = a->value() >> 24;
+  return first == 0 || first == 0xff;
+}
+
 Json subnet_json(const Prefix& p, std::optional<std::uint64_t> requested) {
   Json j;
   j["subnet"] = p.to_string();
@@ -53,27 +63,37 @@ Json subnet_json(const Prefix& p, std::optional<std::uint64_t> requested) {
 
 }  // namespace
 
+std::optional<IpItem> ip_address_and_mask(const std::string& address, const std::string& mask) {
+  if (address.find_first_of("/ \t") != std::string::npos || mask.find('/') != std::string::npos)
+    return std::nullopt;
+  const auto a = Address::try_parse(address);
+  if (!a || !a->is_v4()) return std::nullopt;
+  MaskNotation how = MaskNotation::none;
+  try {
+    const unsigned len = Prefix::parse_mask(mask, Family::v4, &how);
+    if (how == MaskNotation::length) return std::nullopt;  // "10.0.0.1 24": two addresses
+    return IpItem{address + " " + mask, Prefix(*a, len), how};
+  } catch (const ParseError& e) {
+    // 255.0.255.0 after an address was meant as its mask, as ipcalc reads it: reporting
+    // it as a second address would answer a question nobody asked.
+    if (looks_like_mask(mask))
+      throw ParseError(std::string(e.what()) + "; to report it as an address, write " +
+                       quote(mask + "/32"));
+  }
+  return std::nullopt;
+}
+
+IpItem ip_item(const std::string& word) {
+  IpItem item{word, {}, MaskNotation::none};
+  item.prefix = Prefix::parse(word, &item.notation);
+  return item;
+}
+
 std::vector<IpItem> ip_items(const std::vector<std::string>& words) {
+  if (words.size() == 2)
+    if (auto pair = ip_address_and_mask(words[0], words[1])) return {std::move(*pair)};
   std::vector<IpItem> items;
-  if (words.size() == 2 && words[0].find_first_of("/ \t") == std::string::npos) {
-    const auto a = Address::try_parse(words[0]);
-    MaskNotation how = MaskNotation::none;
-    bool is_mask = false;
-    if (a && a->is_v4() && words[1].find('/') == std::string::npos) {
-      try {
-        const unsigned len = Prefix::parse_mask(words[1], Family::v4, &how);
-        is_mask = how != MaskNotation::length;
-        if (is_mask) items.push_back({words[0] + " " + words[1], Prefix(*a, len), how});
-      } catch (const ParseError&) {
-      }
-    }
-    if (is_mask) return items;
-  }
-  for (const auto& w : words) {
-    IpItem item{w, {}, MaskNotation::none};
-    item.prefix = Prefix::parse(w, &item.notation);
-    items.push_back(std::move(item));
-  }
+  for (const auto& w : words) items.push_back(ip_item(w));
   return items;
 }
 

@@ -44,6 +44,11 @@ struct IpItem {
 // Reads words as items; exactly "ADDRESS MASK" (two words, the second a netmask) is one
 // prefix, as ipcalc reads it.
 std::vector<IpItem> ip_items(const std::vector<std::string>& words);
+// The two words as one "ADDRESS MASK" prefix, or nullopt when they are two items. A second
+// word written like a mask (255.0.255.0) that is not one is a ParseError naming it.
+std::optional<IpItem> ip_address_and_mask(const std::string& address, const std::string& mask);
+// One word: an address or a prefix.
+IpItem ip_item(const std::string& word);
 // Everything about the address or prefix: the keys of `duplex ip --json`.
 OrderedJson ip_report(const IpItem& item);
 

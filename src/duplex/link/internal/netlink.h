@@ -74,10 +74,19 @@ class Netlink {
 };
 
 // The fixed header that follows a netlink message header.
+// The fixed header (ndmsg, rtmsg...) after the netlink header, or nullptr when the message
+// is too short to hold it: a reply is read only as far as it goes.
 template <typename Header>
 const Header* payload(const nlmsghdr* message) noexcept {
+  if (message->nlmsg_len < NLMSG_HDRLEN + sizeof(Header)) return nullptr;
   return reinterpret_cast<const Header*>(reinterpret_cast<const std::uint8_t*>(message) +
                                          NLMSG_HDRLEN);
 }
+
+// Calls `on_message` for each message of `buffer`, as one recv() from the kernel brings them
+// (the parsing half of transact(), without the socket). Stops at NLMSG_DONE, at NLMSG_ERROR
+// (returning its errno; 0 for an acknowledgement) and at a malformed message (EPROTO).
+int for_each_message(std::span<const std::uint8_t> buffer,
+                     const std::function<void(const nlmsghdr*)>& on_message);
 
 }  // namespace duplex::link::internal

@@ -1,0 +1,60 @@
+// libFuzzer target for the TCP chat port's lines (apps/chat/chat_parse.cc): framing as the
+// session does it (LF, an optional CR, at most kMaxTextBytes), then parse_chat_line() and the
+// name check of /nick and /join; no socket, no database. Build with clang:
+//   CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DDUPLEX_FUZZ=ON
+//   cmake --build build/fuzz --target chat_line_fuzz
+//   build/fuzz/tests/chat_line_fuzz -max_total_time=20 tests/fuzz/corpus/chat_line
+// Besides "no crash, no sanitizer report", it checks that a command's word and argument are
+// parts of the line, that the argument has no blank at either end, and that only a line
+// starting with '/' is a command.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_parse.h"
+#include "duplex/apps/chat/chat_protocol.h"
+
+namespace {
+
+bool inside(std::string_view part, std::string_view whole) {
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+void check(std::string_view line) {
+  using duplex::apps::ChatLine;
+  const ChatLine parsed = duplex::apps::parse_chat_line(line);
+  if ((parsed.kind == ChatLine::Kind::empty) != line.empty()) std::abort();
+  if (!inside(parsed.word, line) || !inside(parsed.arg, line)) std::abort();
+  const bool command = parsed.kind != ChatLine::Kind::empty &&
+                       parsed.kind != ChatLine::Kind::not_utf8 &&
+                       parsed.kind != ChatLine::Kind::say;
+  if (command != (!line.empty() && line[0] == '/' && parsed.kind != ChatLine::Kind::not_utf8))
+    std::abort();
+  if (!parsed.arg.empty()) {
+    for (char end : {parsed.arg.front(), parsed.arg.back()})
+      if (end == ' ' || end == '\t') std::abort();
+  }
+  if (parsed.kind == ChatLine::Kind::nick || parsed.kind == ChatLine::Kind::join) {
+    std::string why;
+    const bool ok = duplex::apps::ChatHub::valid_name(parsed.arg, &why);
+    if (!ok && why.empty()) std::abort();  // a refusal always says why
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  while (!rest.empty()) {
+    const auto lf = rest.find('\n');
+    std::string_view line = rest.substr(0, lf);
+    rest = lf == std::string_view::npos ? std::string_view() : rest.substr(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() <= duplex::apps::chat::kMaxTextBytes) check(line);
+  }
+  return 0;
+}
