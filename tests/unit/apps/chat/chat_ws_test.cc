@@ -18,18 +18,6 @@
 namespace duplex::apps {
 namespace {
 
-// Polls `condition` on the loop thread until it holds or `within` passes.
-template <typename F>
-bool eventually(test::LoopRunner& runner, F condition,
-                std::chrono::seconds within = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!runner.call(condition)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 TEST(ChatWsEndpoint, AMemberWhoseConnectionOutlivesTheEndpointStillLeavesTheHub) {
   test::TempDb db;
   test::LoopRunner runner;
@@ -62,7 +50,7 @@ TEST(ChatWsEndpoint, AMemberWhoseConnectionOutlivesTheEndpointStillLeavesTheHub)
       return 0;
     });
   }  // the client closes; the member goes with its connection
-  EXPECT_TRUE(eventually(runner, [&] { return hub->online() == 0; }))
+  EXPECT_TRUE(test::wait_until([&] { return runner.call([&] { return hub->online() == 0; }); }))
       << "the hub still holds a member whose connection closed";
   runner.call([&] {
     server.reset();
