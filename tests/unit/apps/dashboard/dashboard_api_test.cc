@@ -2,6 +2,8 @@
 // with requests parsed from text, a real ChatHub on a temporary SQLite file, and this
 // host's real interfaces and neighbour table.
 #include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -294,8 +296,32 @@ TEST_F(DashboardApi, EditingNeighboursWithoutTheTokenIs401) {
   expect_error(call("DELETE", "/api/neighbours?ip=192.0.2.1&dev=lo"), 401, "needs the token");
 }
 
+// Takes a capability out of this thread's effective set (keeping it permitted) while it
+// lives, so that a test run as root still sees the process as an unprivileged user would.
+// The main thread is the one /proc/self/status describes.
+class WithoutEffectiveCap {
+ public:
+  explicit WithoutEffectiveCap(unsigned cap) {
+    if (::syscall(SYS_capget, &header_, saved_) != 0) return;
+    __user_cap_data_struct lowered[2] = {saved_[0], saved_[1]};
+    lowered[cap / 32].effective &= ~(1u << (cap % 32));
+    dropped_ = ::syscall(SYS_capset, &header_, lowered) == 0;
+  }
+  ~WithoutEffectiveCap() {
+    if (dropped_) ::syscall(SYS_capset, &header_, saved_);
+  }
+  WithoutEffectiveCap(const WithoutEffectiveCap&) = delete;
+  WithoutEffectiveCap& operator=(const WithoutEffectiveCap&) = delete;
+
+ private:
+  __user_cap_header_struct header_{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved_[2]{};
+  bool dropped_ = false;
+};
+
 TEST_F(DashboardApi, EditingNeighboursWithoutCapNetAdminIs403WithTheFix) {
-  if (dashboard::has_cap_net_admin()) GTEST_SKIP() << "this process has CAP_NET_ADMIN";
+  const WithoutEffectiveCap unprivileged(CAP_NET_ADMIN);
+  ASSERT_FALSE(dashboard::has_cap_net_admin()) << "could not drop CAP_NET_ADMIN for the test";
   expect_error(post_json("/api/neighbours",
                          {{"ip", "192.0.2.1"}, {"mac", "00:00:0c:12:34:56"}, {"dev", "lo"}}, true),
                403, "sudo setcap cap_net_admin+ep $(which duplex)");
