@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../../prerequisite.h"
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/dashboard/dashboard.h"
@@ -328,7 +329,7 @@ TEST_F(DashboardApi, EditingNeighboursWithoutCapNetAdminIs403WithTheFix) {
 }
 
 TEST_F(DashboardApi, AddingANeighbourValidatesTheBody) {
-  if (!dashboard::has_cap_net_admin()) GTEST_SKIP() << "needs CAP_NET_ADMIN";
+  if (!dashboard::has_cap_net_admin()) DUPLEX_SKIP_UNLESS_CI("needs CAP_NET_ADMIN");
   expect_error(post_json("/api/neighbours", {{"ip", "192.0.2.1"}, {"dev", "lo"}}, true), 400,
                "lacks \"mac\"");
   expect_error(
