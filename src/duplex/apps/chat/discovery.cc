@@ -8,17 +8,23 @@ namespace duplex::apps {
 
 std::string discovery_answer(const DiscoveryInfo& info) {
   std::string host = info.host;
+  std::string version = info.version;
   while (true) {
     auto answer = nlohmann::json{{"service", "duplex"},
-                                 {"version", info.version},
+                                 {"version", version},
                                  {"host", host},
                                  {"chat_port", info.chat_port},
                                  {"http_port", info.http_port},
                                  {"token_required", info.token_required}}
                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    // Never larger than the probe: a reflected answer must not amplify.
-    if (answer.size() <= chat::kDiscoveryProbeBytes || host.empty()) return answer;
-    host.resize(host.size() / 2);
+    // Never larger than the probe: a reflected answer must not amplify. The host is cut
+    // first, then the version; with both empty the answer is about 110 bytes.
+    if (answer.size() <= chat::kDiscoveryProbeBytes) return answer;
+    if (!host.empty()) {
+      host.resize(host.size() / 2);
+    } else {
+      version.resize(version.size() / 2);
+    }
   }
 }
 

@@ -27,7 +27,7 @@ struct DiscoveryInfo {
 
 // The answer: {"service":"duplex","version":...,"host":...,"chat_port":...,
 // "http_port":...,"token_required":...}, at most kDiscoveryProbeBytes long (a longer host
-// name is cut).
+// name is cut, then the version).
 std::string discovery_answer(const DiscoveryInfo& info);
 // The probe datagram: kDiscoveryProbe padded with spaces to kDiscoveryProbeBytes.
 std::string discovery_probe();

@@ -80,6 +80,19 @@ TEST(DiscoveryResponderRules, TheAnswerIsNeverLargerThanTheProbe) {
   EXPECT_EQ(parse_discovery_answer(discovery_answer(info), kFrom)->host, "lab");
 }
 
+// Found by the discovery fuzz target: a long version (or one of control characters, which
+// JSON writes six times longer) made the answer larger than the probe.
+TEST(DiscoveryResponderRules, ALongVersionIsCutTooSoTheAnswerStaysSmallerThanTheProbe) {
+  for (const std::string& version : {std::string(300, '^'), std::string(100, '\x01')}) {
+    const DiscoveryInfo info{version, "lab", 65535, 65535, true};
+    const std::string answer = discovery_answer(info);
+    EXPECT_LE(answer.size(), discovery_probe().size());
+    auto s = parse_discovery_answer(answer, kFrom);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->chat_port, 65535);
+  }
+}
+
 TEST(DiscoveryProbe, SendsTheProbeAndReportsEachServerOnceThenEndsAtTheDeadline) {
   EventLoop loop;
   UdpSocket responder(&loop, inet::Endpoint::parse("127.0.0.1:0"));
