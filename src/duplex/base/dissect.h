@@ -29,7 +29,10 @@ constexpr int osi(Layer layer) noexcept { return static_cast<int>(layer); }
 std::string_view heading(Layer layer) noexcept;
 
 struct Field {
-  std::string key;              // stable and machine-readable: "src", "flags", "mss", "qd.0.name"
+  // Stable and machine-readable: Wireshark's display-filter name where Wireshark has one
+  // ("eth.src", "ip.ttl", "tcp.flags.syn", "tcp.options.mss_val", "dns.qry.name"), else one
+  // in the same style, so that users (and the tshark differential test) know the vocabulary.
+  std::string key;
   std::string label;            // what -V prints: "Source port"
   std::string value;            // the value as text: "443", "0x0800", "[SYN, ACK]"
   std::string meaning;          // optional, what the value means: "https", "IPv4", "don't fragment"
@@ -51,8 +54,8 @@ struct Header {
 };
 
 // Appends a field and returns it, so that children can be added:
-//   auto& f = add(h.fields, "flags", "Flags", "[SYN]", off + 13, 1);
-//   add(f.children, "syn", "SYN", "1", off + 13, 1, "synchronize sequence numbers");
+//   auto& f = add(h.fields, "tcp.flags", "Flags", "[SYN]", off + 13, 1);
+//   add(f.children, "tcp.flags.syn", "SYN", "1", off + 13, 1, "synchronize sequence numbers");
 inline Field& add(std::vector<Field>& to, std::string key, std::string label, std::string value,
                   std::uint32_t offset, std::uint32_t length, std::string meaning = {}) {
   to.push_back(Field{
