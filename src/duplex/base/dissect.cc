@@ -38,6 +38,13 @@ std::string hex(std::uint64_t value, int digits) {
   return buf;
 }
 
+std::string to_string(const Problem& problem) {
+  if (!problem) return {};
+  const char* kind = problem.kind == Problem::Kind::truncated ? "truncated" : "malformed";
+  return std::string(kind) + " at byte " + std::to_string(problem.at) +
+         " of the header: " + problem.what;
+}
+
 std::string decimal(std::uint64_t value) { return std::to_string(value); }
 
 }  // namespace duplex::dissect

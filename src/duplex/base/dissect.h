@@ -28,6 +28,18 @@ constexpr int osi(Layer layer) noexcept { return static_cast<int>(layer); }
 // "L7 application (OSI 5-7 / TCP-IP application)".
 std::string_view heading(Layer layer) noexcept;
 
+// Where and why a codec stopped decoding, kept in its plain struct (no allocation: `what`
+// points at a string literal). A truncated header keeps the fields before `at`.
+struct Problem {
+  enum class Kind : std::uint8_t { none, truncated, malformed };
+  Kind kind = Kind::none;
+  const char* what = "";  // "the TCP header needs 20 bytes", "IHL is below 5"
+  std::uint32_t at = 0;   // the byte, from the header's start, where decoding stopped
+  explicit operator bool() const noexcept { return kind != Kind::none; }
+};
+// "truncated at byte 12 of the header: the TCP header needs 20 bytes" (the Header::problem).
+std::string to_string(const Problem& problem);
+
 struct Field {
   // Stable and machine-readable: Wireshark's display-filter name where Wireshark has one
   // ("eth.src", "ip.ttl", "tcp.flags.syn", "tcp.options.mss_val", "dns.qry.name"), else one

@@ -32,5 +32,15 @@ TEST(Dissect, AddReturnsTheFieldForItsChildren) {
   EXPECT_EQ(h.fields[0].offset, 47u);
 }
 
+TEST(Dissect, AProblemSaysWhereAndWhy) {
+  EXPECT_EQ(to_string(Problem{}), "");
+  EXPECT_FALSE(Problem{});
+  const Problem p{Problem::Kind::truncated, "the TCP header needs 20 bytes", 12};
+  EXPECT_TRUE(p);
+  EXPECT_EQ(to_string(p), "truncated at byte 12 of the header: the TCP header needs 20 bytes");
+  EXPECT_EQ(to_string(Problem{Problem::Kind::malformed, "IHL is below 5", 0}),
+            "malformed at byte 0 of the header: IHL is below 5");
+}
+
 }  // namespace
 }  // namespace duplex::dissect

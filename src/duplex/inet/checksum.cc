@@ -1,0 +1,29 @@
+#include "duplex/inet/checksum.h"
+
+namespace duplex::inet {
+
+std::uint32_t checksum_add(std::uint32_t sum, std::span<const std::uint8_t> bytes) noexcept {
+  std::size_t i = 0;
+  for (; i + 1 < bytes.size(); i += 2) {
+    sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+    if (sum & 0x80000000u) sum = (sum & 0xffff) + (sum >> 16);  // never overflows
+  }
+  if (i < bytes.size()) sum += static_cast<std::uint32_t>(bytes[i] << 8);
+  return sum;
+}
+
+std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+std::uint32_t pseudo_header_sum(const Address& source, const Address& destination,
+                                std::uint8_t protocol, std::uint32_t length) noexcept {
+  std::uint32_t sum = checksum_add(0, {source.data(), source.size()});
+  sum = checksum_add(sum, {destination.data(), destination.size()});
+  // IPv4: zero, protocol, 16-bit length; IPv6: 32-bit length, three zero bytes, next header.
+  // Both sum to the same 16-bit words (the length's high half is zero for IPv4).
+  return sum + protocol + (length >> 16) + (length & 0xffff);
+}
+
+}  // namespace duplex::inet

@@ -1,0 +1,51 @@
+// The Internet checksum against RFC 1071's worked example and real headers.
+#include "duplex/inet/checksum.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+
+namespace duplex::inet {
+namespace {
+
+TEST(Checksum, MatchesRfc1071sExample) {
+  // RFC 1071 section 3: the sum of 0001 f203 f4f5 f6f7 is ddf2 (one's complement sum).
+  const std::array<std::uint8_t, 8> bytes{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  EXPECT_EQ(checksum_fold(checksum_add(0, bytes)), static_cast<std::uint16_t>(~0xddf2));
+}
+
+TEST(Checksum, AnIpv4HeaderWithItsChecksumSumsToZero) {
+  // 192.168.0.1 -> 192.168.0.199, a captured header with checksum 0xb861.
+  const std::array<std::uint8_t, 20> header{0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40,
+                                            0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
+                                            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+  EXPECT_EQ(checksum_fold(checksum_add(0, header)), 0);
+  auto zeroed = header;
+  zeroed[10] = zeroed[11] = 0;
+  EXPECT_EQ(checksum_fold(checksum_add(0, zeroed)), 0xb861);
+}
+
+TEST(Checksum, AnOddByteIsPaddedWithZero) {
+  const std::array<std::uint8_t, 3> odd{0x12, 0x34, 0x56};
+  const std::array<std::uint8_t, 4> even{0x12, 0x34, 0x56, 0x00};
+  EXPECT_EQ(checksum_add(0, odd), checksum_add(0, even));
+}
+
+TEST(Checksum, AUdpDatagramOverIpv6SumsToZeroWithItsPseudoHeader) {
+  // ::1 -> ::1, UDP 5353 -> 5353, 4 bytes "abcd"; checksum computed by hand below.
+  const Address lo = Address::parse("::1");
+  std::array<std::uint8_t, 12> udp{0x14, 0xe9, 0x14, 0xe9, 0x00, 0x0c,
+                                   0x00, 0x00, 'a',  'b',  'c',  'd'};
+  const std::uint32_t pseudo = pseudo_header_sum(lo, lo, 17, 12);
+  const std::uint16_t sum = checksum_fold(checksum_add(pseudo, udp));
+  udp[6] = static_cast<std::uint8_t>(sum >> 8);
+  udp[7] = static_cast<std::uint8_t>(sum & 0xff);
+  EXPECT_EQ(checksum_fold(checksum_add(pseudo, udp)), 0);
+  // The same bytes between other addresses no longer check.
+  EXPECT_NE(checksum_fold(checksum_add(pseudo_header_sum(lo, Address::parse("::2"), 17, 12), udp)),
+            0);
+}
+
+}  // namespace
+}  // namespace duplex::inet
