@@ -2,19 +2,17 @@
 
 #include <algorithm>
 
+#include "duplex/base/wire.h"
+
 namespace duplex::link {
 namespace {
 
 constexpr std::uint16_t kHardwareEthernet = 1;
 constexpr std::uint16_t kProtocolIpv4 = 0x0800;
 
-std::uint16_t read16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t read32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
+using wire::be16;
+using wire::be32;
+
 MacAddress read_mac(const std::uint8_t* p) noexcept {
   MacAddress::Bytes b{};
   std::copy_n(p, b.size(), b.begin());
@@ -127,7 +125,7 @@ ArpFrame::Wire ArpFrame::encode() const noexcept {
 ArpError ArpFrame::decode(std::span<const std::uint8_t> bytes, ArpFrame& out) noexcept {
   if (bytes.size() < kEthernetHeader) return ArpError::truncated_ethernet;
   const std::uint8_t* p = bytes.data();
-  if (read16(p + 12) != kEthertype) return ArpError::not_arp;
+  if (be16(p + 12) != kEthertype) return ArpError::not_arp;
   out.destination = read_mac(p);
   out.source = read_mac(p + 6);
   return decode_body(bytes.subspan(kEthernetHeader), out);
@@ -136,17 +134,17 @@ ArpError ArpFrame::decode(std::span<const std::uint8_t> bytes, ArpFrame& out) no
 ArpError ArpFrame::decode_body(std::span<const std::uint8_t> bytes, ArpFrame& out) noexcept {
   if (bytes.size() < kArpLength) return ArpError::truncated_arp;
   const std::uint8_t* p = bytes.data();
-  if (read16(p) != kHardwareEthernet) return ArpError::hardware_type;
-  if (read16(p + 2) != kProtocolIpv4) return ArpError::protocol_type;
+  if (be16(p) != kHardwareEthernet) return ArpError::hardware_type;
+  if (be16(p + 2) != kProtocolIpv4) return ArpError::protocol_type;
   if (p[4] != 6) return ArpError::hardware_length;
   if (p[5] != 4) return ArpError::protocol_length;
-  const std::uint16_t op = read16(p + 6);
+  const std::uint16_t op = be16(p + 6);
   if (op != 1 && op != 2) return ArpError::opcode;
   out.op = static_cast<ArpOp>(op);
   out.sender_mac = read_mac(p + 8);
-  out.sender_ip = inet::Address::v4(read32(p + 14));
+  out.sender_ip = inet::Address::v4(be32(p + 14));
   out.target_mac = read_mac(p + 18);
-  out.target_ip = inet::Address::v4(read32(p + 24));
+  out.target_ip = inet::Address::v4(be32(p + 24));
   return ArpError::none;
 }
 
