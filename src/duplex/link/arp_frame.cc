@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "duplex/base/wire.h"
+#include "duplex/link/ethernet.h"
 
 namespace duplex::link {
 namespace {
@@ -17,6 +18,14 @@ MacAddress read_mac(const std::uint8_t* p) noexcept {
   MacAddress::Bytes b{};
   std::copy_n(p, b.size(), b.begin());
   return MacAddress(b);
+}
+
+// The four addresses of an IPv4-over-Ethernet body, `p` at its first byte; 28 bytes there.
+void read_addresses(const std::uint8_t* p, ArpFrame& out) noexcept {
+  out.sender_mac = read_mac(p + 8);
+  out.sender_ip = inet::Address::v4(be32(p + 14));
+  out.target_mac = read_mac(p + 18);
+  out.target_ip = inet::Address::v4(be32(p + 24));
 }
 
 std::uint8_t* write16(std::uint8_t* p, std::uint16_t v) noexcept {
@@ -131,6 +140,34 @@ ArpError ArpFrame::decode(std::span<const std::uint8_t> bytes, ArpFrame& out) no
   return decode_body(bytes.subspan(kEthernetHeader), out);
 }
 
+ArpHeader decode_arp(std::span<const std::uint8_t> bytes) noexcept {
+  ArpHeader h;
+  if (bytes.size() < ArpHeader::kFixedLength) {
+    h.problem = {dissect::Problem::Kind::truncated, "the ARP header needs 8 bytes",
+                 static_cast<std::uint32_t>(bytes.size())};
+    return h;
+  }
+  const std::uint8_t* p = bytes.data();
+  h.hardware_type = be16(p);
+  h.protocol_type = be16(p + 2);
+  h.hardware_length = p[4];
+  h.protocol_length = p[5];
+  h.opcode = be16(p + 6);
+  const std::uint32_t length =
+      ArpHeader::kFixedLength + 2u * (h.hardware_length + h.protocol_length);
+  if (bytes.size() < length) {
+    h.problem = {dissect::Problem::Kind::truncated,
+                 "the ARP addresses need 2 * (hardware size + protocol size) bytes",
+                 ArpHeader::kFixedLength};
+    return h;
+  }
+  h.header_length = length;
+  h.ipv4_over_ethernet = h.hardware_type == kHardwareEthernet && h.protocol_type == kProtocolIpv4 &&
+                         h.hardware_length == 6 && h.protocol_length == 4;
+  if (h.ipv4_over_ethernet) read_addresses(p, h.frame);
+  return h;
+}
+
 ArpError ArpFrame::decode_body(std::span<const std::uint8_t> bytes, ArpFrame& out) noexcept {
   if (bytes.size() < kArpLength) return ArpError::truncated_arp;
   const std::uint8_t* p = bytes.data();
@@ -141,11 +178,99 @@ ArpError ArpFrame::decode_body(std::span<const std::uint8_t> bytes, ArpFrame& ou
   const std::uint16_t op = be16(p + 6);
   if (op != 1 && op != 2) return ArpError::opcode;
   out.op = static_cast<ArpOp>(op);
-  out.sender_mac = read_mac(p + 8);
-  out.sender_ip = inet::Address::v4(be32(p + 14));
-  out.target_mac = read_mac(p + 18);
-  out.target_ip = inet::Address::v4(be32(p + 24));
+  read_addresses(p, out);
   return ArpError::none;
+}
+
+std::string_view arp_opcode_name(std::uint16_t opcode) noexcept {
+  switch (opcode) {
+    case 1:
+      return "request";
+    case 2:
+      return "reply";
+    case 3:
+      return "reverse request";
+    case 4:
+      return "reverse reply";
+    case 8:
+      return "inverse request";
+    case 9:
+      return "inverse reply";
+  }
+  return "";
+}
+
+void describe(const ArpHeader& h, std::span<const std::uint8_t> bytes, std::uint32_t offset,
+              dissect::Header& out) {
+  using dissect::add;
+  using dissect::decimal;
+  out.protocol = "ARP";
+  out.layer = dissect::Layer::link;
+  out.offset = offset;
+  out.length = h.header_length != 0 ? h.header_length : static_cast<std::uint32_t>(bytes.size());
+  out.problem = dissect::to_string(h.problem);
+  if (bytes.size() < ArpHeader::kFixedLength) return;
+  add(out.fields, "arp.hw.type", "Hardware type", decimal(h.hardware_type), offset, 2,
+      h.hardware_type == kHardwareEthernet ? "Ethernet" : "");
+  add(out.fields, "arp.proto.type", "Protocol type", dissect::hex(h.protocol_type, 4), offset + 2,
+      2, std::string(ethertype_name(h.protocol_type)));
+  add(out.fields, "arp.hw.size", "Hardware size", decimal(h.hardware_length), offset + 4, 1);
+  add(out.fields, "arp.proto.size", "Protocol size", decimal(h.protocol_length), offset + 5, 1);
+  add(out.fields, "arp.opcode", "Opcode", decimal(h.opcode), offset + 6, 2,
+      std::string(arp_opcode_name(h.opcode)));
+  if (h.header_length == 0) return;
+  const std::uint32_t hl = h.hardware_length, pl = h.protocol_length;
+  const std::uint32_t src_hw = 8, src_proto = 8 + hl, dst_hw = 8 + hl + pl,
+                      dst_proto = 8 + 2 * hl + pl;
+  if (h.ipv4_over_ethernet) {
+    add(out.fields, "arp.src.hw_mac", "Sender MAC address", h.frame.sender_mac.to_string(),
+        offset + src_hw, 6);
+    add(out.fields, "arp.src.proto_ipv4", "Sender IP address", h.frame.sender_ip.to_string(),
+        offset + src_proto, 4);
+    add(out.fields, "arp.dst.hw_mac", "Target MAC address", h.frame.target_mac.to_string(),
+        offset + dst_hw, 6);
+    add(out.fields, "arp.dst.proto_ipv4", "Target IP address", h.frame.target_ip.to_string(),
+        offset + dst_proto, 4);
+    return;
+  }
+  add(out.fields, "arp.src.hw", "Sender hardware address",
+      wire::colon_hex(bytes.subspan(src_hw, hl)), offset + src_hw, hl);
+  add(out.fields, "arp.src.proto", "Sender protocol address",
+      wire::colon_hex(bytes.subspan(src_proto, pl)), offset + src_proto, pl);
+  add(out.fields, "arp.dst.hw", "Target hardware address",
+      wire::colon_hex(bytes.subspan(dst_hw, hl)), offset + dst_hw, hl);
+  add(out.fields, "arp.dst.proto", "Target protocol address",
+      wire::colon_hex(bytes.subspan(dst_proto, pl)), offset + dst_proto, pl);
+}
+
+std::string summary(const ArpHeader& h, std::uint32_t length) {
+  const std::string tail = ", length " + dissect::decimal(length);
+  if (h.header_length == 0 || !h.ipv4_over_ethernet) {
+    // tcpdump names the kinds it cannot print the addresses of.
+    return "hardware type " + dissect::decimal(h.hardware_type) + " (len " +
+           dissect::decimal(h.hardware_length) + "), protocol " + dissect::hex(h.protocol_type, 4) +
+           " (len " + dissect::decimal(h.protocol_length) + ")" + tail;
+  }
+  const ArpFrame& f = h.frame;
+  switch (h.opcode) {
+    case 1:
+      return "Request who-has " + f.target_ip.to_string() +
+             (f.target_mac.is_zero() ? "" : " (" + f.target_mac.to_string() + ")") + " tell " +
+             f.sender_ip.to_string() + tail;
+    case 2:
+      return "Reply " + f.sender_ip.to_string() + " is-at " + f.sender_mac.to_string() + tail;
+    case 3:
+      return "Reverse Request who-is " + f.target_mac.to_string() + " tell " +
+             f.sender_mac.to_string() + tail;
+    case 4:
+      return "Reverse Reply " + f.target_mac.to_string() + " at " + f.target_ip.to_string() + tail;
+    case 8:
+      return "Inverse Request who-is " + f.target_mac.to_string() + " tell " +
+             f.sender_mac.to_string() + tail;
+    case 9:
+      return "Inverse Reply " + f.sender_mac.to_string() + " at " + f.sender_ip.to_string() + tail;
+  }
+  return "Unknown ARP opcode " + dissect::hex(h.opcode, 4) + tail;
 }
 
 }  // namespace duplex::link

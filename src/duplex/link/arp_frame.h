@@ -19,8 +19,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
+#include "duplex/base/dissect.h"
 #include "duplex/inet/address.h"
 #include "duplex/link/mac_address.h"
 
@@ -99,5 +101,36 @@ struct ArpFrame {
 
   friend bool operator==(const ArpFrame&, const ArpFrame&) = default;
 };
+
+// An ARP body as `duplex capture` shows it, from the ARP bytes on, after whatever link header
+// carried it (Ethernet, VLAN tags, Linux cooked capture). Unlike ArpFrame::decode_body it
+// accepts every hardware type, protocol and opcode (RARP, InARP...), since a capture shows
+// what is on the wire; the addresses of IPv4 over Ethernet are decoded as ArpFrame does.
+struct ArpHeader {
+  static constexpr std::uint32_t kFixedLength = 8;  // htype ptype hlen plen oper
+  std::uint16_t hardware_type = 0;
+  std::uint16_t protocol_type = 0;
+  std::uint8_t hardware_length = 0;
+  std::uint8_t protocol_length = 0;
+  std::uint16_t opcode = 0;  // 1 request, 2 reply, 3/4 RARP, 8/9 InARP
+  // Hardware type 1, protocol 0x0800, lengths 6 and 4: `frame` holds the four addresses
+  // (its Ethernet fields and `op` are left as they are).
+  bool ipv4_over_ethernet = false;
+  ArpFrame frame;
+  std::uint32_t header_length = 0;  // 8 + 2 * (hlen + plen) when whole
+  dissect::Problem problem;
+};
+
+ArpHeader decode_arp(std::span<const std::uint8_t> bytes) noexcept;
+// "ARP" with arp.hw.type, arp.proto.type, arp.hw.size, arp.proto.size, arp.opcode, then
+// arp.src.hw_mac, arp.src.proto_ipv4, arp.dst.hw_mac, arp.dst.proto_ipv4 (arp.src.hw,
+// arp.src.proto... as bytes for other kinds of addresses).
+void describe(const ArpHeader& h, std::span<const std::uint8_t> bytes, std::uint32_t offset,
+              dissect::Header& out);
+// As tcpdump: "Request who-has 10.0.0.2 tell 10.0.0.1, length 28", "Reply 10.0.0.2 is-at
+// 02:00:00:00:00:02, length 28"; `length` is the bytes after the link header.
+std::string summary(const ArpHeader& h, std::uint32_t length);
+// "request", "reply", "reverse request"...; "" when unknown.
+std::string_view arp_opcode_name(std::uint16_t opcode) noexcept;
 
 }  // namespace duplex::link

@@ -12,6 +12,7 @@ using dissect::decimal;
 using dissect::hex;
 using wire::be16;
 using wire::be32;
+using wire::colon_hex;
 
 constexpr std::uint16_t kEthertypeQinQLegacy = 0x9100;  // pre-802.1ad QinQ, still in the wild
 
@@ -252,17 +253,10 @@ std::string_view packet_type_meaning(std::uint16_t packet_type) noexcept {
   return packet_type < kPacketTypes.size() ? kPacketTypes[packet_type][1] : "unknown";
 }
 
-// Bytes as Wireshark shows FT_BYTES: "00:1a:2b".
-std::string hex_bytes(std::span<const std::uint8_t> bytes) {
-  std::string s;
-  for (std::size_t i = 0; i < bytes.size(); ++i) s += (i ? ":" : "") + hex(bytes[i], 2).substr(2);
-  return s;
-}
-
 // The sender's address: its first address_length bytes (at most 8), a MAC for Ethernet.
 std::string cooked_address(const CookedHeader& h) {
   const std::size_t n = std::min<std::size_t>(h.address_length, h.address.size());
-  return hex_bytes(std::span<const std::uint8_t>(h.address).first(n));
+  return colon_hex(std::span<const std::uint8_t>(h.address).first(n));
 }
 
 // Below 0x0600 the protocol is Linux's own (linux/if_ether.h ETH_P_802_3, ETH_P_802_2...).
@@ -314,7 +308,7 @@ void describe(const CookedHeader& h, std::span<const std::uint8_t> bytes, std::u
   add(out.fields, mac ? "sll.src.eth" : "sll.src.other", "Source", cooked_address(h),
       offset + addr_at, shown);
   if (shown < 8)
-    add(out.fields, "sll.unused", "Unused", hex_bytes(bytes.subspan(addr_at + shown, 8 - shown)),
+    add(out.fields, "sll.unused", "Unused", colon_hex(bytes.subspan(addr_at + shown, 8 - shown)),
         offset + addr_at + shown, 8 - shown);
   if (!v2) {
     const bool linux_protocol = h.protocol < kEthertypeMinimum;
