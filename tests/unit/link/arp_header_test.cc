@@ -2,6 +2,8 @@
 // ARP; compared with tshark's fields and tcpdump's lines on the same bytes (made with scapy).
 #include <gtest/gtest.h>
 
+#include "../dissect_fields.h"
+
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@ namespace duplex::link {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using test::field_value;
 
 // scapy: ARP(op=2, hwsrc=02:..:02, psrc=10.0.0.2, hwdst=02:..:01, pdst=10.0.0.1), the body.
 const Bytes kReply{0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0x02, 0x00,
@@ -21,12 +24,6 @@ const Bytes kReply{0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0x02, 0x00,
 Bytes with_opcode(std::uint8_t op, Bytes body = kReply) {
   body[7] = op;
   return body;
-}
-
-std::string value(const dissect::Header& h, const std::string& key) {
-  for (const auto& f : h.fields)
-    if (f.key == key) return f.value;
-  return "<missing " + key + ">";
 }
 
 TEST(ArpHeader, DecodesAReplyWithEveryFieldAsTsharkNamesIt) {
@@ -45,15 +42,15 @@ TEST(ArpHeader, DecodesAReplyWithEveryFieldAsTsharkNamesIt) {
   EXPECT_EQ(out.offset, 14u);
   EXPECT_EQ(out.length, 28u);
   // tshark -T json on the same frame.
-  EXPECT_EQ(value(out, "arp.hw.type"), "1");
-  EXPECT_EQ(value(out, "arp.proto.type"), "0x0800");
-  EXPECT_EQ(value(out, "arp.hw.size"), "6");
-  EXPECT_EQ(value(out, "arp.proto.size"), "4");
-  EXPECT_EQ(value(out, "arp.opcode"), "2");
-  EXPECT_EQ(value(out, "arp.src.hw_mac"), "02:00:00:00:00:02");
-  EXPECT_EQ(value(out, "arp.src.proto_ipv4"), "10.0.0.2");
-  EXPECT_EQ(value(out, "arp.dst.hw_mac"), "02:00:00:00:00:01");
-  EXPECT_EQ(value(out, "arp.dst.proto_ipv4"), "10.0.0.1");
+  EXPECT_EQ(field_value(out, "arp.hw.type"), "1");
+  EXPECT_EQ(field_value(out, "arp.proto.type"), "0x0800");
+  EXPECT_EQ(field_value(out, "arp.hw.size"), "6");
+  EXPECT_EQ(field_value(out, "arp.proto.size"), "4");
+  EXPECT_EQ(field_value(out, "arp.opcode"), "2");
+  EXPECT_EQ(field_value(out, "arp.src.hw_mac"), "02:00:00:00:00:02");
+  EXPECT_EQ(field_value(out, "arp.src.proto_ipv4"), "10.0.0.2");
+  EXPECT_EQ(field_value(out, "arp.dst.hw_mac"), "02:00:00:00:00:01");
+  EXPECT_EQ(field_value(out, "arp.dst.proto_ipv4"), "10.0.0.1");
   EXPECT_EQ(out.fields.back().offset, 14u + 24);
   EXPECT_EQ(out.fields.back().length, 4u);
   EXPECT_EQ(summary(h, 28), "Reply 10.0.0.2 is-at 02:00:00:00:00:02, length 28");
@@ -99,9 +96,9 @@ TEST(ArpHeader, OtherHardwareShowsItsAddressesAsBytes) {
   EXPECT_FALSE(h.ipv4_over_ethernet);
   dissect::Header out;
   describe(h, body, 0, out);
-  EXPECT_EQ(value(out, "arp.src.hw"), "0a:0b:0c:0d:0e:0f");
-  EXPECT_EQ(value(out, "arp.src.proto"), "c0:00:02:01");
-  EXPECT_EQ(value(out, "arp.dst.proto"), "c0:00:02:02");
+  EXPECT_EQ(field_value(out, "arp.src.hw"), "0a:0b:0c:0d:0e:0f");
+  EXPECT_EQ(field_value(out, "arp.src.proto"), "c0:00:02:01");
+  EXPECT_EQ(field_value(out, "arp.dst.proto"), "c0:00:02:02");
   EXPECT_EQ(summary(h, 28), "hardware type 6 (len 6), protocol 0x0800 (len 4), length 28");
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../dissect_fields.h"
+
 #include <string>
 #include <vector>
 
@@ -23,16 +25,8 @@ const Bytes kSll{0x00, 0x04, 0x00, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00,
 const Bytes kSll2{0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00,
                   0x06, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x60, 0x00};
 
-const dissect::Field* find(const dissect::Header& h, const std::string& key, int nth = 0) {
-  for (const auto& f : h.fields)
-    if (f.key == key && nth-- == 0) return &f;
-  return nullptr;
-}
-
-std::string value(const dissect::Header& h, const std::string& key, int nth = 0) {
-  const auto* f = find(h, key, nth);
-  return f ? f->value : "<missing " + key + ">";
-}
+using test::field_value;
+using test::find_field;
 
 TEST(Ethernet, DecodesAnUntaggedIpv4Frame) {
   const Bytes frame{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00,
@@ -75,19 +69,19 @@ TEST(Ethernet, DescribeNamesTheFieldsAsTsharkWithTheirBytes) {
   EXPECT_EQ(out.protocol, "Ethernet II");
   EXPECT_EQ(out.offset, 100u);
   EXPECT_EQ(out.length, 22u);
-  EXPECT_EQ(value(out, "eth.dst"), "02:00:00:00:00:02");
-  EXPECT_EQ(value(out, "eth.src"), "02:00:00:00:00:01");
-  EXPECT_EQ(value(out, "eth.type"), "0x88a8");
-  EXPECT_EQ(find(out, "eth.src")->offset, 106u);
-  EXPECT_EQ(find(out, "eth.type")->offset, 112u);
-  EXPECT_EQ(value(out, "vlan.id", 0), "100");
-  EXPECT_EQ(value(out, "vlan.priority", 0), "5");
-  EXPECT_EQ(value(out, "vlan.dei", 0), "1");
-  EXPECT_EQ(value(out, "vlan.etype", 0), "0x8100");
-  EXPECT_EQ(value(out, "vlan.id", 1), "200");
-  EXPECT_EQ(value(out, "vlan.etype", 1), "0x0800");
-  EXPECT_EQ(find(out, "vlan.etype", 1)->offset, 120u);
-  EXPECT_EQ(find(out, "vlan.etype", 1)->meaning, "IPv4");
+  EXPECT_EQ(field_value(out, "eth.dst"), "02:00:00:00:00:02");
+  EXPECT_EQ(field_value(out, "eth.src"), "02:00:00:00:00:01");
+  EXPECT_EQ(field_value(out, "eth.type"), "0x88a8");
+  EXPECT_EQ(find_field(out, "eth.src")->offset, 106u);
+  EXPECT_EQ(find_field(out, "eth.type")->offset, 112u);
+  EXPECT_EQ(field_value(out, "vlan.id", 0), "100");
+  EXPECT_EQ(field_value(out, "vlan.priority", 0), "5");
+  EXPECT_EQ(field_value(out, "vlan.dei", 0), "1");
+  EXPECT_EQ(field_value(out, "vlan.etype", 0), "0x8100");
+  EXPECT_EQ(field_value(out, "vlan.id", 1), "200");
+  EXPECT_EQ(field_value(out, "vlan.etype", 1), "0x0800");
+  EXPECT_EQ(find_field(out, "vlan.etype", 1)->offset, 120u);
+  EXPECT_EQ(find_field(out, "vlan.etype", 1)->meaning, "IPv4");
   EXPECT_EQ(out.problem, "");
 }
 
@@ -105,8 +99,8 @@ TEST(Ethernet, ALengthBelow0x0600Is802Dot3WithLlcAndCutsThePadding) {
   dissect::Header out;
   describe(h, frame, 0, out);
   EXPECT_EQ(out.protocol, "IEEE 802.3 Ethernet");
-  EXPECT_EQ(value(out, "eth.len"), "3");
-  EXPECT_EQ(find(out, "eth.len")->meaning, "802.3 length, LLC follows");
+  EXPECT_EQ(field_value(out, "eth.len"), "3");
+  EXPECT_EQ(find_field(out, "eth.len")->meaning, "802.3 length, LLC follows");
 }
 
 TEST(Ethernet, EveryTruncatedPrefixReportsTruncated) {
@@ -143,13 +137,13 @@ TEST(Sll, DecodesTheCookedHeaderOfAnyInterface) {
   dissect::Header out;
   describe(h, kSll, 0, out);
   EXPECT_EQ(out.protocol, "Linux cooked capture v1");
-  EXPECT_EQ(value(out, "sll.pkttype"), "4");
-  EXPECT_EQ(value(out, "sll.hatype"), "1");
-  EXPECT_EQ(value(out, "sll.halen"), "6");
-  EXPECT_EQ(value(out, "sll.src.eth"), "02:00:00:00:00:01");
-  EXPECT_EQ(value(out, "sll.unused"), "00:00");
-  EXPECT_EQ(value(out, "sll.etype"), "0x0800");
-  EXPECT_EQ(find(out, "sll.etype")->offset, 14u);
+  EXPECT_EQ(field_value(out, "sll.pkttype"), "4");
+  EXPECT_EQ(field_value(out, "sll.hatype"), "1");
+  EXPECT_EQ(field_value(out, "sll.halen"), "6");
+  EXPECT_EQ(field_value(out, "sll.src.eth"), "02:00:00:00:00:01");
+  EXPECT_EQ(field_value(out, "sll.unused"), "00:00");
+  EXPECT_EQ(field_value(out, "sll.etype"), "0x0800");
+  EXPECT_EQ(find_field(out, "sll.etype")->offset, 14u);
 }
 
 TEST(Sll2, DecodesTheInterfaceIndexAndItsOwnFieldOrder) {
@@ -164,11 +158,11 @@ TEST(Sll2, DecodesTheInterfaceIndexAndItsOwnFieldOrder) {
   EXPECT_EQ(summary(h, 68), "In ifindex 2 02:00:00:00:00:01 ethertype IPv6 (0x86dd), length 68");
   dissect::Header out;
   describe(h, kSll2, 0, out);
-  EXPECT_EQ(value(out, "sll.ifindex"), "2");
-  EXPECT_EQ(find(out, "sll.ifindex")->offset, 4u);
-  EXPECT_EQ(value(out, "sll.etype"), "0x86dd");
-  EXPECT_EQ(value(out, "sll.src.eth"), "02:00:00:00:00:01");
-  EXPECT_EQ(find(out, "sll.pkttype")->length, 1u);
+  EXPECT_EQ(field_value(out, "sll.ifindex"), "2");
+  EXPECT_EQ(find_field(out, "sll.ifindex")->offset, 4u);
+  EXPECT_EQ(field_value(out, "sll.etype"), "0x86dd");
+  EXPECT_EQ(field_value(out, "sll.src.eth"), "02:00:00:00:00:01");
+  EXPECT_EQ(find_field(out, "sll.pkttype")->length, 1u);
 }
 
 TEST(Sll, AVlanTagAfterTheCookedHeaderIsDecodedToo) {
