@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "duplex/base/dissect.h"
 
@@ -20,9 +21,13 @@ inline const dissect::Field* find_field(const dissect::Header& h, const std::str
 }
 
 // Its value, or "<missing key>" so that a failed check names what was not there.
-inline std::string field_value(const dissect::Header& h, const std::string& key, int nth = 0) {
-  const auto* f = find_field(h, key, nth);
+inline std::string field_value(const std::vector<dissect::Field>& fields, const std::string& key,
+                               int nth = 0) {
+  const auto* f = find_field(fields, key, nth);
   return f ? f->value : "<missing " + key + ">";
+}
+inline std::string field_value(const dissect::Header& h, const std::string& key, int nth = 0) {
+  return field_value(h.fields, key, nth);
 }
 
 }  // namespace duplex::test

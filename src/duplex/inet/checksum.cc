@@ -26,4 +26,16 @@ std::uint32_t pseudo_header_sum(const Address& source, const Address& destinatio
   return sum + protocol + (length >> 16) + (length & 0xffff);
 }
 
+std::string_view to_string(ChecksumStatus status) noexcept {
+  switch (status) {
+    case ChecksumStatus::good:
+      return "good";
+    case ChecksumStatus::bad:
+      return "bad";
+    case ChecksumStatus::unverified:
+      break;
+  }
+  return "unverified";
+}
+
 }  // namespace duplex::inet

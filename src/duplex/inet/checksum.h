@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "duplex/inet/address.h"
 
@@ -18,5 +19,11 @@ std::uint16_t checksum_fold(std::uint32_t sum) noexcept;
 // The pseudo-header's sum for IPv4 (12 bytes) or IPv6 (40 bytes), by the addresses' family.
 std::uint32_t pseudo_header_sum(const Address& source, const Address& destination,
                                 std::uint8_t protocol, std::uint32_t length) noexcept;
+
+// What a packet codec found of a checksum: unverified when the bytes it covers were not all
+// captured (a short snaplen), or when the sender left it to the NIC.
+enum class ChecksumStatus : std::uint8_t { unverified, good, bad };
+// "good", "bad", "unverified": the value of a "<proto>.checksum.status" field.
+std::string_view to_string(ChecksumStatus status) noexcept;
 
 }  // namespace duplex::inet

@@ -47,5 +47,11 @@ TEST(Checksum, AUdpDatagramOverIpv6SumsToZeroWithItsPseudoHeader) {
             0);
 }
 
+TEST(Checksum, StatusesAreTheWordsOfTheJsonOutput) {
+  EXPECT_EQ(to_string(ChecksumStatus::good), "good");
+  EXPECT_EQ(to_string(ChecksumStatus::bad), "bad");
+  EXPECT_EQ(to_string(ChecksumStatus::unverified), "unverified");
+}
+
 }  // namespace
 }  // namespace duplex::inet
