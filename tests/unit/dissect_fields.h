@@ -1,7 +1,9 @@
 // Test helpers: look up a described field by its key, as the packet codec tests check them.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "duplex/base/dissect.h"
@@ -28,6 +30,14 @@ inline std::string field_value(const std::vector<dissect::Field>& fields, const 
 }
 inline std::string field_value(const dissect::Header& h, const std::string& key, int nth = 0) {
   return field_value(h.fields, key, nth);
+}
+
+// Bytes from hex text, as scapy's bytes(p).hex() prints them.
+inline std::vector<std::uint8_t> from_hex(std::string_view hex) {
+  std::vector<std::uint8_t> b;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return b;
 }
 
 }  // namespace duplex::test

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "duplex/base/captured_fields.h"
 #include "duplex/base/wire.h"
 
 namespace duplex::inet {
@@ -91,7 +92,7 @@ void decode_options(std::span<const std::uint8_t> header, Ipv4Header& h) noexcep
 std::string_view protocol_name(std::uint8_t protocol) noexcept {
   switch (protocol) {
     case 0:
-      return "HBH";  // IPv6 hop-by-hop options
+      return "Options";  // IPv6 hop-by-hop options
     case kProtocolIcmp:
       return "ICMP";
     case 2:
@@ -107,7 +108,7 @@ std::string_view protocol_name(std::uint8_t protocol) noexcept {
     case 43:
       return "Routing";
     case 44:
-      return "frag";
+      return "Fragment";
     case 47:
       return "GRE";
     case 50:
@@ -117,9 +118,9 @@ std::string_view protocol_name(std::uint8_t protocol) noexcept {
     case kProtocolIcmpv6:
       return "ICMPv6";
     case 59:
-      return "NONE";
+      return "NoNxt";  // tcpdump has no name for these two; IANA's keywords
     case 60:
-      return "DSTOPT";
+      return "IPv6-Opts";
     case 89:
       return "OSPF";
     case 103:
@@ -128,6 +129,8 @@ std::string_view protocol_name(std::uint8_t protocol) noexcept {
       return "VRRP";
     case 132:
       return "SCTP";
+    case 135:
+      return "Mobility";
     case 136:
       return "UDPLite";
   }
@@ -254,12 +257,8 @@ void describe(const Ipv4Header& h, std::span<const std::uint8_t> bytes, std::uin
   const auto captured = static_cast<std::uint32_t>(bytes.size());
   out.length = h.header_length != 0 ? h.header_length : std::min(captured, 60u);
   out.problem = dissect::to_string(h.problem);
-  // A field is shown only when its bytes were captured.
-  const auto field = [&](const char* key, const char* label, std::string value, std::uint32_t at,
-                         std::uint32_t length, std::string meaning = {}) -> dissect::Field* {
-    if (at + length > captured) return nullptr;
-    return &add(out.fields, key, label, std::move(value), offset + at, length, std::move(meaning));
-  };
+  dissect::CapturedFields field(out, offset, bytes.size());
+
   field("ip.version", "Version", decimal(h.version), 0, 1);
   field("ip.hdr_len", "Header Length", decimal(h.ihl * 4u), 0, 1,
         decimal(h.ihl) + " words of 32 bits");
@@ -315,7 +314,8 @@ std::string summary(const Ipv4Header& h, std::span<const std::uint8_t> bytes) {
   const auto name = protocol_name(h.protocol);
   s += std::string(name.empty() ? "unknown" : name) + " (" + decimal(h.protocol) + ")";
   s += ", length " + decimal(h.total_length);
-  if (h.checksum_status == ChecksumStatus::bad) s += ", bad cksum " + hex(h.checksum, 1).substr(2) + "!";
+  if (h.checksum_status == ChecksumStatus::bad)
+    s += ", bad cksum " + hex(h.checksum, 1).substr(2) + "!";
   if (h.option_count == 0) return s;
   s += ", options (";
   for (std::uint8_t i = 0; i < h.option_count; ++i) {

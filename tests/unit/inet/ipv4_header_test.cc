@@ -16,13 +16,7 @@ using Bytes = std::vector<std::uint8_t>;
 using dissect::Problem;
 using test::field_value;
 using test::find_field;
-
-Bytes from_hex(std::string_view hex) {
-  Bytes b;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return b;
-}
+using test::from_hex;
 
 // scapy: IP(src=10.0.0.1, dst=10.0.0.2, id=7, flags=DF, tos=0xb9, options=[RR(1.2.3.4),
 // Router Alert, NOP, EOL])/UDP(1000 -> 53)/20 bytes: IHL 9, total length 64.
