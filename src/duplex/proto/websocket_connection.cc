@@ -18,18 +18,43 @@ Connection::Connection(const TcpConnectionPtr& tcp, Role role, ConnectionOptions
 void Connection::on_input(Buffer& input) {
   session_.receive(input.view());
   input.retrieve_all();
+  deliver();
+  flush();
+}
+
+void Connection::deliver() {
+  if (delivering_) return;  // a callback resumed: the loop below goes on
+  delivering_ = true;
   Session::Event ev;
-  while (session_.next_event(ev)) {
+  while (!events_paused_ && session_.next_event(ev)) {
     if (on_event_) on_event_(*this, ev);
   }
-  flush();
+  delivering_ = false;
 }
 
 void Connection::on_write_complete() {
   const auto tcp = tcp_.lock();
-  if (tcp && !tcp->reading() && session_.state() != Session::State::closed) {
-    tcp->resume_reading();
-  }
+  if (tcp && !tcp->reading() && may_read(*tcp)) tcp->resume_reading();
+}
+
+void Connection::pause_events() {
+  events_paused_ = true;
+  const auto tcp = tcp_.lock();
+  if (tcp && tcp->reading()) tcp->pause_reading();
+}
+
+void Connection::resume_events() {
+  if (!events_paused_) return;
+  events_paused_ = false;
+  deliver();
+  flush();
+  const auto tcp = tcp_.lock();
+  if (tcp && !tcp->reading() && may_read(*tcp)) tcp->resume_reading();
+}
+
+bool Connection::may_read(const TcpConnection& tcp) const {
+  return !events_paused_ && session_.state() != Session::State::closed &&
+         tcp.output_bytes() + session_.queued_bytes() <= options_.high_water;
 }
 
 bool Connection::send_text(std::string_view text) {

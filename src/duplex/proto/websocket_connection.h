@@ -6,6 +6,9 @@
 // It adds what a session cannot do without a clock or a socket:
 //   - back-pressure: past `high_water` bytes (socket output plus the session's queue) it
 //     pauses reading; on_write_complete() resumes it;
+//   - a share of the loop: pause_events() holds the events that wait (and stops reading)
+//     until resume_events(), so that a user can handle a burst read at once over several
+//     loop rounds instead of stalling the loop with it;
 //   - the end: once the close handshake is over (or failed) it sends FIN, as RFC 6455 7.1.1
 //     asks of servers, and force-closes if the peer has not closed within `close_timeout`;
 //     the same timeout bounds the wait for the answer to our own Close.
@@ -51,6 +54,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The transport's write-complete callback: resumes reading if back-pressure paused it.
   void on_write_complete();
 
+  // Stops delivering events after the one being delivered, and stops reading: what was
+  // read waits in the session (counted by its queued_bytes()).
+  void pause_events();
+  // Delivers the events that wait (unless one pauses again), then reads again.
+  void resume_events();
+  bool events_paused() const noexcept { return events_paused_; }
+
   bool send_text(std::string_view text);
   bool send_binary(std::span<const std::uint8_t> data);
   bool send_ping(std::span<const std::uint8_t> payload = {});
@@ -61,13 +71,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   TcpConnectionPtr tcp() const noexcept { return tcp_.lock(); }
 
  private:
+  void deliver();
   void flush();
+  // Whether reading may go on: events are not paused and the output is under high_water.
+  bool may_read(const TcpConnection& tcp) const;
   void arm_close_timer(TcpConnection& tcp);
 
   std::weak_ptr<TcpConnection> tcp_;
   ConnectionOptions options_;
   Session session_;
   EventCallback on_event_;
+  bool events_paused_ = false;
+  bool delivering_ = false;  // deliver() is on the stack (an event callback may resume)
   bool close_timer_armed_ = false;
   bool fin_sent_ = false;
 };

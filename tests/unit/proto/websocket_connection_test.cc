@@ -9,7 +9,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "../transport/loopback.h"
 #include "duplex/reactor/buffer.h"
@@ -127,6 +129,54 @@ TEST(WebSocketConnection, ReadingPausesPastTheHighWaterMarkAndResumesOnceDrained
   EXPECT_TRUE(paused);
   EXPECT_TRUE(sent_all);
   EXPECT_EQ(echoed.size(), expected);
+}
+
+TEST(WebSocketConnection, PausedEventsWaitInTheSessionUntilResumed) {
+  test::LoopRunner runner;
+  std::unique_ptr<TcpServer> server;
+  std::shared_ptr<Connection> ws;
+  std::vector<std::string> texts;  // loop thread only
+  const auto at = runner.call([&] {
+    server = std::make_unique<TcpServer>(runner.loop(), test::loopback(), "ws-test");
+    server->set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) return;
+      // One event at a time: each pauses the events until the test resumes them.
+      ws = std::make_shared<Connection>(c, Role::server, ConnectionOptions{},
+                                        [&](Connection& conn, Session::Event& ev) {
+                                          texts.push_back(ev.data);
+                                          conn.pause_events();
+                                        });
+    });
+    server->set_message_callback([&](const TcpConnectionPtr&, Buffer& in, auto) {
+      if (ws) ws->on_input(in);
+    });
+    server->start();
+    return server->listen_endpoint();
+  });
+  test::Client client(at);
+  ASSERT_TRUE(client.send_all(client_frame(Opcode::text, "a") + client_frame(Opcode::text, "b") +
+                              client_frame(Opcode::text, "c")));
+  const auto seen = [&](std::size_t n) {
+    return test::wait_until([&] { return runner.call([&] { return texts.size() >= n; }); });
+  };
+  ASSERT_TRUE(seen(1));
+  // Paused: the other two wait, and the socket is not read.
+  EXPECT_TRUE(runner.call([&] { return ws->events_paused() && !ws->tcp()->reading(); }));
+  EXPECT_EQ(runner.call([&] { return texts.size(); }), 1u);
+  for (std::size_t n = 2; n <= 3; ++n) {
+    runner.call([&] {
+      ws->resume_events();
+      return 0;
+    });
+    ASSERT_TRUE(seen(n)) << "resume_events() delivered nothing";
+    EXPECT_EQ(runner.call([&] { return texts.size(); }), n) << "more than one event per resume";
+  }
+  EXPECT_EQ(runner.call([&] { return texts; }), (std::vector<std::string>{"a", "b", "c"}));
+  runner.call([&] {
+    server.reset();
+    ws.reset();
+    return 0;
+  });
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "duplex/apps/chat/chat_ws.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -46,8 +48,9 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
     enter(chat::kDefaultRoom, hub->guest_name(), true);
   }
 
-  void on_event(websocket::Connection&, websocket::Session::Event& ev) {
+  void on_event(websocket::Connection& ws, websocket::Session::Event& ev) {
     using Kind = websocket::Session::Event::Kind;
+    take_share(ws);
     if (ev.kind == Kind::close || ev.kind == Kind::error) {
       leave();
       return;
@@ -146,9 +149,50 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
       auto conn = ws ? ws->tcp() : nullptr;
       if (!conn) return;
       std::string data;
-      while (!self->left_ && !self->dropped_ && self->flood_.next(conn->loop()->poll_time(), data))
+      EventLoop* loop = conn->loop();
+      while (!self->left_ && !self->dropped_ && self->share_left(*loop) &&
+             self->flood_.next(loop->poll_time(), data)) {
+        ++self->handled_;
         self->handle(data);
+      }
       self->arm_flood_timer(*conn);
+    });
+  }
+
+  // Each event takes one of the round's flood.lines_per_round, as a line does on the TCP
+  // side: past the share, the connection's events wait (and it is not read) until a later
+  // round, so that a burst of frames read at once cannot stall the loop.
+  void take_share(websocket::Connection& ws) {
+    auto tcp = ws.tcp();
+    if (!tcp) return;
+    EventLoop& loop = *tcp->loop();
+    share_left(loop);
+    if (++handled_ < round_share()) return;
+    ws.pause_events();
+    resume_in_next_round(loop, round_);
+  }
+
+  std::size_t round_share() const {
+    return std::max<std::size_t>(1, flood_.limits().lines_per_round);
+  }
+
+  // Whether this round's share is not used up; a new round starts a new share.
+  bool share_left(const EventLoop& loop) {
+    if (loop.rounds() != round_) {
+      round_ = loop.rounds();
+      handled_ = 0;
+    }
+    return handled_ < round_share();
+  }
+
+  // Work queued from the loop runs in the round that queued it, unless it is queued from
+  // queued work: then it runs in the next.
+  void resume_in_next_round(EventLoop& loop, std::uint64_t paused_in) {
+    loop.queue_in_loop([weak = weak_from_this(), &loop, paused_in] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (loop.rounds() == paused_in) return self->resume_in_next_round(loop, paused_in);
+      if (auto ws = self->ws_.lock()) ws->resume_events();
     });
   }
 
@@ -253,6 +297,8 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
   std::weak_ptr<websocket::Connection> ws_;
   FloodControl flood_;
   bool timer_armed_ = false;
+  std::uint64_t round_ = 0;  // the loop round handled_ counts in
+  std::size_t handled_ = 0;  // events and queued messages handled in round_
   bool dropped_ = false;
   bool left_ = false;
   std::vector<std::string> pending_;  // messages of this round, not yet framed

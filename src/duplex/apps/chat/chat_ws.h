@@ -4,6 +4,9 @@
 // On open the member joins the default room under a guest name and gets "welcome" and
 // "history"; a "hello" may then change the name and the room. "say" is acknowledged with
 // "ack" after the commit, before the message itself comes back as "message".
+// Flood control as on the TCP side (chat_flood.h), and at most flood.lines_per_round
+// frames of one connection handled per loop round: the rest of a burst waits in the
+// connection (pause_events) for the next round.
 // Back-pressure: past max_output unsent bytes a member is dropped (Close 1008 "too far
 // behind"), as on the TCP side (chat_tcp.h).
 // Loop thread only. The endpoint must outlive the router's use of the route, and the hub

@@ -4,15 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../../transport/loopback.h"
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/http_server.h"
+#include "duplex/proto/websocket_frame.h"
 #include "duplex/proto/websocket_handshake.h"
+#include "duplex/reactor/event_loop.h"
 #include "temp_db.h"
 
 namespace duplex::apps {
@@ -54,6 +58,86 @@ TEST(ChatWsEndpoint, AMemberWhoseConnectionOutlivesTheEndpointStillLeavesTheHub)
       << "the hub still holds a member whose connection closed";
   runner.call([&] {
     server.reset();
+    hub.reset();
+    return 0;
+  });
+}
+
+// A member in the lobby that notes in which loop round each rename was announced: a rename
+// is announced at once, while the frame that asked for it is handled.
+class RoundWatcher : public ChatMember {
+ public:
+  explicit RoundWatcher(EventLoop* loop) : loop_(loop) {}
+  void deliver(const ChatMessage&) override {}
+  void notice(std::string_view text) override {
+    if (text.find(" is now ") != std::string_view::npos) ++renames_per_round[loop_->rounds()];
+  }
+  std::size_t renames() const {
+    std::size_t n = 0;
+    for (const auto& [round, count] : renames_per_round) n += count;
+    return n;
+  }
+  std::map<std::uint64_t, std::size_t> renames_per_round;  // loop thread only
+
+ private:
+  EventLoop* loop_;
+};
+
+TEST(ChatWs, ABurstOfFramesInOneReadIsHandledOverSeveralRounds) {
+  test::TempDb db;
+  test::LoopRunner runner;
+  std::unique_ptr<ChatHub> hub;
+  std::unique_ptr<ChatWsEndpoint> endpoint;
+  std::unique_ptr<http::Server> server;
+  std::unique_ptr<RoundWatcher> watcher;
+  ChatWsOptions options;
+  options.flood.lines_per_s = 0;  // no rate limit: only the share of a round holds frames back
+  options.flood.lines_per_round = 8;
+  const auto at = runner.call([&] {
+    hub = std::make_unique<ChatHub>(runner.loop(), db.path());
+    watcher = std::make_unique<RoundWatcher>(runner.loop());
+    hub->join(watcher.get(), "lobby", "watcher");
+    endpoint = std::make_unique<ChatWsEndpoint>(*hub, options);
+    http::Router router;
+    endpoint->add_route(router);
+    server = std::make_unique<http::Server>(runner.loop(), test::loopback(), router.handler());
+    server->start();
+    return server->listen_endpoint();
+  });
+  test::Client client(at);
+  ASSERT_TRUE(client.send_all(
+      websocket::client_request("127.0.0.1", "/ws/chat", websocket::generate_key())));
+  std::string seen;
+  while (seen.find("\"history\"") == std::string::npos) {
+    auto more = client.receive(1);
+    ASSERT_FALSE(more.empty()) << "no history; got: " << seen;
+    seen += more;
+  }
+  // 100 renames in one write: a few kilobytes, which the server reads at once.
+  constexpr std::size_t kFrames = 100;
+  const std::array<std::uint8_t, 4> key = {1, 2, 3, 4};
+  std::string burst;
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    const std::string json = R"({"type":"nick","name":"n)" + std::to_string(i) + R"("})";
+    websocket::encode_frame(burst, websocket::Opcode::text,
+                            {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()}, true,
+                            &key);
+  }
+  ASSERT_TRUE(client.send_all(burst));
+  ASSERT_TRUE(test::wait_until([&] {
+    return runner.call([&] { return watcher->renames() == kFrames; });
+  })) << "not every rename was handled";
+  const auto per_round = runner.call([&] { return watcher->renames_per_round; });
+  EXPECT_GE(per_round.size(), kFrames / options.flood.lines_per_round);
+  for (const auto& [round, count] : per_round)
+    EXPECT_LE(count, options.flood.lines_per_round) << "round " << round << " handled " << count;
+  // In order: the last rename is the name the member keeps.
+  EXPECT_EQ(runner.call([&] { return hub->members("lobby"); }),
+            (std::vector<std::string>{"watcher", "n99"}));
+  runner.call([&] {
+    server.reset();
+    endpoint.reset();
+    watcher.reset();
     hub.reset();
     return 0;
   });
