@@ -62,12 +62,19 @@ void describe_tags(const VlanTags& tags, std::uint32_t tags_at, std::uint32_t of
   for (std::uint8_t i = 0; i < tags.count; ++i) {
     const VlanTag& t = tags.tag[i];
     const std::uint32_t at = offset + tags_at + 4u * i;
-    add(out.fields, "vlan.priority", "Priority", decimal(t.priority), at, 2);
-    add(out.fields, "vlan.dei", "DEI", t.dei ? "1" : "0", at, 2,
+    // Wireshark keys an 802.1ad service tag apart from 802.1Q's, and its type field under
+    // the 802.1ah name: ieee8021ad.id == 200 filters the outer tag of a QinQ frame.
+    const bool service = t.tpid == kEthertypeQinQ;
+    const std::string tag = service ? "ieee8021ad." : "vlan.";
+    add(out.fields, tag + "priority", "Priority", decimal(t.priority), at, 2);
+    add(out.fields, tag + "dei", "DEI", t.dei ? "1" : "0", at, 2,
         t.dei ? "drop eligible" : "not drop eligible");
-    add(out.fields, "vlan.id", "ID", decimal(t.id), at, 2);
-    add(out.fields, t.ethertype < kEthertypeMinimum ? "vlan.len" : "vlan.etype", "Type",
-        hex(t.ethertype, 4), at + 2, 2, type_meaning(t.ethertype));
+    add(out.fields, tag + "id", "ID", decimal(t.id), at, 2);
+    const bool length = t.ethertype < kEthertypeMinimum;
+    add(out.fields,
+        service ? (length ? "ieee8021ah.len" : "ieee8021ah.etype")
+                : (length ? "vlan.len" : "vlan.etype"),
+        "Type", hex(t.ethertype, 4), at + 2, 2, type_meaning(t.ethertype));
   }
 }
 

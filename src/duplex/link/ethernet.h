@@ -77,7 +77,8 @@ struct EthernetHeader {
 
 EthernetHeader decode_ethernet(std::span<const std::uint8_t> bytes) noexcept;
 // Fills out as "Ethernet II" (or "IEEE 802.3 Ethernet"), its fields eth.dst, eth.src, eth.type
-// (eth.len for 802.3) and one group of vlan.priority, vlan.dei, vlan.id, vlan.etype per tag.
+// (eth.len for 802.3) and one group of vlan.priority, vlan.dei, vlan.id, vlan.etype per tag
+// (Wireshark's ieee8021ad.priority, .dei, .id and ieee8021ah.etype for an 802.1ad tag).
 void describe(const EthernetHeader& h, std::span<const std::uint8_t> bytes, std::uint32_t offset,
               dissect::Header& out);
 // As tcpdump -e: "02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ethertype IPv4 (0x0800), length 60"

@@ -74,14 +74,17 @@ TEST(Ethernet, DescribeNamesTheFieldsAsTsharkWithTheirBytes) {
   EXPECT_EQ(field_value(out, "eth.type"), "0x88a8");
   EXPECT_EQ(find_field(out, "eth.src")->offset, 106u);
   EXPECT_EQ(find_field(out, "eth.type")->offset, 112u);
-  EXPECT_EQ(field_value(out, "vlan.id", 0), "100");
-  EXPECT_EQ(field_value(out, "vlan.priority", 0), "5");
-  EXPECT_EQ(field_value(out, "vlan.dei", 0), "1");
-  EXPECT_EQ(field_value(out, "vlan.etype", 0), "0x8100");
-  EXPECT_EQ(field_value(out, "vlan.id", 1), "200");
-  EXPECT_EQ(field_value(out, "vlan.etype", 1), "0x0800");
-  EXPECT_EQ(find_field(out, "vlan.etype", 1)->offset, 120u);
-  EXPECT_EQ(find_field(out, "vlan.etype", 1)->meaning, "IPv4");
+  // The 802.1ad service tag under Wireshark's own keys (its type under 802.1ah's name), the
+  // 802.1Q customer tag inside it as vlan.*, as tshark -T json shows them.
+  EXPECT_EQ(field_value(out, "ieee8021ad.id"), "100");
+  EXPECT_EQ(field_value(out, "ieee8021ad.priority"), "5");
+  EXPECT_EQ(field_value(out, "ieee8021ad.dei"), "1");
+  EXPECT_EQ(field_value(out, "ieee8021ah.etype"), "0x8100");
+  EXPECT_EQ(field_value(out, "vlan.id"), "200");
+  EXPECT_EQ(field_value(out, "vlan.etype"), "0x0800");
+  EXPECT_EQ(find_field(out, "vlan.id", 1), nullptr);
+  EXPECT_EQ(find_field(out, "vlan.etype")->offset, 120u);
+  EXPECT_EQ(find_field(out, "vlan.etype")->meaning, "IPv4");
   EXPECT_EQ(out.problem, "");
 }
 
