@@ -26,12 +26,21 @@ std::uint32_t pseudo_header_sum(const Address& source, const Address& destinatio
   return sum + protocol + (length >> 16) + (length & 0xffff);
 }
 
+ChecksumStatus check_segment(std::span<const std::uint8_t> bytes, const PseudoHeader& ip) noexcept {
+  if (bytes.size() < ip.length) return ChecksumStatus::unverified;
+  const std::uint32_t pseudo = pseudo_header_sum(ip.source, ip.destination, ip.protocol, ip.length);
+  return checksum_fold(checksum_add(pseudo, bytes.first(ip.length))) == 0 ? ChecksumStatus::good
+                                                                          : ChecksumStatus::bad;
+}
+
 std::string_view to_string(ChecksumStatus status) noexcept {
   switch (status) {
     case ChecksumStatus::good:
       return "good";
     case ChecksumStatus::bad:
       return "bad";
+    case ChecksumStatus::none:
+      return "none";
     case ChecksumStatus::unverified:
       break;
   }

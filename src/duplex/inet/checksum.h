@@ -21,9 +21,22 @@ std::uint32_t pseudo_header_sum(const Address& source, const Address& destinatio
                                 std::uint8_t protocol, std::uint32_t length) noexcept;
 
 // What a packet codec found of a checksum: unverified when the bytes it covers were not all
-// captured (a short snaplen), or when the sender left it to the NIC.
-enum class ChecksumStatus : std::uint8_t { unverified, good, bad };
-// "good", "bad", "unverified": the value of a "<proto>.checksum.status" field.
+// captured (a short snaplen), or when the sender left it to the NIC; none when the sender
+// sent none (a UDP checksum of 0 over IPv4, RFC 768).
+enum class ChecksumStatus : std::uint8_t { unverified, good, bad, none };
+// "good", "bad", "unverified", "none": the value of a "<proto>.checksum.status" field.
 std::string_view to_string(ChecksumStatus status) noexcept;
+
+// The IP layer's part of a TCP, UDP or ICMPv6 checksum: the decoded addresses, the protocol
+// (the final next header for IPv6) and the segment's length on the wire.
+struct PseudoHeader {
+  Address source;
+  Address destination;
+  std::uint8_t protocol = 0;
+  std::uint32_t length = 0;
+};
+// Checks the checksum of a segment whose captured bytes are `bytes`: good or bad over its
+// `ip.length` bytes and the pseudo-header, unverified when fewer bytes were captured.
+ChecksumStatus check_segment(std::span<const std::uint8_t> bytes, const PseudoHeader& ip) noexcept;
 
 }  // namespace duplex::inet

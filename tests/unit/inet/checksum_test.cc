@@ -51,6 +51,20 @@ TEST(Checksum, StatusesAreTheWordsOfTheJsonOutput) {
   EXPECT_EQ(to_string(ChecksumStatus::good), "good");
   EXPECT_EQ(to_string(ChecksumStatus::bad), "bad");
   EXPECT_EQ(to_string(ChecksumStatus::unverified), "unverified");
+  EXPECT_EQ(to_string(ChecksumStatus::none), "none");
+}
+
+TEST(Checksum, CheckSegmentIsGoodBadOrUnverifiedWhenTheSnaplenCutIt) {
+  // scapy: IP(10.0.0.1 -> 10.0.0.2)/UDP(1 -> 2)/"abcd", checksum 0x270a.
+  const std::array<std::uint8_t, 12> udp{0x00, 0x01, 0x00, 0x02, 0x00, 0x0c,
+                                         0x27, 0x0a, 'a',  'b',  'c',  'd'};
+  const PseudoHeader ip{Address::parse("10.0.0.1"), Address::parse("10.0.0.2"), 17, 12};
+  EXPECT_EQ(check_segment(udp, ip), ChecksumStatus::good);
+  PseudoHeader other = ip;
+  other.source = Address::parse("10.0.0.3");
+  EXPECT_EQ(check_segment(udp, other), ChecksumStatus::bad);
+  EXPECT_EQ(check_segment(std::span<const std::uint8_t>(udp).first(11), ip),
+            ChecksumStatus::unverified);
 }
 
 }  // namespace
