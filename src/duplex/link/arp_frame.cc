@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "duplex/base/captured_fields.h"
 #include "duplex/base/wire.h"
 #include "duplex/link/ethernet.h"
 
@@ -142,16 +143,17 @@ ArpError ArpFrame::decode(std::span<const std::uint8_t> bytes, ArpFrame& out) no
 
 ArpHeader decode_arp(std::span<const std::uint8_t> bytes) noexcept {
   ArpHeader h;
+  const std::uint8_t* p = bytes.data();
+  // The fixed fields that were captured are kept, as the convention asks (tshark shows them).
+  if (bytes.size() >= 2) h.hardware_type = be16(p);
+  if (bytes.size() >= 4) h.protocol_type = be16(p + 2);
+  if (bytes.size() >= 5) h.hardware_length = p[4];
+  if (bytes.size() >= 6) h.protocol_length = p[5];
   if (bytes.size() < ArpHeader::kFixedLength) {
     h.problem = {dissect::Problem::Kind::truncated, "the ARP header needs 8 bytes",
                  static_cast<std::uint32_t>(bytes.size())};
     return h;
   }
-  const std::uint8_t* p = bytes.data();
-  h.hardware_type = be16(p);
-  h.protocol_type = be16(p + 2);
-  h.hardware_length = p[4];
-  h.protocol_length = p[5];
   h.opcode = be16(p + 6);
   const std::uint32_t length =
       ArpHeader::kFixedLength + 2u * (h.hardware_length + h.protocol_length);
@@ -209,15 +211,14 @@ void describe(const ArpHeader& h, std::span<const std::uint8_t> bytes, std::uint
   out.offset = offset;
   out.length = h.header_length != 0 ? h.header_length : static_cast<std::uint32_t>(bytes.size());
   out.problem = dissect::to_string(h.problem);
-  if (bytes.size() < ArpHeader::kFixedLength) return;
-  add(out.fields, "arp.hw.type", "Hardware type", decimal(h.hardware_type), offset, 2,
-      h.hardware_type == kHardwareEthernet ? "Ethernet" : "");
-  add(out.fields, "arp.proto.type", "Protocol type", dissect::hex(h.protocol_type, 4), offset + 2,
-      2, std::string(ethertype_name(h.protocol_type)));
-  add(out.fields, "arp.hw.size", "Hardware size", decimal(h.hardware_length), offset + 4, 1);
-  add(out.fields, "arp.proto.size", "Protocol size", decimal(h.protocol_length), offset + 5, 1);
-  add(out.fields, "arp.opcode", "Opcode", decimal(h.opcode), offset + 6, 2,
-      std::string(arp_opcode_name(h.opcode)));
+  dissect::CapturedFields field(out, offset, bytes.size());
+  field("arp.hw.type", "Hardware type", decimal(h.hardware_type), 0, 2,
+        h.hardware_type == kHardwareEthernet ? "Ethernet" : "");
+  field("arp.proto.type", "Protocol type", dissect::hex(h.protocol_type, 4), 2, 2,
+        std::string(ethertype_name(h.protocol_type)));
+  field("arp.hw.size", "Hardware size", decimal(h.hardware_length), 4, 1);
+  field("arp.proto.size", "Protocol size", decimal(h.protocol_length), 5, 1);
+  field("arp.opcode", "Opcode", decimal(h.opcode), 6, 2, std::string(arp_opcode_name(h.opcode)));
   if (h.header_length == 0) return;
   const std::uint32_t hl = h.hardware_length, pl = h.protocol_length;
   const std::uint32_t src_hw = 8, src_proto = 8 + hl, dst_hw = 8 + hl + pl,

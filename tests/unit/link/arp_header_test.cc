@@ -114,6 +114,21 @@ TEST(ArpHeader, EveryTruncatedPrefixReportsTruncated) {
   }
 }
 
+TEST(ArpHeader, ATruncatedHeaderKeepsTheFixedFieldsThatWereCaptured) {
+  // Six bytes: the types and sizes, not the opcode (tshark -T json shows the same four).
+  const std::span<const std::uint8_t> prefix(kReply.data(), 6);
+  const auto h = decode_arp(prefix);
+  dissect::Header out;
+  describe(h, prefix, 14, out);
+  EXPECT_EQ(field_value(out, "arp.hw.type"), "1");
+  EXPECT_EQ(field_value(out, "arp.proto.type"), "0x0800");
+  EXPECT_EQ(field_value(out, "arp.hw.size"), "6");
+  EXPECT_EQ(field_value(out, "arp.proto.size"), "4");
+  EXPECT_EQ(test::find_field(out, "arp.proto.size")->offset, 19u);
+  EXPECT_EQ(test::find_field(out, "arp.opcode"), nullptr);
+  EXPECT_EQ(out.problem, "truncated at byte 6 of the header: the ARP header needs 8 bytes");
+}
+
 TEST(ArpHeader, TheExistingFrameCodecStillRejectsWhatItCannotAnswer) {
   // decode_arp shows a RARP body; ArpFrame::decode_body, which arp ping and watch use, still
   // refuses it.
