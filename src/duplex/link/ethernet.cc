@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "duplex/base/captured_fields.h"
 #include "duplex/base/wire.h"
 
 namespace duplex::link {
@@ -35,7 +36,7 @@ std::uint16_t decode_tags(std::span<const std::uint8_t> bytes, std::uint16_t typ
       problem = {dissect::Problem::Kind::malformed, "more than 4 nested VLAN tags", at};
       return 0;
     }
-    if (bytes.size() < at + 4) {
+    if (bytes.size() < at + 2) {
       problem = {dissect::Problem::Kind::truncated, "a VLAN tag needs 4 bytes", at};
       return 0;
     }
@@ -45,6 +46,11 @@ std::uint16_t decode_tags(std::span<const std::uint8_t> bytes, std::uint16_t typ
     t.priority = static_cast<std::uint8_t>(tci >> 13);
     t.dei = (tci & 0x1000) != 0;
     t.id = tci & 0x0fff;
+    if (bytes.size() < at + 4) {
+      // The TCI was captured and is kept (tshark shows it); the type after it was not.
+      problem = {dissect::Problem::Kind::truncated, "a VLAN tag needs 4 bytes", at};
+      return 0;
+    }
     t.ethertype = be16(&bytes[at + 2]);
     type = t.ethertype;
     at += 4;
@@ -57,24 +63,24 @@ std::string type_meaning(std::uint16_t type) {
   return std::string(ethertype_name(type));
 }
 
-void describe_tags(const VlanTags& tags, std::uint32_t tags_at, std::uint32_t offset,
-                   dissect::Header& out) {
+void describe_tags(const VlanTags& tags, std::uint32_t tags_at, std::size_t captured,
+                   std::uint32_t offset, dissect::Header& out) {
+  dissect::CapturedFields field(out, offset, captured);
   for (std::uint8_t i = 0; i < tags.count; ++i) {
     const VlanTag& t = tags.tag[i];
-    const std::uint32_t at = offset + tags_at + 4u * i;
+    const std::uint32_t at = tags_at + 4u * i;
     // Wireshark keys an 802.1ad service tag apart from 802.1Q's, and its type field under
     // the 802.1ah name: ieee8021ad.id == 200 filters the outer tag of a QinQ frame.
     const bool service = t.tpid == kEthertypeQinQ;
     const std::string tag = service ? "ieee8021ad." : "vlan.";
-    add(out.fields, tag + "priority", "Priority", decimal(t.priority), at, 2);
-    add(out.fields, tag + "dei", "DEI", t.dei ? "1" : "0", at, 2,
-        t.dei ? "drop eligible" : "not drop eligible");
-    add(out.fields, tag + "id", "ID", decimal(t.id), at, 2);
+    field(tag + "priority", "Priority", decimal(t.priority), at, 2);
+    field(tag + "dei", "DEI", t.dei ? "1" : "0", at, 2,
+          t.dei ? "drop eligible" : "not drop eligible");
+    field(tag + "id", "ID", decimal(t.id), at, 2);
     const bool length = t.ethertype < kEthertypeMinimum;
-    add(out.fields,
-        service ? (length ? "ieee8021ah.len" : "ieee8021ah.etype")
-                : (length ? "vlan.len" : "vlan.etype"),
-        "Type", hex(t.ethertype, 4), at + 2, 2, type_meaning(t.ethertype));
+    field(service ? (length ? "ieee8021ah.len" : "ieee8021ah.etype")
+                  : (length ? "vlan.len" : "vlan.etype"),
+          "Type", hex(t.ethertype, 4), at + 2, 2, type_meaning(t.ethertype));
   }
 }
 
@@ -181,7 +187,7 @@ void describe(const EthernetHeader& h, std::span<const std::uint8_t> bytes, std:
     else
       add(out.fields, "eth.type", "Type", hex(h.type, 4), offset + 12, 2, type_meaning(h.type));
   }
-  describe_tags(h.vlans, EthernetHeader::kLength, offset, out);
+  describe_tags(h.vlans, EthernetHeader::kLength, bytes.size(), offset, out);
   out.problem = dissect::to_string(h.problem);
 }
 
@@ -323,7 +329,8 @@ void describe(const CookedHeader& h, std::span<const std::uint8_t> bytes, std::u
         offset + proto_at, 2,
         linux_protocol ? linux_protocol_meaning(h.protocol) : type_meaning(h.protocol));
   }
-  describe_tags(h.vlans, v2 ? CookedHeader::kSll2Length : CookedHeader::kSllLength, offset, out);
+  describe_tags(h.vlans, v2 ? CookedHeader::kSll2Length : CookedHeader::kSllLength, bytes.size(),
+                offset, out);
 }
 
 std::string summary(const CookedHeader& h, std::uint32_t length) {

@@ -117,6 +117,19 @@ TEST(Ethernet, EveryTruncatedPrefixReportsTruncated) {
   }
 }
 
+TEST(Ethernet, AFrameCutInsideATagKeepsItsPriorityAndId) {
+  // 16 bytes: the 802.1ad TCI was captured, its type not (tshark shows the same three).
+  const std::span<const std::uint8_t> prefix(kQinQ.data(), 16);
+  const auto h = decode_ethernet(prefix);
+  dissect::Header out;
+  describe(h, prefix, 0, out);
+  EXPECT_EQ(field_value(out, "ieee8021ad.priority"), "5");
+  EXPECT_EQ(field_value(out, "ieee8021ad.dei"), "1");
+  EXPECT_EQ(field_value(out, "ieee8021ad.id"), "100");
+  EXPECT_EQ(find_field(out, "ieee8021ah.etype"), nullptr);
+  EXPECT_EQ(out.problem, "truncated at byte 14 of the header: a VLAN tag needs 4 bytes");
+}
+
 TEST(Ethernet, MoreThanFourNestedTagsIsMalformed) {
   Bytes frame(12, 0x02);
   for (int i = 0; i < 6; ++i) frame.insert(frame.end(), {0x81, 0x00, 0x00, 0x01});
