@@ -99,6 +99,7 @@ Ipv6Header decode_ipv6(std::span<const std::uint8_t> bytes) noexcept {
       break;
     }
     if (captured < at + length) {
+      h.extensions[h.extension_count++] = {type, bytes[at], at, length, captured - at};
       h.problem = {Problem::Kind::truncated, "an extension header needs its length in bytes",
                    captured};
       break;
@@ -118,7 +119,7 @@ Ipv6Header decode_ipv6(std::span<const std::uint8_t> bytes) noexcept {
       h.more_fragments = (ext[3] & 1) != 0;
       h.fragment_id = be32(&ext[4]);
     }
-    h.extensions[h.extension_count++] = {type, ext[0], at, length};
+    h.extensions[h.extension_count++] = {type, ext[0], at, length, length};
     type = ext[0];
     at += length;
   }
@@ -164,16 +165,26 @@ std::string_view option_meaning(std::uint8_t type) noexcept {
   return "";
 }
 
-// The TLV options of a hop-by-hop or destination options header; decode checked the bounds.
+// The TLV options of a hop-by-hop or destination options header; decode checked the bounds
+// of a whole header. `ext` may be cut (the last header of a short capture): an option then
+// shows its type and length if they were captured, its data only if all of it was.
 void describe_options(std::span<const std::uint8_t> ext, std::uint32_t at, dissect::Field& f) {
   std::uint32_t pos = 2;
   while (pos < ext.size()) {
     const std::uint8_t type = ext[pos];
-    const std::uint32_t length = type == 0 ? 1 : 2u + ext[pos + 1];
+    const bool cut = type != 0 && (pos + 2 > ext.size() || pos + 2u + ext[pos + 1] > ext.size());
+    const std::uint32_t length = cut         ? static_cast<std::uint32_t>(ext.size()) - pos
+                                 : type == 0 ? 1
+                                             : 2u + ext[pos + 1];
     auto& o = add(f.children, "ipv6.opt", "IPv6 Option", std::string(option_meaning(type)),
                   at + pos, length);
     add(o.children, "ipv6.opt.type", "Type", hex(type, 2), at + pos, 1,
         std::string(option_meaning(type)));
+    if (cut) {
+      if (pos + 2 <= ext.size())
+        add(o.children, "ipv6.opt.length", "Length", decimal(ext[pos + 1]), at + pos + 1, 1);
+      return;
+    }
     if (type != 0) {
       add(o.children, "ipv6.opt.length", "Length", decimal(ext[pos + 1]), at + pos + 1, 1);
       const auto data = ext.subspan(pos + 2, length - 2);
@@ -191,8 +202,13 @@ void describe_options(std::span<const std::uint8_t> ext, std::uint32_t at, disse
 }
 
 // Type 0 (deprecated source route) and 2 (mobile home address) list addresses after 4
-// reserved bytes; type 4 (SRH, RFC 8754) after last entry, flags and tag.
+// reserved bytes; type 4 (SRH, RFC 8754) after last entry, flags and tag. `ext` may be cut:
+// only what was captured is shown.
 void describe_routing(std::span<const std::uint8_t> ext, std::uint32_t at, dissect::Field& f) {
+  if (ext.size() < 4) {
+    if (ext.size() == 3) add(f.children, "ipv6.routing.type", "Type", decimal(ext[2]), at + 2, 1);
+    return;
+  }
   const std::uint8_t type = ext[2];
   add(f.children, "ipv6.routing.type", "Type", decimal(type), at + 2, 1,
       type == 0   ? "source route (deprecated)"
@@ -200,6 +216,7 @@ void describe_routing(std::span<const std::uint8_t> ext, std::uint32_t at, disse
       : type == 4 ? "segment routing (SRH)"
                   : "");
   add(f.children, "ipv6.routing.segleft", "Segments Left", decimal(ext[3]), at + 3, 1);
+  if (ext.size() < 8) return;
   const char* key = nullptr;
   if (type == 0) key = "ipv6.routing.src.addr";
   if (type == 2) key = "ipv6.routing.mipv6.home_address";
@@ -244,19 +261,24 @@ void describe(const Ipv6Header& h, std::span<const std::uint8_t> bytes, std::uin
   field("ipv6.dst", "Destination Address", h.destination.to_string(), 24, 16);
   for (std::uint8_t i = 0; i < h.extension_count; ++i) {
     const Ipv6Extension& e = h.extensions[i];
-    const auto ext = bytes.subspan(e.at, e.length);
+    const auto ext = bytes.subspan(e.at, e.captured);
     const std::uint32_t at = offset + e.at;
     const std::string key(extension_key(e.type));
     auto& f =
-        add(out.fields, key, std::string(protocol_name(e.type)), decimal(e.length), at, e.length);
+        add(out.fields, key, std::string(protocol_name(e.type)), decimal(e.length), at, e.captured);
     add(f.children, key + ".nxt", "Next Header", decimal(e.next_header), at, 1,
         std::string(protocol_name(e.next_header)));
     if (e.type == kFragment) {
-      add(f.children, "ipv6.fraghdr.offset", "Offset", decimal(h.fragment_offset), at + 2, 2,
-          decimal(h.fragment_offset * 8u) + " bytes");
-      add(f.children, "ipv6.fraghdr.more", "More Fragments", h.more_fragments ? "1" : "0", at + 3,
-          1);
-      add(f.children, "ipv6.fraghdr.ident", "Identification", hex(h.fragment_id, 8), at + 4, 4);
+      // Read from the bytes: the header's own fragment fields are set only when it is whole.
+      if (ext.size() >= 4) {
+        const std::uint16_t fragment_offset = be16(&ext[2]) >> 3;
+        add(f.children, "ipv6.fraghdr.offset", "Offset", decimal(fragment_offset), at + 2, 2,
+            decimal(fragment_offset * 8u) + " bytes");
+        add(f.children, "ipv6.fraghdr.more", "More Fragments", (ext[3] & 1) != 0 ? "1" : "0",
+            at + 3, 1);
+      }
+      if (ext.size() >= 8)
+        add(f.children, "ipv6.fraghdr.ident", "Identification", hex(be32(&ext[4]), 8), at + 4, 4);
       continue;
     }
     add(f.children, key + ".len", "Length", decimal(ext[1]), at + 1, 1);

@@ -24,12 +24,15 @@
 namespace duplex::inet {
 
 // One extension header of the chain: its own protocol number, the next header it names,
-// where it starts from the IPv6 header's first byte, and its length in bytes.
+// where it starts from the IPv6 header's first byte, and its length in bytes. The last one
+// may be cut by the snap length: `captured` of its bytes were (then the header's problem says
+// truncated, and describe() shows the fields that were captured).
 struct Ipv6Extension {
   std::uint8_t type = 0;
   std::uint8_t next_header = 0;
   std::uint32_t at = 0;
   std::uint32_t length = 0;
+  std::uint32_t captured = 0;
 };
 
 struct Ipv6Header {

@@ -159,6 +159,54 @@ TEST(Ipv6Header, EveryTruncatedPrefixReportsTruncated) {
   }
 }
 
+void expect_inside(const std::vector<dissect::Field>& fields, std::size_t n) {
+  for (const auto& f : fields) {
+    EXPECT_LE(f.offset + f.length, n) << f.key;
+    expect_inside(f.children, n);
+  }
+}
+
+TEST(Ipv6Header, AChainCutInsideAnExtensionHeaderShowsWhatWasCaptured) {
+  // 59 bytes: the routing header (at 56) has its next header, length and type, not the rest;
+  // tshark -T json shows the same three.
+  const std::span<const std::uint8_t> cut(kChain.data(), 59);
+  const auto h = decode_ipv6(cut);
+  EXPECT_EQ(h.problem.kind, Problem::Kind::truncated);
+  EXPECT_EQ(h.header_length, 0u);
+  dissect::Header out;
+  describe(h, cut, 0, out);
+  const auto* routing = find_field(out, "ipv6.routing");
+  ASSERT_NE(routing, nullptr);
+  EXPECT_EQ(routing->value, "40");
+  EXPECT_EQ(routing->length, 3u);
+  EXPECT_EQ(field_value(routing->children, "ipv6.routing.nxt"), "44");
+  EXPECT_EQ(field_value(routing->children, "ipv6.routing.len"), "4");
+  EXPECT_EQ(field_value(routing->children, "ipv6.routing.type"), "0");
+  EXPECT_EQ(find_field(routing->children, "ipv6.routing.segleft"), nullptr);
+
+  // 109 bytes: the destination options header (at 104) keeps Pad1, Pad1 and the type of the
+  // PadN whose length byte was cut.
+  const std::span<const std::uint8_t> in_option(kChain.data(), 109);
+  dissect::Header opts;
+  describe(decode_ipv6(in_option), in_option, 0, opts);
+  const auto* dst = find_field(opts, "ipv6.dstopts");
+  ASSERT_NE(dst, nullptr);
+  EXPECT_EQ(field_value(dst->children, "ipv6.dstopts.nxt"), "17");
+  ASSERT_NE(find_field(dst->children, "ipv6.opt", 2), nullptr);
+  EXPECT_EQ(field_value(find_field(dst->children, "ipv6.opt", 2)->children, "ipv6.opt.type"),
+            "0x01");
+  EXPECT_EQ(find_field(find_field(dst->children, "ipv6.opt", 2)->children, "ipv6.opt.length"),
+            nullptr);
+  EXPECT_EQ(field_value(find_field(opts, "ipv6.fraghdr")->children, "ipv6.fraghdr.ident"),
+            "0x00001234");
+  for (std::size_t n = 0; n < 112; ++n) {
+    const std::span<const std::uint8_t> prefix(kChain.data(), n);
+    dissect::Header any;
+    describe(decode_ipv6(prefix), prefix, 0, any);
+    expect_inside(any.fields, n);
+  }
+}
+
 TEST(Ipv6Header, APayloadLengthPastTheCaptureMarksThePayloadTruncated) {
   const std::span<const std::uint8_t> cut(kChain.data(), 116);
   const auto h = decode_ipv6(cut);
