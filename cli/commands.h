@@ -23,5 +23,6 @@ int connect_main(Argv args);  // cli/connect.cc
 int listen_main(Argv args);   // cli/listen.cc
 int serve_main(Argv args);    // cli/serve.cc
 int chat_main(Argv args);     // cli/chat.cc
+int capture_main(Argv args);  // cli/capture.cc
 
 }  // namespace duplex::cli

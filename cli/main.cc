@@ -28,6 +28,8 @@ constexpr Command kCommands[] = {
      "the dashboard in the browser and a chat for terminals and browsers (L7)"},
     {"chat", duplex::cli::chat_main,
      "join a duplex serve chat room; --discover finds servers (L7)"},
+    {"capture", duplex::cli::capture_main,
+     "decode packets layer by layer, live or from pcap files (L2-L7)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

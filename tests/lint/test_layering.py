@@ -24,6 +24,7 @@ BELOW = {
     "apps/netcat": {"base", "inet", "reactor", "transport"},
     "apps/report": {"base", "inet", "link", "reactor", "transport", "proto"},
     "apps/chat": {"base", "inet", "reactor", "transport", "proto"},
+    "apps/capture": {"base", "inet", "link", "reactor", "transport", "proto"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
                        "apps/report"},
 }

@@ -1,0 +1,247 @@
+#include "duplex/apps/capture/chain.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "duplex/base/wire.h"
+
+namespace duplex::capture {
+namespace {
+
+using dissect::Problem;
+
+// The address families a BSD loopback header names: AF_INET everywhere; AF_INET6 is 10 on
+// Linux, 24 on the BSDs, 28 on FreeBSD, 30 on macOS (tcpdump accepts each).
+constexpr std::uint32_t kFamilyInet = 2;
+bool is_inet6_family(std::uint32_t family) noexcept {
+  return family == 10 || family == 24 || family == 28 || family == 30;
+}
+
+constexpr std::string_view kNames[kProtocolCount] = {"Null/Loopback",
+                                                     "Ethernet II",
+                                                     "Linux cooked capture v1",
+                                                     "Linux cooked capture v2",
+                                                     "ARP",
+                                                     "IPv4",
+                                                     "IPv6",
+                                                     "ICMP",
+                                                     "ICMPv6",
+                                                     "TCP",
+                                                     "UDP",
+                                                     "DNS",
+                                                     "HTTP",
+                                                     "TLS",
+                                                     "WebSocket"};
+
+// One walk over one packet: each step decodes a header, records it and goes on with the
+// header its payload holds, until a header it does not know, a problem, or the end.
+class Walk {
+ public:
+  Walk(DecodedPacket& p, std::span<const std::uint8_t> bytes) noexcept : p_(p), bytes_(bytes) {}
+
+  void link(int link_type) noexcept {
+    switch (link_type) {
+      case kLinkEthernet:
+        return ethernet();
+      case kLinkLinuxSll:
+      case kLinkLinuxSll2:
+        return cooked(link_type == kLinkLinuxSll ? Protocol::linux_sll : Protocol::linux_sll2);
+      case kLinkNull:
+      case kLinkLoop:
+        return loopback(link_type == kLinkLoop);
+      case kLinkRaw:
+      case kLinkRawFile:
+        return raw_ip(0);
+      case kLinkIpv4:
+        return ipv4(0);
+      case kLinkIpv6:
+        return ipv6(0);
+      default:
+        p_.unsupported_link = true;
+    }
+  }
+
+ private:
+  std::span<const std::uint8_t> from(std::uint32_t offset) const noexcept {
+    return offset <= bytes_.size() ? bytes_.subspan(offset) : std::span<const std::uint8_t>{};
+  }
+
+  // Records a header; false when the packet has no room for more layers.
+  bool push(Protocol protocol, std::uint32_t offset, std::uint32_t available) noexcept {
+    if (p_.layer_count == DecodedPacket::kMaxLayers) return false;
+    p_.layers[p_.layer_count++] = {protocol, offset, available};
+    return true;
+  }
+
+  // Keeps the problem of the header just recorded; true when there was one (the walk stops).
+  bool failed(Protocol protocol, const Problem& problem) noexcept {
+    if (!problem) return false;
+    p_.problem = problem;
+    p_.problem_in = protocol;
+    return true;
+  }
+
+  void ethernet() noexcept {
+    p_.ethernet = link::decode_ethernet(bytes_);
+    const auto& h = p_.ethernet;
+    push(Protocol::ethernet, 0, static_cast<std::uint32_t>(bytes_.size()));
+    if (failed(Protocol::ethernet, h.problem) || h.is_8023_length()) return;
+    network(h.ethertype, h.header_length);
+  }
+
+  void cooked(Protocol protocol) noexcept {
+    p_.cooked =
+        protocol == Protocol::linux_sll ? link::decode_sll(bytes_) : link::decode_sll2(bytes_);
+    push(protocol, 0, static_cast<std::uint32_t>(bytes_.size()));
+    if (failed(protocol, p_.cooked.problem)) return;
+    network(p_.cooked.ethertype, p_.cooked.header_length);
+  }
+
+  void loopback(bool network_order) noexcept {
+    push(Protocol::loopback, 0, static_cast<std::uint32_t>(bytes_.size()));
+    if (bytes_.size() < 4) {
+      failed(Protocol::loopback, {Problem::Kind::truncated, "the loopback header needs 4 bytes",
+                                  static_cast<std::uint32_t>(bytes_.size())});
+      return;
+    }
+    std::uint32_t family;
+    if (network_order) {
+      family = wire::be32(bytes_.data());
+    } else {
+      std::memcpy(&family, bytes_.data(), sizeof family);  // the capturing host's order
+      // A file from a host of the other byte order: the family is small either way.
+      if (family > 0xffff) family = __builtin_bswap32(family);
+    }
+    p_.loopback_family = family;
+    if (family == kFamilyInet) return ipv4(4);
+    if (is_inet6_family(family)) return ipv6(4);
+  }
+
+  // Raw IP: the version nibble says which.
+  void raw_ip(std::uint32_t offset) noexcept {
+    if (bytes_.size() <= offset) return;
+    const int version = bytes_[offset] >> 4;
+    if (version == 6) return ipv6(offset);
+    ipv4(offset);  // anything else is shown as IPv4 and its version named as the problem
+  }
+
+  void network(std::uint16_t ethertype, std::uint32_t offset) noexcept {
+    switch (ethertype) {
+      case link::kEthertypeArp: {
+        const auto rest = from(offset);
+        p_.arp = link::decode_arp(rest);
+        push(Protocol::arp, offset, static_cast<std::uint32_t>(rest.size()));
+        failed(Protocol::arp, p_.arp.problem);
+        return;
+      }
+      case link::kEthertypeIpv4:
+        return ipv4(offset);
+      case link::kEthertypeIpv6:
+        return ipv6(offset);
+      default:
+        return;
+    }
+  }
+
+  void ipv4(std::uint32_t offset) noexcept {
+    const auto rest = from(offset);
+    p_.ipv4 = inet::decode_ipv4(rest);
+    const auto& h = p_.ipv4;
+    push(Protocol::ipv4, offset, static_cast<std::uint32_t>(rest.size()));
+    if (failed(Protocol::ipv4, h.problem)) return;
+    p_.ip_protocol = h.protocol;
+    p_.ip_payload_length = h.total_length - h.header_length;  // decode checked the order
+    p_.later_fragment = !h.first_fragment();
+    if (p_.later_fragment) return;
+    transport(offset + h.header_length, h.payload_length);
+  }
+
+  void ipv6(std::uint32_t offset) noexcept {
+    const auto rest = from(offset);
+    p_.ipv6 = inet::decode_ipv6(rest);
+    const auto& h = p_.ipv6;
+    push(Protocol::ipv6, offset, static_cast<std::uint32_t>(rest.size()));
+    if (failed(Protocol::ipv6, h.problem)) return;
+    p_.ip_protocol = h.final_next_header;
+    const std::uint32_t end = inet::Ipv6Header::kFixedLength + h.payload_length;
+    // A payload length of 0 (a jumbogram, or a segmentation offload capture): what was seen.
+    p_.ip_payload_length = h.payload_length == 0
+                               ? h.payload_bytes
+                               : (end > h.header_length ? end - h.header_length : 0);
+    p_.later_fragment = h.is_fragment() && !h.first_fragment();
+    if (p_.later_fragment) return;
+    transport(offset + h.header_length, h.payload_bytes);
+  }
+
+  // The network layer's payload: `captured` bytes of it at `offset`.
+  void transport(std::uint32_t offset, std::uint32_t captured) noexcept {
+    const auto payload =
+        from(offset).first(std::min<std::size_t>(captured, bytes_.size() - offset));
+    const auto available = static_cast<std::uint32_t>(payload.size());
+    if (p_.ip_protocol == inet::kProtocolIcmp && p_.has(Protocol::ipv4)) {
+      p_.icmp = inet::decode_icmp(payload, std::max(p_.ip_payload_length, available));
+      if (!push(Protocol::icmp, offset, available)) return;
+      failed(Protocol::icmp, p_.icmp.problem);
+    }
+  }
+
+  DecodedPacket& p_;
+  std::span<const std::uint8_t> bytes_;
+};
+
+}  // namespace
+
+bool link_type_supported(int link_type) noexcept {
+  switch (link_type) {
+    case kLinkNull:
+    case kLinkEthernet:
+    case kLinkRaw:
+    case kLinkRawFile:
+    case kLinkLoop:
+    case kLinkLinuxSll:
+    case kLinkIpv4:
+    case kLinkIpv6:
+    case kLinkLinuxSll2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view protocol_name(Protocol protocol) noexcept {
+  const auto i = static_cast<std::size_t>(protocol);
+  return i < kProtocolCount ? kNames[i] : "unknown";
+}
+
+dissect::Layer protocol_layer(Protocol protocol) noexcept {
+  switch (protocol) {
+    case Protocol::loopback:
+    case Protocol::ethernet:
+    case Protocol::linux_sll:
+    case Protocol::linux_sll2:
+    case Protocol::arp:  // ARP resolves L3 addresses but lives in the link layer (link/)
+      return dissect::Layer::link;
+    case Protocol::ipv4:
+    case Protocol::ipv6:
+    case Protocol::icmp:
+    case Protocol::icmpv6:
+      return dissect::Layer::network;
+    case Protocol::tcp:
+    case Protocol::udp:
+      return dissect::Layer::transport;
+    default:
+      return dissect::Layer::application;
+  }
+}
+
+DecodedPacket decode_packet(int link_type, std::span<const std::uint8_t> bytes,
+                            std::uint32_t wire_length) noexcept {
+  DecodedPacket p;
+  p.link_type = link_type;
+  p.captured = static_cast<std::uint32_t>(bytes.size());
+  p.length = std::max(wire_length, p.captured);
+  Walk(p, bytes).link(link_type);
+  return p;
+}
+
+}  // namespace duplex::capture

@@ -1,0 +1,235 @@
+#include "duplex/apps/capture/line_output.h"
+
+#include <net/if.h>
+
+#include <ctime>
+#include <string_view>
+
+#include "duplex/apps/capture/text.h"
+
+namespace duplex::capture {
+namespace {
+
+void append_problem(std::string& out, const dissect::Problem& problem) {
+  out += " [";
+  out += dissect::to_string(problem);
+  out += ']';
+}
+
+// The bytes of one layer, as its codec was given them.
+std::span<const std::uint8_t> own_bytes(const LayerSpan& l, std::span<const std::uint8_t> bytes) {
+  if (l.offset > bytes.size()) return {};
+  return bytes.subspan(l.offset, std::min<std::size_t>(l.available, bytes.size() - l.offset));
+}
+
+// What tcpdump prints after the addresses for a protocol it has no printer for.
+void append_ip_protocol(std::string& out, const DecodedPacket& p) {
+  out += " ip-proto-";
+  append_number(out, p.ip_protocol);
+  out += ' ';
+  append_number(out, p.ip_payload_length);
+}
+
+void append_transport(std::string& out, const DecodedPacket& p,
+                      std::span<const std::uint8_t> bytes) {
+  if (const auto* l = p.find(Protocol::icmp)) {
+    if (p.icmp.header_length == 0) {  // too short to name: the problem says why
+      out += "ICMP";
+      return;
+    }
+    out += "ICMP ";
+    out += inet::summary(p.icmp, own_bytes(*l, bytes), p.ip_payload_length);
+    return;
+  }
+  append_ip_protocol(out, p);
+}
+
+void append_ipv4(std::string& out, const DecodedPacket& p, std::span<const std::uint8_t> bytes) {
+  out += "IP ";
+  if (p.problem_in == Protocol::ipv4) {
+    out.pop_back();
+    append_problem(out, p.problem);
+    return;
+  }
+  out += p.ipv4.source.to_string();
+  out += " > ";
+  out += p.ipv4.destination.to_string();
+  out += ':';
+  if (p.later_fragment) {
+    // tcpdump: a later fragment names its protocol only, having no transport header.
+    out += " ip-proto-";
+    append_number(out, p.ip_protocol);
+    return;
+  }
+  out += ' ';
+  append_transport(out, p, bytes);
+}
+
+void append_ipv6(std::string& out, const DecodedPacket& p, std::span<const std::uint8_t> bytes) {
+  out += "IP6 ";
+  if (p.problem_in == Protocol::ipv6) {
+    out.pop_back();
+    append_problem(out, p.problem);
+    return;
+  }
+  out += p.ipv6.source.to_string();
+  out += " > ";
+  out += p.ipv6.destination.to_string();
+  out += ':';
+  if (p.later_fragment) {
+    out += " frag (";
+    append_number(out, p.ipv6.fragment_offset * 8u);
+    out += '|';
+    append_number(out, p.ip_payload_length);
+    out += ')';
+    return;
+  }
+  out += ' ';
+  append_transport(out, p, bytes);
+}
+
+// tcpdump's direction word for a Linux cooked header, padded to four characters.
+std::string_view direction(std::uint16_t packet_type) noexcept {
+  switch (packet_type) {
+    case link::CookedHeader::host:
+      return "In  ";
+    case link::CookedHeader::broadcast:
+      return "B   ";
+    case link::CookedHeader::multicast:
+      return "M   ";
+    case link::CookedHeader::other_host:
+      return "P   ";
+    case link::CookedHeader::outgoing:
+      return "Out ";
+    default:
+      return "??? ";
+  }
+}
+
+}  // namespace
+
+void LineFormatter::append_time(std::string& out, Timestamp time) {
+  if (time.seconds != cached_second_) {
+    const std::time_t t = static_cast<std::time_t>(time.seconds);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    const int parts[3] = {tm.tm_hour, tm.tm_min, tm.tm_sec};
+    for (int i = 0; i < 3; ++i) {
+      cached_clock_[3 * i] = static_cast<char>('0' + parts[i] / 10 % 10);
+      cached_clock_[3 * i + 1] = static_cast<char>('0' + parts[i] % 10);
+      if (i < 2) cached_clock_[3 * i + 2] = ':';
+    }
+    cached_second_ = time.seconds;
+  }
+  out.append(cached_clock_, 8);
+  char micro[7];
+  std::uint32_t us = time.microseconds % 1000000u;
+  micro[0] = '.';
+  for (int i = 6; i >= 1; --i) {
+    micro[i] = static_cast<char>('0' + us % 10);
+    us /= 10;
+  }
+  out.append(micro, 7);
+}
+
+void LineFormatter::append_interface(std::string& out, std::uint32_t index) {
+  // tcpdump names the interface of an SLL2 packet as this host knows the index.
+  if (index != cached_index_ || cached_name_.empty()) {
+    char name[IF_NAMESIZE] = {};
+    cached_name_ = if_indextoname(index, name) != nullptr ? name : std::to_string(index);
+    cached_index_ = index;
+  }
+  out += cached_name_;
+  if (cached_name_.size() < 5) out.append(5 - cached_name_.size(), ' ');
+  out += ' ';
+}
+
+void LineFormatter::append_summary(std::string& out, const DecodedPacket& p,
+                                   std::span<const std::uint8_t> bytes) {
+  if (p.unsupported_link) {
+    out += "link type ";
+    append_number(out, static_cast<std::uint64_t>(p.link_type));
+    out += " is not decoded, length ";
+    append_number(out, p.length);
+    return;
+  }
+  if (p.layer_count == 0) {
+    out += "[empty packet]";
+    return;
+  }
+  const LayerSpan& first = p.layers[0];
+  switch (first.protocol) {
+    case Protocol::ethernet:
+      if (p.problem_in == Protocol::ethernet) {
+        out += "Ethernet";
+        append_problem(out, p.problem);
+        return;
+      }
+      break;
+    case Protocol::linux_sll:
+    case Protocol::linux_sll2:
+      if (p.problem_in == first.protocol) {
+        out += "Linux cooked";
+        append_problem(out, p.problem);
+        return;
+      }
+      if (first.protocol == Protocol::linux_sll2) {
+        append_interface(out, p.cooked.interface_index);
+        out += direction(p.cooked.packet_type);
+      }
+      break;
+    case Protocol::loopback:
+      if (p.problem_in == Protocol::loopback) {
+        out += "Loopback";
+        append_problem(out, p.problem);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  const LayerSpan* second =
+      p.layers[0].protocol == Protocol::ipv4 || p.layers[0].protocol == Protocol::ipv6
+          ? &p.layers[0]
+          : (p.layer_count > 1 ? &p.layers[1] : nullptr);
+  if (second == nullptr) {
+    // A link header with nothing the chain knows after it: the link's own summary.
+    if (first.protocol == Protocol::ethernet)
+      out += link::summary(p.ethernet, p.length);
+    else if (first.protocol == Protocol::loopback)
+      out += "loopback family " + std::to_string(p.loopback_family) + ", length " +
+             std::to_string(p.length);
+    else
+      out += link::summary(p.cooked, p.length);
+    return;
+  }
+  switch (second->protocol) {
+    case Protocol::arp:
+      out += "ARP, ";
+      out += link::summary(p.arp, p.length - second->offset);
+      if (p.problem_in == Protocol::arp) append_problem(out, p.problem);
+      return;
+    case Protocol::ipv4:
+      append_ipv4(out, p, bytes);
+      break;
+    case Protocol::ipv6:
+      append_ipv6(out, p, bytes);
+      break;
+    default:
+      break;
+  }
+  if (p.problem && p.problem_in != Protocol::ipv4 && p.problem_in != Protocol::ipv6)
+    append_problem(out, p.problem);
+}
+
+std::string LineFormatter::line(Timestamp time, const DecodedPacket& packet,
+                                std::span<const std::uint8_t> bytes) {
+  std::string s;
+  append_time(s, time);
+  s += ' ';
+  append_summary(s, packet, bytes);
+  s += '\n';
+  return s;
+}
+
+}  // namespace duplex::capture
