@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
 
 #include "duplex/proto/http_parser.h"
+#include "duplex/reactor/event_loop.h"
 
 namespace duplex::http {
 namespace {
@@ -28,6 +31,42 @@ void append_hex(std::string& out, std::uint64_t n) {
 }
 
 }  // namespace
+
+struct DeferredResponse::State {
+  State(EventLoop* l, Sender s) : loop(l), send(std::move(s)) {}
+  ~State() {
+    if (done.exchange(true)) return;
+    Response res;
+    res.text(500, "internal error: the request was dropped without an answer\n");
+    hand_over(std::move(res));
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  void hand_over(Response res) {
+    loop->queue_in_loop(
+        [send = std::move(send), res = std::move(res)]() mutable { send(std::move(res)); });
+  }
+
+  EventLoop* loop;
+  Sender send;
+  std::atomic<bool> done{false};
+};
+
+DeferredResponse::DeferredResponse(EventLoop* loop, Sender send)
+    : state_(std::make_shared<State>(loop, std::move(send))) {}
+
+void DeferredResponse::complete(Response response) const {
+  if (!state_ || state_->done.exchange(true)) return;
+  state_->hand_over(std::move(response));
+}
+
+DeferredResponse Response::defer() {
+  if (!deferrer)
+    throw std::logic_error("Response::defer(): whoever called this handler cannot answer later");
+  deferred = true;
+  return deferrer();
+}
 
 FileHandle::~FileHandle() {
   if (fd_ >= 0) ::close(fd_);

@@ -4,6 +4,8 @@
 // (Content-Length, or Transfer-Encoding: chunked) itself; a handler sets the status, its own
 // fields and one of: a body string, a region of an open file (sent with sendfile), or a
 // chunked body built from chunks.
+// A handler whose answer depends on work done elsewhere (a commit on another thread) calls
+// defer() and returns; the loop goes on, and the answer leaves once complete() is called.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,13 @@
 #include "duplex/reactor/buffer.h"
 #include "duplex/transport/callbacks.h"
 
+namespace duplex {
+class EventLoop;
+}
+
 namespace duplex::http {
+
+struct Response;
 
 // An open file, closed when the last response that sends it is gone.
 class FileHandle {
@@ -36,6 +44,29 @@ class FileHandle {
 // every later byte goes to it, starting with what already followed the request in `input`.
 using UpgradeHandler = std::function<void(const TcpConnectionPtr&, Buffer& input)>;
 
+// The answer to one request, given later: Response::defer() returns it. Copies share the
+// answer, and only the first complete() counts. complete() may be called from any thread;
+// the answer is handed to the connection's loop and leaves after the callbacks it is
+// running (never from inside complete()). It holds the connection weakly: once the peer has
+// gone, complete() does nothing. When every copy is destroyed unanswered, the request is
+// answered 500, so that no client waits for ever. Copies must not outlive the loop.
+class DeferredResponse {
+ public:
+  using Sender = std::function<void(Response)>;
+
+  DeferredResponse() = default;
+  // For whoever calls handlers (http::Server, a test): `send` gets the answer in `loop`'s
+  // thread.
+  DeferredResponse(EventLoop* loop, Sender send);
+
+  void complete(Response response) const;
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -47,6 +78,9 @@ struct Response {
   std::uint64_t file_length = 0;
   bool close = false;      // close the connection after this response
   UpgradeHandler upgrade;  // with status 101
+  // Set by whoever calls the handler (http::Server does): what defer() asks.
+  std::function<DeferredResponse()> deferrer;
+  bool deferred = false;  // defer() was called: the answer comes through complete()
 
   Response& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -57,6 +91,11 @@ struct Response {
                  std::string_view type = "text/plain; charset=utf-8");
   // A JSON body; `json_text` is already serialised (see http_json.h for nlohmann helpers).
   Response& json(int code, std::string json_text);
+  // Answers later: the answer is what the returned handle's complete() is given, with
+  // the fields set on this response (by the handler or a wrapper around it) before it.
+  // The connection reads no further request meanwhile. Throws std::logic_error when the
+  // caller of the handler cannot answer later (no deferrer).
+  [[nodiscard]] DeferredResponse defer();
   // The length of the content, for Content-Length.
   std::uint64_t content_length() const noexcept;
 };

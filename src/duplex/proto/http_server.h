@@ -2,7 +2,8 @@
 //
 // Per connection: keep-alive; pipelining (every complete request in the input is answered,
 // and the answers go out in one write); 100-continue; HEAD; file bodies with sendfile; a
-// 101 response may hand the connection to an UpgradeHandler (the WebSocket seam).
+// 101 response may hand the connection to an UpgradeHandler (the WebSocket seam); a handler
+// may answer later (Response::defer), the loop serving other connections meanwhile.
 //
 // Timeouts, each closing the connection:
 //   header     the whole head of a request must arrive within it, counted from its first
@@ -10,6 +11,8 @@
 //   body       the whole body within it, counted from the end of the head (408)
 //   keep_alive idle time between requests (closed silently)
 //   send       a response the peer does not read for this long (a slow reader)
+//   answer     a deferred answer (Response::defer) not completed within it is answered
+//              503 and the connection closed
 //   linger     once our last answer (a refusal, a 408, a response with Connection: close)
 //              has reached the peer and our FIN is out, how long it may take to close its
 //              side; meanwhile what it sends is read and dropped. A peer still there after
@@ -39,7 +42,8 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keep_alive_timeout{60'000};
   std::chrono::milliseconds send_timeout{30'000};
-  std::chrono::milliseconds linger_timeout{5'000};  // nginx's lingering_timeout
+  std::chrono::milliseconds linger_timeout{5'000};   // nginx's lingering_timeout
+  std::chrono::milliseconds answer_timeout{30'000};  // for a deferred answer
   std::string server_name = "duplex";
   TcpServerOptions tcp;
   // Told when a connection comes up (true) and goes down (false), in the connection's

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <iterator>
+#include <utility>
 
 #include "duplex/base/log.h"
 #include "duplex/reactor/event_loop.h"
@@ -34,17 +36,16 @@ std::string_view current_date() {
 }
 
 // A 5xx is the server's fault: the operator gets one error line naming the request and
-// the cause (the exception a handler threw, else the start of the body it answered with).
-void log_server_error(const TcpConnection& c, const Request& req, const Response& res,
-                      const std::string& thrown) {
+// the cause (`why`: the exception a handler threw, say; else the start of the body it
+// answered with).
+void log_server_error(const TcpConnection& c, std::string_view method, std::string_view path,
+                      const Response& res, std::string_view why) {
   if (!log::enabled(log::Level::error)) return;
-  std::string_view why = thrown;
   if (why.empty()) {
     why = std::string_view(res.body).substr(0, 200);
     why = why.substr(0, why.find('\n'));
   }
-  log::error("http", c.peer().to_string(), " ", req.method, " ", req.path, ": ", res.status,
-             thrown.empty() ? " " : " the handler threw: ", why);
+  log::error("http", c.peer().to_string(), " ", method, " ", path, ": ", res.status, " ", why);
 }
 
 }  // namespace
@@ -109,6 +110,8 @@ void Session::process() {
     if (phase_ == Phase::kFile && pump_file(c)) continue;
     break;
   }
+  if (phase_ == Phase::kDeferred && input_->readable_bytes() > kMaxUnreadOutput && c->reading())
+    c->pause_reading();  // requests pipelined behind a deferred answer wait, up to a bound
   if (phase_ == Phase::kClosing) {
     close_after_output(c);
   } else if (phase_ == Phase::kUpgraded) {
@@ -212,17 +215,65 @@ bool Session::read_body(const TcpConnectionPtr& c, std::size_t* total) {
 
 void Session::respond(const TcpConnectionPtr& c) {
   Response res;
+  // One pointer: std::function keeps it without allocating.
+  res.deferrer = [this] { return defer(); };
   std::string thrown;
   try {
     (*handler_)(request_, res);
   } catch (const std::exception& e) {
     res = Response{};
     res.text(500, "internal error\n");
-    thrown = e.what();
+    thrown = std::string("the handler threw: ") + e.what();
   }
-  if (res.status >= 500) log_server_error(*c, request_, res, thrown);
-  const bool keep = request_.keep_alive && !res.close;
-  if (request_.version_minor == 0) {
+  const Asked asked{request_.method, request_.path, request_.keep_alive, request_.version_minor};
+  if (res.deferred) {
+    // The request's views go with the input: keep what the answer needs.
+    deferred_method_.assign(asked.method);
+    deferred_path_.assign(asked.path);
+    deferred_asked_ = asked;
+    deferred_asked_.method = deferred_method_;
+    deferred_asked_.path = deferred_path_;
+    res.deferrer = nullptr;
+    deferred_ = std::move(res);
+    phase_ = Phase::kDeferred;
+    deferred_deadline_ = Clock::now() + options_->answer_timeout;
+    set_deadline(deferred_deadline_, Deadline::kDeferred);
+    return;
+  }
+  answer(c, asked, res, thrown);
+}
+
+DeferredResponse Session::defer() {
+  return DeferredResponse(loop_, [weak = weak_from_this(), id = ++deferred_id_](Response res) {
+    if (auto s = weak.lock()) s->complete_deferred(id, std::move(res));
+  });
+}
+
+void Session::complete_deferred(std::uint64_t id, Response res, std::string thrown) {
+  auto c = conn_.lock();
+  if (!c || phase_ != Phase::kDeferred || id != deferred_id_) return;  // answered, or gone
+  if (res.upgrade || res.deferred) {
+    thrown = "a deferred answer cannot upgrade the connection or defer again";
+    res = Response{};
+    res.text(500, "internal error\n");
+  }
+  // The fields set before defer() (a wrapper's security headers, say) come first.
+  res.headers.insert(res.headers.begin(), std::make_move_iterator(deferred_.headers.begin()),
+                     std::make_move_iterator(deferred_.headers.end()));
+  res.close = res.close || deferred_.close;
+  deferred_ = Response{};
+  answer(c, deferred_asked_, res, thrown);
+  if (phase_ == Phase::kIdle) next_request();
+  if (!c->reading() && c->output_bytes() == 0) c->resume_reading();
+  process();  // sends it, then the requests that waited behind it
+}
+
+void Session::answer(const TcpConnectionPtr& c, const Asked& asked, Response& res,
+                     const std::string& thrown) {
+  if (res.status >= 500) log_server_error(*c, asked.method, asked.path, res, thrown);
+  const bool head = asked.method == "HEAD";
+  const bool keep = asked.keep_alive && !res.close;
+  if (asked.version_minor == 0) {
     // An HTTP/1.0 client knows no chunked coding, and keeps the connection only when told.
     if (res.chunked) {
       for (const auto& chunk : res.chunks) res.body += chunk;
@@ -237,8 +288,8 @@ void Session::respond(const TcpConnectionPtr& c) {
     phase_ = Phase::kUpgraded;
     return;
   }
-  serialize(res, request_.is_head(), keep, current_date(), options_->server_name, out_);
-  if (res.file && !request_.is_head() && res.status != 304 && res.file_length > 0) {
+  serialize(res, head, keep, current_date(), options_->server_name, out_);
+  if (res.file && !head && res.status != 304 && res.file_length > 0) {
     file_ = std::move(res.file);
     file_offset_ = res.file_offset;
     file_left_ = res.file_length;
@@ -247,7 +298,6 @@ void Session::respond(const TcpConnectionPtr& c) {
   } else {
     phase_ = keep ? Phase::kIdle : Phase::kClosing;
   }
-  (void)c;
 }
 
 void Session::next_request() {
@@ -353,6 +403,9 @@ void Session::restore_read_deadline() {
     case Phase::kBody:
       set_deadline(body_deadline_, Deadline::kBody);
       break;
+    case Phase::kDeferred:
+      set_deadline(deferred_deadline_, Deadline::kDeferred);
+      break;
     default:
       break;
   }
@@ -395,6 +448,14 @@ void Session::on_timer() {
       c->send(out);
       phase_ = Phase::kClosing;
       close_after_output(c);
+      return;
+    }
+    case Deadline::kDeferred: {
+      Response res;
+      res.text(503, "no answer in time; try again later\n");
+      res.close = true;
+      complete_deferred(deferred_id_, std::move(res),
+                        "the deferred answer did not come within the answer timeout");
       return;
     }
     case Deadline::kSend: {

@@ -6,10 +6,16 @@
 // ServerOptions::linger_timeout to close its side while we read and drop what it still
 // sends (up to a bound); a peer still there after that, or that stops reading our answer,
 // is reset. Every connection thus ends within its deadlines, whatever the peer does.
+//
+// A deferred answer (Response::defer) holds the connection's later requests (pipelined
+// bytes wait in the input, reading stops past a bound) until it is completed, or until
+// ServerOptions::answer_timeout answers 503 and closes.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "duplex/proto/http_parser.h"
 #include "duplex/proto/http_response.h"
@@ -27,8 +33,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write_complete();
 
  private:
-  enum class Phase { kIdle, kHead, kBody, kFile, kClosing, kUpgraded };
-  enum class Deadline { kNone, kIdle, kHead, kBody, kSend, kClosing };
+  enum class Phase { kIdle, kHead, kBody, kDeferred, kFile, kClosing, kUpgraded };
+  enum class Deadline { kNone, kIdle, kHead, kBody, kDeferred, kSend, kClosing };
+
+  // What answering needs of a request, once its views into the input may be gone.
+  struct Asked {
+    std::string_view method;
+    std::string_view path;
+    bool keep_alive = true;
+    int version_minor = 1;
+  };
 
   void process();
   // Parses and answers complete requests into out_; stops at an incomplete one, at a file
@@ -36,6 +50,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void parse_requests(const TcpConnectionPtr& c);
   bool read_body(const TcpConnectionPtr& c, std::size_t* total);
   void respond(const TcpConnectionPtr& c);
+  // Serialises the answer to `asked` into out_ and sets the phase that follows.
+  void answer(const TcpConnectionPtr& c, const Asked& asked, Response& res,
+              const std::string& thrown);
+  DeferredResponse defer();
+  void complete_deferred(std::uint64_t id, Response res, std::string thrown = {});
   void refuse(int status, std::string_view reason);
   // The last answer is in out_ or sent: FIN once it drains, then linger.
   void close_after_output(const TcpConnectionPtr& c);
@@ -70,6 +89,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t file_left_ = 0;
   bool close_after_file_ = false;
   UpgradeHandler upgrade_;
+
+  // The request whose answer was deferred, and the fields set before defer().
+  std::uint64_t deferred_id_ = 0;
+  Response deferred_;
+  std::string deferred_method_;
+  std::string deferred_path_;
+  Asked deferred_asked_;
+  Clock::time_point deferred_deadline_{};
 
   Deadline deadline_kind_ = Deadline::kNone;
   Clock::time_point deadline_{};

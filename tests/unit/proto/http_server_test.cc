@@ -12,92 +12,18 @@
 #include "../transport/loopback.h"
 #include "duplex/proto/http_router.h"
 #include "duplex/transport/tcp_connection.h"
+#include "http_test_server.h"
 #include "http_vectors.h"
 
 namespace duplex::http {
 namespace {
 
 using namespace std::chrono_literals;
-
-// An http::Server on 127.0.0.1 in its own loop thread. It counts the connections that came
-// up and went down, and keeps the last one to come up.
-class TestServer {
- public:
-  explicit TestServer(Handler handler, ServerOptions options = {}) {
-    options.on_connection = [this, user = std::move(options.on_connection)](
-                                const TcpConnectionPtr& c, bool up) {
-      if (user) user(c, up);
-      if (up) last_ = c;
-      if (!up) last_received_ = c->bytes_received();
-      ++(up ? up_ : down_);
-    };
-    endpoint_ = runner_.call([&] {
-      server_ = std::make_unique<Server>(runner_.loop(), test::loopback(), std::move(handler),
-                                         std::move(options));
-      server_->start();
-      return server_->listen_endpoint();
-    });
-  }
-  ~TestServer() {
-    runner_.call([&] { server_.reset(); });
-  }
-  const inet::Endpoint& endpoint() const { return endpoint_; }
-  // Connections the server has let go of (closed or reset), whatever the client does.
-  int released() const { return down_.load(); }
-  // What the last connection has read from its socket (until it closed).
-  std::uint64_t bytes_received() {
-    return runner_.call([&] {
-      const auto c = last_.lock();
-      return c ? c->bytes_received() : last_received_.load();
-    });
-  }
-
- private:
-  std::atomic<int> up_{0};
-  std::atomic<int> down_{0};
-  std::atomic<std::uint64_t> last_received_{0};
-  std::weak_ptr<TcpConnection> last_;  // loop thread only
-  test::LoopRunner runner_;
-  std::unique_ptr<Server> server_;
-  inet::Endpoint endpoint_;
-};
-
-// A server whose closing connections linger briefly, so that tests of the release are quick.
-ServerOptions short_linger() {
-  ServerOptions options;
-  options.linger_timeout = 100ms;
-  return options;
-}
-
-void hello(const Request& req, Response& res) { res.text(200, "hello " + std::string(req.path)); }
-
-// One response: the head, then Content-Length bytes or a chunked body up to its last chunk.
-std::string read_response(test::Client& client) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const auto end = out.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      const auto head = out.substr(0, end);
-      const auto cl = head.find("Content-Length: ");
-      if (head.substr(9, 3) == "100" || head.substr(9, 3) == "101") return out;
-      if (cl != std::string::npos &&
-          out.size() >= end + 4 + std::stoul(head.substr(cl + 16, head.find('\r', cl) - cl - 16)))
-        return out;
-      if (cl == std::string::npos && out.size() >= 5 && out.substr(out.size() - 5) == "0\r\n\r\n")
-        return out;
-    }
-    const ssize_t n = ::recv(client.fd(), buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
-std::size_t count(std::string_view s, std::string_view what) {
-  std::size_t n = 0;
-  for (auto p = s.find(what); p != std::string_view::npos; p = s.find(what, p + 1)) ++n;
-  return n;
-}
+using test::count;
+using test::hello;
+using test::read_response;
+using test::short_linger;
+using test::TestServer;
 
 // The FIN is not the end: a client that reads it but keeps its socket open must not keep
 // the server's connection either.

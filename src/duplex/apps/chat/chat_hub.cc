@@ -118,6 +118,17 @@ struct ChatHub::Impl {
     }
   }
 
+  // Queues a valid message for this round's batch.
+  void enqueue(ChatMessage m, std::function<void(const ChatMessage&)> on_committed,
+               std::function<void(std::string_view)> on_failed) {
+    pending.push_back(Pending{std::move(m), std::move(on_committed), std::move(on_failed)});
+    if (flush_queued) return;
+    flush_queued = true;
+    loop->queue_in_loop([this, weak = std::weak_ptr<bool>(alive)] {
+      if (auto a = weak.lock(); a && *a) flush();
+    });
+  }
+
   // End of the round: this round's posts go to the writer as one batch.
   void flush() {
     flush_queued = false;
@@ -266,20 +277,22 @@ void ChatHub::post(ChatMember* from, std::string_view text, std::string_view via
     if (on_failed) on_failed(why);
     return;
   }
-  ChatMessage m;
-  m.room = it->second.room;
-  m.name = it->second.name;
-  m.text = std::string(text);
-  m.via = std::string(via);
-  im.pending.push_back(Impl::Pending{std::move(m), std::move(on_committed), std::move(on_failed)});
-  if (!im.flush_queued) {
-    im.flush_queued = true;
-    std::weak_ptr<bool> alive = im.alive;
-    Impl* p = impl_.get();
-    im.loop->queue_in_loop([alive, p] {
-      if (auto a = alive.lock(); a && *a) p->flush();
-    });
+  im.enqueue(
+      ChatMessage{0, it->second.room, it->second.name, std::string(text), 0, std::string(via)},
+      std::move(on_committed), std::move(on_failed));
+}
+
+void ChatHub::post_as(std::string_view room, std::string_view name, std::string_view text,
+                      std::string_view via, std::function<void(const ChatMessage&)> on_committed,
+                      std::function<void(std::string_view error)> on_failed) {
+  std::string why;
+  if (!valid_name(room, &why) || !valid_name(name, &why) || !valid_text(text, &why)) {
+    if (on_failed) on_failed(why);
+    return;
   }
+  impl_->enqueue(
+      ChatMessage{0, std::string(room), std::string(name), std::string(text), 0, std::string(via)},
+      std::move(on_committed), std::move(on_failed));
 }
 
 ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std::string_view text,

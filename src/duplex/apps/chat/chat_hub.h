@@ -6,7 +6,7 @@
 // one loop round go to the writer thread together (chat_writer.h), which commits every batch
 // that waited while it was busy in one transaction (group commit); back on the loop, each
 // batch is acknowledged, then fanned out, in the order posted. The fsync never runs on the
-// loop, except for post_now(), which waits for its commit.
+// loop, except for post_now() (for tests and tools), which waits for its commit.
 // Reads (join's replay, history()) use a second connection on the loop; they show only
 // messages already fanned out, so a member who joins sees each message once.
 // Loop thread only, every method.
@@ -95,7 +95,13 @@ class ChatHub {
   void post(ChatMember* from, std::string_view text, std::string_view via,
             std::function<void(const ChatMessage&)> on_committed,
             std::function<void(std::string_view error)> on_failed = {});
-  // For the HTTP API: commits now (waiting for the writer) and fans out; returns the stored
+  // For the HTTP API: posts as `name` in `room` (no member needed), in the same batches as
+  // post(): `on_committed` after the commit, `on_failed` when the commit fails or the
+  // room, name or text is not valid (at once, then).
+  void post_as(std::string_view room, std::string_view name, std::string_view text,
+               std::string_view via, std::function<void(const ChatMessage&)> on_committed,
+               std::function<void(std::string_view error)> on_failed);
+  // Commits now (waiting for the writer, on the loop) and fans out; returns the stored
   // message. Throws duplex::Error when the commit fails.
   ChatMessage post_now(std::string_view room, std::string_view name, std::string_view text,
                        std::string_view via);

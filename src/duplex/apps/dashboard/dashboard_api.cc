@@ -438,11 +438,20 @@ void chat_post(const DashboardContext& ctx, const Request& req, Response& res) {
                                  "the name " + quote(*name) +
                                      " belongs to a chat member online now (names ignore "
                                      "case); post under a name nobody online uses");
-  try {
-    send(res, 201, message_json(ctx.chat->post_now(*room, *name, *text, "http")));
-  } catch (const Error& e) {
-    http::send_json_error(res, 500, e.what());
-  }
+  // Answered once the writer thread has committed it; the loop serves others meanwhile.
+  const http::DeferredResponse answer = res.defer();
+  ctx.chat->post_as(
+      *room, *name, *text, "http",
+      [answer](const ChatMessage& m) {
+        Response r;
+        send(r, 201, message_json(m));
+        answer.complete(std::move(r));
+      },
+      [answer](std::string_view error) {
+        Response r;
+        http::send_json_error(r, 500, error);
+        answer.complete(std::move(r));
+      });
 }
 
 // Bad input anywhere below a handler is a 400 with the library's one-line message (the

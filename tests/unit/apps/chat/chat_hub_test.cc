@@ -74,6 +74,31 @@ TEST(ChatHub, APostIsAcknowledgedAfterTheCommitAndBeforeAnyoneReceivesIt) {
   EXPECT_EQ(log[2], "bob got alice:hi");
 }
 
+TEST(ChatHub, PostAsAMemberOfNoRoomIsAcknowledgedAfterTheCommitThenFannedOut) {
+  TempDb db;
+  EventLoop loop;
+  ChatHub hub(&loop, db.path());
+  std::vector<std::string> log;
+  Recorder alice("alice", log);
+  hub.join(&alice, "ops", "alice");
+  log.clear();
+  hub.post_as(
+      "ops", "bot", "deployed", "http",
+      [&](const ChatMessage& m) {
+        log.push_back("ack " + m.name + " via " + m.via);
+        EXPECT_EQ(hub.history("ops", 1).at(0).id, m.id);  // committed
+      },
+      [&](std::string_view e) { log.push_back("failed " + std::string(e)); });
+  EXPECT_TRUE(log.empty());  // nothing before the loop commits
+  run_until_settled(loop, hub);
+  EXPECT_EQ(log, (std::vector<std::string>{"ack bot via http", "alice got bot:deployed"}));
+  // A bad name is refused at once, and nothing is queued.
+  std::string error;
+  hub.post_as("ops", "no spaces", "x", "http", {}, [&](std::string_view e) { error = e; });
+  EXPECT_NE(error.find("not a valid name"), std::string::npos) << error;
+  EXPECT_EQ(hub.unacknowledged(), 0u);
+}
+
 TEST(ChatHub, PostsOfOneRoundAreCommittedTogetherThenAllAcknowledgedThenFannedOut) {
   TempDb db;
   EventLoop loop;

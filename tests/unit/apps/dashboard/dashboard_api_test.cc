@@ -6,9 +6,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,7 +77,25 @@ class DashboardApi : public ::testing::Test {
     }
     req.body = std::string_view(text).substr(parser.head_length());
     http::Response res;
+    auto later = std::make_shared<std::optional<http::Response>>();
+    res.deferrer = [this, later] {
+      return http::DeferredResponse(&loop_, [this, later](http::Response r) {
+        *later = std::move(r);
+        loop_.quit();
+      });
+    };
     router_(req, res);
+    if (res.deferred) {
+      // Answered later (a chat post, once committed): the loop runs until then.
+      const auto guard = loop_.run_after(std::chrono::seconds(30), [this] { loop_.quit(); });
+      loop_.loop();
+      loop_.cancel(guard);
+      if (!*later) {
+        ADD_FAILURE() << "a deferred answer never came";
+        return reply;
+      }
+      res = std::move(**later);
+    }
     reply.status = res.status;
     reply.text = res.body;
     reply.body = json::parse(res.body, nullptr, false);
