@@ -28,12 +28,6 @@ bool is_extension(std::uint8_t type) noexcept {
          type == kDestinationOptions || type == kMobility;
 }
 
-Address read_v6(const std::uint8_t* p) noexcept {
-  std::array<std::uint8_t, 16> a{};
-  std::copy_n(p, a.size(), a.begin());
-  return Address::v6(a);
-}
-
 // Checks the TLV options of a hop-by-hop or destination options header (`body` after its
 // first two bytes); returns the offset in `body` of an option that runs past it, or -1.
 long bad_option(std::span<const std::uint8_t> body) noexcept {
@@ -52,6 +46,12 @@ long bad_option(std::span<const std::uint8_t> body) noexcept {
 
 }  // namespace
 
+Address ipv6_address_at(const std::uint8_t* p) noexcept {
+  std::array<std::uint8_t, 16> a{};
+  std::copy_n(p, a.size(), a.begin());
+  return Address::v6(a);
+}
+
 Ipv6Header decode_ipv6(std::span<const std::uint8_t> bytes) noexcept {
   Ipv6Header h;
   const auto captured = static_cast<std::uint32_t>(bytes.size());
@@ -63,8 +63,8 @@ Ipv6Header decode_ipv6(std::span<const std::uint8_t> bytes) noexcept {
   h.payload_length = be16(&b[4]);
   h.next_header = b[6];
   h.hop_limit = b[7];
-  h.source = read_v6(&b[8]);
-  h.destination = read_v6(&b[24]);
+  h.source = ipv6_address_at(&b[8]);
+  h.destination = ipv6_address_at(&b[24]);
   if (captured >= 1 && h.version != 6) {
     h.problem = {Problem::Kind::malformed, "the version is not 6", 0};
     return h;
@@ -231,7 +231,8 @@ void describe_routing(std::span<const std::uint8_t> ext, std::uint32_t at, disse
   std::uint32_t count = static_cast<std::uint32_t>((ext.size() - 8) / 16);
   if (type == 4) count = std::min<std::uint32_t>(count, ext[4] + 1u);
   for (std::uint32_t i = 0; i < count; ++i)
-    add(f.children, key, "Address", read_v6(&ext[8 + 16 * i]).to_string(), at + 8 + 16 * i, 16);
+    add(f.children, key, "Address", ipv6_address_at(&ext[8 + 16 * i]).to_string(), at + 8 + 16 * i,
+        16);
 }
 
 }  // namespace

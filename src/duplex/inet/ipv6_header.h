@@ -68,6 +68,9 @@ struct Ipv6Header {
 };
 
 Ipv6Header decode_ipv6(std::span<const std::uint8_t> bytes) noexcept;
+// The IPv6 address in the 16 bytes at `p` (the caller checks the bound), as ICMPv6 and NDP
+// carry them too.
+Address ipv6_address_at(const std::uint8_t* p) noexcept;
 // "IPv6" with ipv6.version, ipv6.tclass (.dscp, .ecn), ipv6.flow, ipv6.plen, ipv6.nxt,
 // ipv6.hlim, ipv6.src, ipv6.dst, then one field per extension header: ipv6.hopopts,
 // ipv6.routing, ipv6.fraghdr, ipv6.dstopts (with their nxt, len, options ipv6.opt, routing
