@@ -90,6 +90,16 @@ class CaptureFiles(unittest.TestCase):
         self.assertEqual(r.stderr, "")
 
     @requires(HAVE_TCPDUMP, "tcpdump is missing: run scripts/setup")
+    def test_tcp_and_dns_lines_match_tcpdump_with_relative_sequence_numbers(self):
+        p = self.path("talk.pcap")
+        pf.write_pcap(p, pf.tcp_conversation() + pf.dns_exchange())
+        r = capture("-r", p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), tcpdump_lines(p))
+        self.assertIn("Flags [P.], seq 1:7, ack 1, win 64240, length 6", r.stdout)
+        self.assertIn("4660 1/0/0 A 93.184.216.34 (45)", r.stdout)
+
+    @requires(HAVE_TCPDUMP, "tcpdump is missing: run scripts/setup")
     def test_raw_ip_link_type_matches_tcpdump(self):
         p = self.path("raw.pcap")
         packets = [pkt[14:] for pkt in pf.sample_packets()[2:4]]

@@ -175,15 +175,66 @@ class Walk {
 
   // The network layer's payload: `captured` bytes of it at `offset`.
   void transport(std::uint32_t offset, std::uint32_t captured) noexcept {
-    const auto payload =
-        from(offset).first(std::min<std::size_t>(captured, bytes_.size() - offset));
+    const auto rest = from(offset);
+    const auto payload = rest.first(std::min<std::size_t>(captured, rest.size()));
     const auto available = static_cast<std::uint32_t>(payload.size());
-    if (p_.ip_protocol == inet::kProtocolIcmp && p_.has(Protocol::ipv4)) {
-      p_.icmp = inet::decode_icmp(payload, std::max(p_.ip_payload_length, available));
-      if (!push(Protocol::icmp, offset, available)) return;
-      failed(Protocol::icmp, p_.icmp.problem);
+    const std::uint32_t wire = std::max(p_.ip_payload_length, available);
+    switch (p_.ip_protocol) {
+      case inet::kProtocolIcmp:
+        if (!p_.has(Protocol::ipv4)) return;
+        p_.icmp = inet::decode_icmp(payload, wire);
+        if (push(Protocol::icmp, offset, available)) failed(Protocol::icmp, p_.icmp.problem);
+        return;
+      case inet::kProtocolTcp:
+        p_.tcp = transport::decode_tcp(payload, pseudo_header(wire));
+        if (!push(Protocol::tcp, offset, available) || failed(Protocol::tcp, p_.tcp.problem))
+          return;
+        return tcp_payload(offset + p_.tcp.header_length);
+      case inet::kProtocolUdp:
+        p_.udp = transport::decode_udp(payload, pseudo_header(wire));
+        if (!push(Protocol::udp, offset, available) || failed(Protocol::udp, p_.udp.problem))
+          return;
+        return udp_payload(offset + transport::UdpHeader::kLength);
+      default:
+        return;
     }
   }
+
+  inet::PseudoHeader pseudo_header(std::uint32_t length) const noexcept {
+    return {*p_.source(), *p_.destination(), p_.ip_protocol, length};
+  }
+
+  static bool either_port(std::uint16_t a, std::uint16_t b, std::uint16_t port) noexcept {
+    return a == port || b == port;
+  }
+
+  void udp_payload(std::uint32_t offset) noexcept {
+    const auto& u = p_.udp;
+    if (u.payload_length == 0) return;
+    const auto payload =
+        from(offset).first(std::min<std::size_t>(u.payload_captured, bytes_.size() - offset));
+    if (either_port(u.source_port, u.destination_port, kPortDns) ||
+        either_port(u.source_port, u.destination_port, kPortMdns)) {
+      p_.dns = dns::decode_dns(payload, u.payload_length);
+      if (push(Protocol::dns, offset, static_cast<std::uint32_t>(payload.size())))
+        failed(Protocol::dns, p_.dns.problem);
+    }
+  }
+
+  void tcp_payload(std::uint32_t offset) noexcept {
+    const auto& t = p_.tcp;
+    if (t.payload_length == 0) return;
+    const auto payload =
+        from(offset).first(std::min<std::size_t>(t.payload_captured, bytes_.size() - offset));
+    if (either_port(t.source_port, t.destination_port, kPortDns)) {
+      p_.dns = dns::decode_dns_tcp(payload);
+      if (push(Protocol::dns, offset, static_cast<std::uint32_t>(payload.size())))
+        failed(Protocol::dns, p_.dns.problem);
+    }
+  }
+
+  static constexpr std::uint16_t kPortDns = 53;
+  static constexpr std::uint16_t kPortMdns = 5353;
 
   DecodedPacket& p_;
   std::span<const std::uint8_t> bytes_;
@@ -232,6 +283,30 @@ dissect::Layer protocol_layer(Protocol protocol) noexcept {
     default:
       return dissect::Layer::application;
   }
+}
+
+const inet::Address* DecodedPacket::source() const noexcept {
+  if (has(Protocol::ipv4)) return &ipv4.source;
+  if (has(Protocol::ipv6)) return &ipv6.source;
+  return nullptr;
+}
+
+const inet::Address* DecodedPacket::destination() const noexcept {
+  if (has(Protocol::ipv4)) return &ipv4.destination;
+  if (has(Protocol::ipv6)) return &ipv6.destination;
+  return nullptr;
+}
+
+std::uint16_t DecodedPacket::source_port() const noexcept {
+  if (has(Protocol::tcp) && tcp.header_length != 0) return tcp.source_port;
+  if (has(Protocol::udp) && udp.header_length != 0) return udp.source_port;
+  return 0;
+}
+
+std::uint16_t DecodedPacket::destination_port() const noexcept {
+  if (has(Protocol::tcp) && tcp.header_length != 0) return tcp.destination_port;
+  if (has(Protocol::udp) && udp.header_length != 0) return udp.destination_port;
+  return 0;
 }
 
 DecodedPacket decode_packet(int link_type, std::span<const std::uint8_t> bytes,

@@ -26,6 +26,9 @@
 #include "duplex/inet/ipv6_header.h"
 #include "duplex/link/arp_frame.h"
 #include "duplex/link/ethernet.h"
+#include "duplex/proto/dns_message.h"
+#include "duplex/transport/tcp_header.h"
+#include "duplex/transport/udp_header.h"
 
 namespace duplex::capture {
 
@@ -93,6 +96,9 @@ struct DecodedPacket {
   inet::Ipv4Header ipv4;
   inet::Ipv6Header ipv6;
   inet::IcmpHeader icmp;
+  transport::TcpHeader tcp;
+  transport::UdpHeader udp;
+  dns::DnsMessage dns;
 
   // The network layer's payload: its protocol number (IPv4 protocol, IPv6 final next header)
   // and its length on the wire (total length or payload length minus the headers).
@@ -113,6 +119,12 @@ struct DecodedPacket {
     return nullptr;
   }
   bool has(Protocol p) const noexcept { return find(p) != nullptr; }
+  // The network layer's addresses (IPv4 or IPv6); nullptr without one.
+  const inet::Address* source() const noexcept;
+  const inet::Address* destination() const noexcept;
+  // The transport layer's ports (TCP or UDP, once its header was whole); 0 without one.
+  std::uint16_t source_port() const noexcept;
+  std::uint16_t destination_port() const noexcept;
   // The highest protocol decoded (the last layer); nullptr when there is none.
   const LayerSpan* top() const noexcept {
     return layer_count == 0 ? nullptr : &layers[layer_count - 1];

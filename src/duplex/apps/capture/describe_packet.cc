@@ -76,6 +76,15 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
         out.push_back(std::move(h));
         describe_quoted(p.icmp, own, l.offset, out);
         continue;
+      case Protocol::tcp:
+        describe(p.tcp, own, l.offset, h);
+        break;
+      case Protocol::udp:
+        describe(p.udp, own, l.offset, h);
+        break;
+      case Protocol::dns:
+        describe(p.dns, own, l.offset, h);
+        break;
       default:
         continue;
     }

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <string_view>
 
+#include "duplex/apps/capture/conversation.h"
 #include "duplex/apps/capture/text.h"
 
 namespace duplex::capture {
@@ -30,8 +31,41 @@ void append_ip_protocol(std::string& out, const DecodedPacket& p) {
   append_number(out, p.ip_payload_length);
 }
 
-void append_transport(std::string& out, const DecodedPacket& p,
-                      std::span<const std::uint8_t> bytes) {
+void append_endpoint(std::string& out, const inet::Address& address, std::uint16_t port,
+                     bool with_port) {
+  out += address.to_string();
+  if (!with_port) return;
+  out += '.';
+  append_number(out, port);
+}
+
+}  // namespace
+
+void TcpSequences::make_relative(transport::TcpHeader& tcp, const Directed& d) {
+  // tcpdump's rule: a segment with ACK of a conversation not seen yet (or a SYN-ACK) sets
+  // both directions' bases and is shown as it is; later ones are shown from those bases.
+  if (!tcp.has(transport::kTcpAck)) return;
+  auto it = bases_.find(d.key);
+  if (it == bases_.end() || tcp.has(transport::kTcpSyn)) {
+    if (bases_.size() >= kMaxConversations) bases_.clear();  // memory stays bounded
+    Base b;
+    if (d.reversed) {
+      b.second = tcp.sequence;
+      b.first = tcp.acknowledgment - 1;
+    } else {
+      b.first = tcp.sequence;
+      b.second = tcp.acknowledgment - 1;
+    }
+    bases_[d.key] = b;
+    return;
+  }
+  const Base& b = it->second;
+  tcp.sequence -= d.reversed ? b.second : b.first;
+  tcp.acknowledgment -= d.reversed ? b.first : b.second;
+}
+
+void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
+                                     std::span<const std::uint8_t> bytes) {
   if (const auto* l = p.find(Protocol::icmp)) {
     if (p.icmp.header_length == 0) {  // too short to name: the problem says why
       out += "ICMP";
@@ -41,42 +75,54 @@ void append_transport(std::string& out, const DecodedPacket& p,
     out += inet::summary(p.icmp, own_bytes(*l, bytes), p.ip_payload_length);
     return;
   }
+  const auto* dns = p.find(Protocol::dns);
+  if (const auto* l = p.find(Protocol::tcp)) {
+    transport::TcpHeader shown = p.tcp;
+    sequences_.make_relative(shown, conversation_of(p));
+    out += transport::summary(shown, own_bytes(*l, bytes));
+    if (dns != nullptr) {
+      out += ": ";
+      out += dns::summary(p.dns, own_bytes(*dns, bytes));
+    }
+    return;
+  }
+  if (p.has(Protocol::udp)) {
+    if (dns != nullptr)
+      out += dns::summary(p.dns, own_bytes(*dns, bytes));
+    else
+      out += transport::summary(p.udp);
+    return;
+  }
   append_ip_protocol(out, p);
 }
 
-void append_ipv4(std::string& out, const DecodedPacket& p, std::span<const std::uint8_t> bytes) {
-  out += "IP ";
-  if (p.problem_in == Protocol::ipv4) {
+void LineFormatter::append_ip(std::string& out, const DecodedPacket& p,
+                              std::span<const std::uint8_t> bytes) {
+  const bool v4 = p.has(Protocol::ipv4);
+  out += v4 ? "IP " : "IP6 ";
+  if (p.problem_in == Protocol::ipv4 || p.problem_in == Protocol::ipv6) {
     out.pop_back();
     append_problem(out, p.problem);
     return;
   }
-  out += p.ipv4.source.to_string();
+  // Ports as tcpdump prints them: once the transport header's first 4 bytes were captured.
+  const LayerSpan* l4 = p.find(Protocol::tcp);
+  if (l4 == nullptr) l4 = p.find(Protocol::udp);
+  const bool ports = l4 != nullptr && l4->available >= 4;
+  const std::uint16_t sport = p.has(Protocol::tcp) ? p.tcp.source_port : p.udp.source_port;
+  const std::uint16_t dport =
+      p.has(Protocol::tcp) ? p.tcp.destination_port : p.udp.destination_port;
+  append_endpoint(out, *p.source(), sport, ports);
   out += " > ";
-  out += p.ipv4.destination.to_string();
+  append_endpoint(out, *p.destination(), dport, ports);
   out += ':';
   if (p.later_fragment) {
-    // tcpdump: a later fragment names its protocol only, having no transport header.
-    out += " ip-proto-";
-    append_number(out, p.ip_protocol);
-    return;
-  }
-  out += ' ';
-  append_transport(out, p, bytes);
-}
-
-void append_ipv6(std::string& out, const DecodedPacket& p, std::span<const std::uint8_t> bytes) {
-  out += "IP6 ";
-  if (p.problem_in == Protocol::ipv6) {
-    out.pop_back();
-    append_problem(out, p.problem);
-    return;
-  }
-  out += p.ipv6.source.to_string();
-  out += " > ";
-  out += p.ipv6.destination.to_string();
-  out += ':';
-  if (p.later_fragment) {
+    if (v4) {
+      // tcpdump: a later fragment names its protocol only, having no transport header.
+      out += " ip-proto-";
+      append_number(out, p.ip_protocol);
+      return;
+    }
     out += " frag (";
     append_number(out, p.ipv6.fragment_offset * 8u);
     out += '|';
@@ -87,6 +133,8 @@ void append_ipv6(std::string& out, const DecodedPacket& p, std::span<const std::
   out += ' ';
   append_transport(out, p, bytes);
 }
+
+namespace {
 
 // tcpdump's direction word for a Linux cooked header, padded to four characters.
 std::string_view direction(std::uint16_t packet_type) noexcept {
@@ -210,10 +258,8 @@ void LineFormatter::append_summary(std::string& out, const DecodedPacket& p,
       if (p.problem_in == Protocol::arp) append_problem(out, p.problem);
       return;
     case Protocol::ipv4:
-      append_ipv4(out, p, bytes);
-      break;
     case Protocol::ipv6:
-      append_ipv6(out, p, bytes);
+      append_ip(out, p, bytes);
       break;
     default:
       break;

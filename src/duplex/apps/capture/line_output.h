@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
 #include "duplex/apps/capture/chain.h"
+#include "duplex/apps/capture/conversation.h"
 
 namespace duplex::capture {
 
@@ -19,8 +21,24 @@ struct Timestamp {
   std::uint32_t microseconds = 0;
 };
 
+// TCP sequence numbers as tcpdump -nn shows them (without -S): relative to the first
+// segment with ACK seen in each conversation, which is shown as it is.
+class TcpSequences {
+ public:
+  void make_relative(transport::TcpHeader& tcp, const Directed& direction);
+
+ private:
+  static constexpr std::size_t kMaxConversations = 1 << 20;
+  struct Base {
+    std::uint32_t first = 0;   // of the conversation's first endpoint
+    std::uint32_t second = 0;  // of its second
+  };
+  std::map<ConversationKey, Base> bases_;
+};
+
 // Formats packet lines. Keeps small caches (the local time of the last second, interface
-// names), so one formatter serves one thread.
+// names, TCP sequence bases), so one formatter serves one thread, and one stream of packets
+// in their order.
 class LineFormatter {
  public:
   // Appends "HH:MM:SS.uuuuuu" in local time (TZ), as tcpdump prints it.
@@ -34,7 +52,12 @@ class LineFormatter {
 
  private:
   void append_interface(std::string& out, std::uint32_t index);
+  void append_ip(std::string& out, const DecodedPacket& packet,
+                 std::span<const std::uint8_t> bytes);
+  void append_transport(std::string& out, const DecodedPacket& packet,
+                        std::span<const std::uint8_t> bytes);
 
+  TcpSequences sequences_;
   std::int64_t cached_second_ = -1;
   char cached_clock_[9] = {};  // "HH:MM:SS"
   std::uint32_t cached_index_ = 0;

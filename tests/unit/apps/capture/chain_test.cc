@@ -37,6 +37,16 @@ const Bytes kLaterFragment = from_hex("4500001c00070003401166c50a0000010a0000027
 // Raw: IP()/ICMP(id=1, seq=2)/"abcd", no link header.
 const Bytes kRawPing = from_hex("4500002000010000400166da0a0000010a000002080033360001000261626364");
 
+// Raw: IP(10.0.0.1 > 10.0.0.2)/TCP(40000 > 80, S, seq=1000, MSS 1460, SAckOK, TS 1 0, NOP,
+// WScale 7).
+const Bytes kSyn = from_hex(
+    "4500003c00010000400666b90a0000010a0000029c400050000003e800000000a002200073840000020405b404"
+    "02080a000000010000000001030307");
+// Raw: IP/UDP(5000 > 53)/DNS(id=0x1234, rd=1, qd=example.com A).
+const Bytes kDnsQuery = from_hex(
+    "4500003900010000401166b10a0000010a000002138800350025f642123401000001000000000000076578616d"
+    "706c6503636f6d0000010001");
+
 std::string line_of(int link_type, const Bytes& bytes, std::uint32_t wire = 0) {
   LineFormatter f;
   std::string s;
@@ -153,11 +163,10 @@ TEST(Chain, Ipv4HeaderWithIhlBelowFiveStopsTheWalkWithAMarker) {
 
 TEST(Chain, EveryPrefixOfEveryPacketDecodesWithoutReadingPastIt) {
   // Under ASan a read past the copy is an error: each prefix is its own allocation.
-  const std::vector<std::pair<int, Bytes>> packets = {{kLinkEthernet, kArpRequest},
-                                                      {kLinkEthernet, kVlanPing},
-                                                      {kLinkRaw, kPortUnreachable},
-                                                      {kLinkRaw, kIpv6FirstFragment},
-                                                      {kLinkRaw, kLaterFragment}};
+  const std::vector<std::pair<int, Bytes>> packets = {
+      {kLinkEthernet, kArpRequest},   {kLinkEthernet, kVlanPing}, {kLinkRaw, kPortUnreachable},
+      {kLinkRaw, kIpv6FirstFragment}, {kLinkRaw, kLaterFragment}, {kLinkRaw, kSyn},
+      {kLinkRaw, kDnsQuery}};
   for (const auto& [link_type, whole] : packets) {
     for (std::size_t n = 0; n < whole.size(); ++n) {
       const Bytes prefix(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n));
@@ -185,6 +194,69 @@ TEST(Chain, UnknownLinkTypeDecodesNothingAndSaysSo) {
   EXPECT_EQ(p.layer_count, 0);
   EXPECT_FALSE(link_type_supported(147));
   EXPECT_EQ(line_of(147, kRawPing), "link type 147 is not decoded, length 32");
+}
+
+TEST(Chain, TcpSynWithOptionsIsTheTransportLayer) {
+  const auto p = decode_packet(kLinkRaw, kSyn, 0);
+  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv4, Protocol::tcp}));
+  EXPECT_EQ(p.tcp.checksum_status, inet::ChecksumStatus::good);
+  EXPECT_EQ(p.source_port(), 40000);
+  EXPECT_EQ(p.destination_port(), 80);
+  EXPECT_EQ(line_of(kLinkRaw, kSyn),
+            "IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1000, win 8192, options [mss "
+            "1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0");
+  const auto headers = describe_packet(p, kSyn);
+  ASSERT_EQ(headers.size(), 2u);
+  EXPECT_EQ(headers[1].layer, dissect::Layer::transport);
+  EXPECT_EQ(field_value(headers[1], "tcp.checksum.status"), "good");
+}
+
+TEST(Chain, UdpToPort53IsDns) {
+  const auto p = decode_packet(kLinkRaw, kDnsQuery, 0);
+  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv4, Protocol::udp, Protocol::dns}));
+  EXPECT_EQ(p.layers[2].offset, 28u);
+  EXPECT_EQ(line_of(kLinkRaw, kDnsQuery),
+            "IP 10.0.0.1.5000 > 10.0.0.2.53: 4660+ A? example.com. (29)");
+  const auto headers = describe_packet(p, kDnsQuery);
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[2].layer, dissect::Layer::application);
+  const auto* query = test::find_field(headers[2], "dns.query");
+  ASSERT_NE(query, nullptr);
+  EXPECT_EQ(field_value(query->children, "dns.qry.name"), "example.com");
+}
+
+TEST(Chain, TcpSequenceNumbersAreRelativeAfterTheFirstAckAsTcpdumpShowsThem) {
+  // The SYN-ACK sets both bases: 5000 for 10.0.0.2 and 1000 for 10.0.0.1.
+  auto tcp = [](std::uint32_t seq, std::uint32_t ack, std::uint16_t flags) {
+    transport::TcpHeader t;
+    t.sequence = seq;
+    t.acknowledgment = ack;
+    t.flags = flags;
+    return t;
+  };
+  const auto a = inet::Address::parse("10.0.0.1");
+  const auto b = inet::Address::parse("10.0.0.2");
+  const auto to_b = conversation_of(a, 40000, b, 80, 6);
+  const auto to_a = conversation_of(b, 80, a, 40000, 6);
+  EXPECT_FALSE(to_b.reversed);
+  EXPECT_TRUE(to_a.reversed);
+  EXPECT_EQ(to_a.key, to_b.key);
+  TcpSequences s;
+  auto syn = tcp(1000, 0, transport::kTcpSyn);
+  s.make_relative(syn, to_b);
+  EXPECT_EQ(syn.sequence, 1000u);
+  auto syn_ack = tcp(5000, 1001, transport::kTcpSyn | transport::kTcpAck);
+  s.make_relative(syn_ack, to_a);
+  EXPECT_EQ(syn_ack.sequence, 5000u);
+  EXPECT_EQ(syn_ack.acknowledgment, 1001u);
+  auto ack = tcp(1001, 5001, transport::kTcpAck);
+  s.make_relative(ack, to_b);
+  EXPECT_EQ(ack.sequence, 1u);
+  EXPECT_EQ(ack.acknowledgment, 1u);
+  auto reply = tcp(5001, 1007, transport::kTcpAck | transport::kTcpPsh);
+  s.make_relative(reply, to_a);
+  EXPECT_EQ(reply.sequence, 1u);
+  EXPECT_EQ(reply.acknowledgment, 7u);
 }
 
 TEST(Chain, ProtocolsKnowTheirLayer) {
