@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -355,6 +356,32 @@ TEST(Icmpv6, EveryTruncatedPrefixKeepsWhatItHadAndNeverReadsPast) {
       for (const auto& f : out.fields) EXPECT_LE(f.offset + f.length, n) << f.key << " " << n;
       EXPECT_FALSE(summary(h, prefix).empty());
     }
+  }
+}
+
+TEST(Icmpv6, RandomBytesNeverMakeAFieldPastTheCapture) {
+  // The known types are made common, so that the NDP option walk and the quoted packet's
+  // summary see every kind of garbage.
+  constexpr std::uint8_t kTypes[] = {1, 2, 3, 4, 128, 130, 133, 134, 135, 136, 137, 143};
+  std::mt19937 random(58);
+  for (int round = 0; round < 20000; ++round) {
+    Bytes b(random() % 120);
+    for (auto& byte : b) byte = static_cast<std::uint8_t>(random());
+    if (!b.empty() && round % 4 != 0) b[0] = kTypes[random() % std::size(kTypes)];
+    if (b.size() > 8 && b[0] < 5 && round % 2 == 0) b[8] = 0x60;  // a quoted IPv6 header
+    const auto length = static_cast<std::uint32_t>(b.size() + random() % 3 * (random() % 40));
+    const auto h = decode_icmpv6(
+        b, PseudoHeader{Address::parse("fe80::1"), Address::parse("fe80::2"), 58, length});
+    dissect::Header out;
+    describe(h, b, 0, out);
+    const auto inside = [&](const std::vector<dissect::Field>& fields, auto& self) -> void {
+      for (const auto& f : fields) {
+        EXPECT_LE(f.offset + f.length, b.size()) << f.key << " " << round;
+        self(f.children, self);
+      }
+    };
+    inside(out.fields, inside);
+    EXPECT_FALSE(summary(h, b).empty());
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,24 @@ TEST(UdpHeader, EveryTruncatedPrefixKeepsWhatItHadAndNeverReadsPast) {
     describe(h, prefix, 0, out);
     EXPECT_EQ(out.problem.empty(), n >= 8) << n;
     for (const auto& f : out.fields) EXPECT_LE(f.offset + f.length, n) << f.key << " " << n;
+  }
+}
+
+TEST(UdpHeader, RandomBytesNeverMakeAFieldPastTheCapture) {
+  std::mt19937 random(17);
+  for (int round = 0; round < 20000; ++round) {
+    Bytes b(random() % 24);
+    for (auto& byte : b) byte = static_cast<std::uint8_t>(random());
+    if (b.size() > 5 && round % 2 == 0) b[4] = 0;  // lengths below 256, some of them sound
+    PseudoHeader ip = round % 3 == 0 ? kIpv6 : kIpv4;
+    ip.length = static_cast<std::uint32_t>(b.size() + random() % 3 * (random() % 20));
+    const auto h = decode_udp(b, ip);
+    EXPECT_LE(h.payload_captured, b.size()) << round;
+    dissect::Header out;
+    describe(h, b, 0, out);
+    for (const auto& f : out.fields)
+      EXPECT_LE(f.offset + f.length, b.size()) << f.key << " " << round;
+    EXPECT_FALSE(summary(h).empty());
   }
 }
 
