@@ -185,6 +185,11 @@ class Walk {
         p_.icmp = inet::decode_icmp(payload, wire);
         if (push(Protocol::icmp, offset, available)) failed(Protocol::icmp, p_.icmp.problem);
         return;
+      case inet::kProtocolIcmpv6:
+        if (!p_.has(Protocol::ipv6)) return;
+        p_.icmpv6 = inet::decode_icmpv6(payload, pseudo_header(wire));
+        if (push(Protocol::icmpv6, offset, available)) failed(Protocol::icmpv6, p_.icmpv6.problem);
+        return;
       case inet::kProtocolTcp:
         p_.tcp = transport::decode_tcp(payload, pseudo_header(wire));
         if (!push(Protocol::tcp, offset, available) || failed(Protocol::tcp, p_.tcp.problem))
@@ -226,15 +231,26 @@ class Walk {
     if (t.payload_length == 0) return;
     const auto payload =
         from(offset).first(std::min<std::size_t>(t.payload_captured, bytes_.size() - offset));
+    const auto available = static_cast<std::uint32_t>(payload.size());
     if (either_port(t.source_port, t.destination_port, kPortDns)) {
       p_.dns = dns::decode_dns_tcp(payload);
-      if (push(Protocol::dns, offset, static_cast<std::uint32_t>(payload.size())))
-        failed(Protocol::dns, p_.dns.problem);
+      if (push(Protocol::dns, offset, available)) failed(Protocol::dns, p_.dns.problem);
+      return;
+    }
+    // HTTP on its ports (a segment of body data there is still HTTP), or on any port when the
+    // payload starts like a request or a response.
+    if (either_port(t.source_port, t.destination_port, kPortHttp) ||
+        either_port(t.source_port, t.destination_port, kPortHttpAlternate) ||
+        http::looks_like_http(payload)) {
+      p_.http = http::decode_http_head(payload, t.payload_length);
+      if (push(Protocol::http, offset, available)) failed(Protocol::http, p_.http.problem);
     }
   }
 
   static constexpr std::uint16_t kPortDns = 53;
   static constexpr std::uint16_t kPortMdns = 5353;
+  static constexpr std::uint16_t kPortHttp = 80;
+  static constexpr std::uint16_t kPortHttpAlternate = 8080;
 
   DecodedPacket& p_;
   std::span<const std::uint8_t> bytes_;

@@ -22,11 +22,13 @@
 
 #include "duplex/base/dissect.h"
 #include "duplex/inet/icmp.h"
+#include "duplex/inet/icmpv6.h"
 #include "duplex/inet/ipv4_header.h"
 #include "duplex/inet/ipv6_header.h"
 #include "duplex/link/arp_frame.h"
 #include "duplex/link/ethernet.h"
 #include "duplex/proto/dns_message.h"
+#include "duplex/proto/http_head.h"
 #include "duplex/transport/tcp_header.h"
 #include "duplex/transport/udp_header.h"
 
@@ -96,9 +98,11 @@ struct DecodedPacket {
   inet::Ipv4Header ipv4;
   inet::Ipv6Header ipv6;
   inet::IcmpHeader icmp;
+  inet::Icmpv6Header icmpv6;
   transport::TcpHeader tcp;
   transport::UdpHeader udp;
   dns::DnsMessage dns;
+  http::HttpHead http;
 
   // The network layer's payload: its protocol number (IPv4 protocol, IPv6 final next header)
   // and its length on the wire (total length or payload length minus the headers).

@@ -39,6 +39,18 @@ void describe_quoted(const inet::IcmpHeader& icmp, std::span<const std::uint8_t>
   out.push_back(std::move(h));
 }
 
+// The same for ICMPv6, whose errors quote as much of the offending IPv6 packet as fits.
+void describe_quoted_ipv6(const inet::Icmpv6Header& icmp, std::span<const std::uint8_t> message,
+                          std::uint32_t offset, std::vector<dissect::Header>& out) {
+  if (icmp.quoted_offset == 0 || icmp.quoted_offset >= message.size()) return;
+  const auto quoted = message.subspan(icmp.quoted_offset);
+  const auto ip = inet::decode_ipv6(quoted);
+  dissect::Header h;
+  describe(ip, quoted, offset + icmp.quoted_offset, h);
+  h.protocol = "IPv6 (quoted by ICMPv6)";
+  out.push_back(std::move(h));
+}
+
 }  // namespace
 
 std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
@@ -76,6 +88,14 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
         out.push_back(std::move(h));
         describe_quoted(p.icmp, own, l.offset, out);
         continue;
+      case Protocol::icmpv6:
+        describe(p.icmpv6, own, l.offset, h);
+        out.push_back(std::move(h));
+        describe_quoted_ipv6(p.icmpv6, own, l.offset, out);
+        continue;
+      case Protocol::http:
+        describe(p.http, own, l.offset, h);
+        break;
       case Protocol::tcp:
         describe(p.tcp, own, l.offset, h);
         break;

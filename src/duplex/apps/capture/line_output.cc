@@ -75,7 +75,12 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
     out += inet::summary(p.icmp, own_bytes(*l, bytes), p.ip_payload_length);
     return;
   }
+  if (const auto* l = p.find(Protocol::icmpv6)) {
+    out += inet::summary(p.icmpv6, own_bytes(*l, bytes));
+    return;
+  }
   const auto* dns = p.find(Protocol::dns);
+  const auto* http = p.find(Protocol::http);
   if (const auto* l = p.find(Protocol::tcp)) {
     transport::TcpHeader shown = p.tcp;
     sequences_.make_relative(shown, conversation_of(p));
@@ -83,6 +88,9 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
     if (dns != nullptr) {
       out += ": ";
       out += dns::summary(p.dns, own_bytes(*dns, bytes));
+    } else if (http != nullptr) {
+      out += ": ";
+      out += http::summary(p.http, own_bytes(*http, bytes));
     }
     return;
   }
@@ -131,6 +139,11 @@ void LineFormatter::append_ip(std::string& out, const DecodedPacket& p,
     return;
   }
   out += ' ';
+  if (!v4 && p.ipv6.is_fragment()) {
+    out += "frag (0|";  // tcpdump names the first fragment before its payload
+    append_number(out, p.ip_payload_length);
+    out += ") ";
+  }
   append_transport(out, p, bytes);
 }
 

@@ -47,6 +47,15 @@ const Bytes kDnsQuery = from_hex(
     "4500003900010000401166b10a0000010a000002138800350025f642123401000001000000000000076578616d"
     "706c6503636f6d0000010001");
 
+// Raw: IP/TCP(40000 > 7000, PA)/"GET /a HTTP/1.1\r\nHost: x\r\n\r\n": HTTP off its port.
+const Bytes kHttpOnOddPort = from_hex(
+    "4500004400010000400666b10a0000010a0000029c401b58000003e90000000550182000a5d70000474554202f"
+    "6120485454502f312e310d0a486f73743a20780d0a0d0a");
+// Raw: IPv6(fe80::1 > ff02::1)/ICMPv6EchoRequest(id=1, seq=2).
+const Bytes kPing6 = from_hex(
+    "6000000000083a40fe800000000000000000000000000001ff0200000000000000000000000000018000823400"
+    "010002");
+
 std::string line_of(int link_type, const Bytes& bytes, std::uint32_t wire = 0) {
   LineFormatter f;
   std::string s;
@@ -257,6 +266,26 @@ TEST(Chain, TcpSequenceNumbersAreRelativeAfterTheFirstAckAsTcpdumpShowsThem) {
   s.make_relative(reply, to_a);
   EXPECT_EQ(reply.sequence, 1u);
   EXPECT_EQ(reply.acknowledgment, 7u);
+}
+
+TEST(Chain, HttpIsFoundByWhatThePayloadStartsWithOnAnyPort) {
+  const auto p = decode_packet(kLinkRaw, kHttpOnOddPort, 0);
+  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv4, Protocol::tcp, Protocol::http}));
+  EXPECT_EQ(p.layers[2].offset, 40u);
+  EXPECT_EQ(line_of(kLinkRaw, kHttpOnOddPort),
+            "IP 10.0.0.1.40000 > 10.0.0.2.7000: Flags [P.], seq 1001:1029, ack 5, win 8192, "
+            "length 28: HTTP: GET /a HTTP/1.1");
+  const auto headers = describe_packet(p, kHttpOnOddPort);
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(field_value(headers[2], "http.request.method"), "GET");
+}
+
+TEST(Chain, Icmpv6EchoAfterIpv6) {
+  const auto p = decode_packet(kLinkIpv6, kPing6, 0);
+  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv6, Protocol::icmpv6}));
+  EXPECT_EQ(p.icmpv6.checksum_status, inet::ChecksumStatus::good);
+  EXPECT_EQ(line_of(kLinkIpv6, kPing6),
+            "IP6 fe80::1 > ff02::1: ICMP6, echo request, id 1, seq 2, length 8");
 }
 
 TEST(Chain, ProtocolsKnowTheirLayer) {
