@@ -24,5 +24,6 @@ int listen_main(Argv args);   // cli/listen.cc
 int serve_main(Argv args);    // cli/serve.cc
 int chat_main(Argv args);     // cli/chat.cc
 int capture_main(Argv args);  // cli/capture.cc
+int perf_main(Argv args);     // cli/perf.cc
 
 }  // namespace duplex::cli

@@ -30,6 +30,8 @@ constexpr Command kCommands[] = {
      "join a duplex serve chat room; --discover finds servers (L7)"},
     {"capture", duplex::cli::capture_main,
      "decode packets layer by layer, live or from pcap files (L2-L7)"},
+    {"perf", duplex::cli::perf_main,
+     "throughput test speaking iperf3's protocol: TCP_INFO, UDP loss and jitter (L4)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

@@ -25,6 +25,7 @@ BELOW = {
     "apps/report": {"base", "inet", "link", "reactor", "transport", "proto"},
     "apps/chat": {"base", "inet", "reactor", "transport", "proto"},
     "apps/capture": {"base", "inet", "link", "reactor", "transport", "proto"},
+    "apps/perf": {"base", "inet", "reactor", "transport"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
                        "apps/report"},
 }

@@ -20,6 +20,9 @@ std::optional<TcpInfo> read_tcp_info(int fd) noexcept {
   out.retransmits = ti.tcpi_total_retrans;
   out.lost = ti.tcpi_lost;
   out.pacing_rate = ti.tcpi_pacing_rate;
+  out.delivery_rate = ti.tcpi_delivery_rate;
+  out.snd_wnd = ti.tcpi_snd_wnd;  // 0 from an older kernel, which fills less of the struct
+  out.pmtu = ti.tcpi_pmtu;
   out.bytes_acked = ti.tcpi_bytes_acked;
   out.bytes_received = ti.tcpi_bytes_received;
   out.state = ti.tcpi_state;

@@ -15,6 +15,9 @@ struct TcpInfo {
   std::uint32_t retransmits = 0;    // segments retransmitted over the connection's life
   std::uint32_t lost = 0;           // segments the kernel counts as lost now
   std::uint64_t pacing_rate = 0;    // bytes per second; ~0 when unlimited
+  std::uint64_t delivery_rate = 0;  // bytes per second, the kernel's latest sample
+  std::uint32_t snd_wnd = 0;        // the peer's advertised receive window, bytes (Linux 6.2+)
+  std::uint32_t pmtu = 0;           // path MTU
   std::uint64_t bytes_acked = 0;
   std::uint64_t bytes_received = 0;
   std::uint8_t state = 0;  // TCP_ESTABLISHED, ... (netinet/tcp.h)
