@@ -199,7 +199,10 @@ std::string summary(const TcpHeader& h, std::span<const std::uint8_t> bytes) {
   if (h.header_length > TcpHeader::kMinLength) {
     // tcpdump stops at an option whose length it cannot trust, before the length (and closes
     // the bracket only after another option).
-    const std::string options = detail::tcp_options_text(h, bytes);
+    // A caller that made the numbers relative (h.acknowledgment less a base, as tcpdump does
+    // without -S) gets the SACK edges relative to the same base.
+    const std::uint32_t sack_base = be32(&bytes[8]) - h.acknowledgment;
+    const std::string options = detail::tcp_options_text(h, bytes, sack_base);
     if (options == "[bad opt]") return s + ", options [[bad opt]";
     s += ", options [" + options + "]";
     if (options.ends_with("[bad opt]")) return s;

@@ -115,6 +115,9 @@ void describe(const TcpHeader& h, std::span<const std::uint8_t> bytes, std::uint
               dissect::Header& out);
 // As `tcpdump -nn -S` after the ports: "Flags [S.], seq 1, ack 2, win 65535, options [mss
 // 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0"; "[|tcp]" when the header was cut.
+// A caller that tracks connections may pass `h` with relative sequence and acknowledgment
+// numbers (as tcpdump without -S): the SACK edges are then shown relative to the
+// acknowledgment's base too, as tcpdump shows them.
 std::string summary(const TcpHeader& h, std::span<const std::uint8_t> bytes);
 // tcpdump's flag letters: "S.", "P.", "FSRP.UEW", "none" when no flag is set (AE has none).
 std::string tcp_flags_text(std::uint16_t flags);

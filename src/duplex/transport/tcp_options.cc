@@ -206,7 +206,8 @@ void describe_tcp_options(const TcpHeader& h, std::span<const std::uint8_t> byte
   }
 }
 
-std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> bytes) {
+std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> bytes,
+                             std::uint32_t sack_base) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string s;
   for (std::uint8_t i = 0; i < h.option_count; ++i) {
@@ -229,7 +230,8 @@ std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> b
       case kTcpOptionSack:
         s += " " + decimal((o.length - 2) / 8u) + " ";
         for (std::uint32_t b = 2; b + 8 <= o.length; b += 8)
-          s += "{" + decimal(be32(&body[b])) + ":" + decimal(be32(&body[b + 4])) + "}";
+          s += "{" + decimal(be32(&body[b]) - sack_base) + ":" +
+               decimal(be32(&body[b + 4]) - sack_base) + "}";
         break;
       case kTcpOptionTimestamps:
         s += " val " + decimal(be32(&body[2])) + " ecr " + decimal(be32(&body[6]));

@@ -132,6 +132,14 @@ TEST(TcpHeader, DataCarriesSackBlocksAndItsPayload) {
   EXPECT_EQ(summary(h, kData),
             "Flags [P.], seq 1000:1005, ack 2000, win 502, options [nop,nop,sack 2 "
             "{3000:4000}{5000:6000}], length 5");
+  // Made relative by a caller that tracks the connection (both bases 1): tcpdump -nn without
+  // -S shows the SACK edges relative to the acknowledgment's base.
+  auto relative = h;
+  relative.sequence -= 1;
+  relative.acknowledgment -= 1;
+  EXPECT_EQ(summary(relative, kData),
+            "Flags [P.], seq 999:1004, ack 1999, win 502, options [nop,nop,sack 2 "
+            "{2999:3999}{4999:5999}], length 5");
   dissect::Header out;
   describe(h, kData, 0, out);
   EXPECT_EQ(field_value(out, "tcp.flags"), "0x0018");

@@ -19,7 +19,9 @@ void decode_tcp_options(std::span<const std::uint8_t> header, TcpHeader& h) noex
 // captured and holds the whole header.
 void describe_tcp_options(const TcpHeader& h, std::span<const std::uint8_t> bytes,
                           std::uint32_t offset, dissect::Field& options);
-// tcpdump's "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7" (without "options [" and "]").
-std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> bytes);
+// tcpdump's "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7" (without "options [" and "]");
+// `sack_base` is subtracted from each SACK edge (tcpdump shows them relative, as the ack).
+std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> bytes,
+                             std::uint32_t sack_base);
 
 }  // namespace duplex::transport::detail
