@@ -5,7 +5,18 @@
 #include <cmath>
 #include <utility>
 
+#include "duplex/reactor/event_loop.h"
+
 namespace duplex::apps {
+
+void run_next_round(EventLoop& loop, std::function<void()> f) {
+  // Queued from the loop's callbacks, work runs after them in the same round; queued again
+  // from there, it runs in the next.
+  loop.queue_in_loop([&loop, round = loop.rounds(), f = std::move(f)]() mutable {
+    if (loop.rounds() == round) return loop.queue_in_loop(std::move(f));
+    f();
+  });
+}
 
 FloodControl::FloodControl(const FloodLimits& limits) : limits_(limits), tokens_(limits.burst) {}
 

@@ -12,9 +12,14 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "duplex/reactor/timer_queue.h"
+
+namespace duplex {
+class EventLoop;
+}
 
 namespace duplex::apps {
 
@@ -25,6 +30,10 @@ struct FloodLimits {
   std::size_t max_refused = 10;      // refused lines before the connection is dropped
   std::size_t lines_per_round = 32;  // handled per loop round (so one connection cannot stall it)
 };
+
+// Runs `f` in the next loop round (or a later one), for a connection whose share of this
+// round is used up: work queued from a round's callbacks still runs in that round.
+void run_next_round(EventLoop& loop, std::function<void()> f);
 
 class FloodControl {
  public:

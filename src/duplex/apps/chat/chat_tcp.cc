@@ -1,5 +1,6 @@
 #include "duplex/apps/chat/chat_tcp.h"
 
+#include <algorithm>
 #include <ctime>
 #include <string_view>
 #include <utility>
@@ -131,7 +132,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     auto c = conn_.lock();
     if (!c || quit_ || dropped_) return;
     const auto now = c->loop()->poll_time();
-    const std::size_t share = flood_.limits().lines_per_round;
+    const std::size_t share = std::max<std::size_t>(1, flood_.limits().lines_per_round);
     std::size_t handled = 0;
     std::string line;
     while (handled < share && !quit_ && !dropped_ && flood_.next(now, line)) {
@@ -154,7 +155,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
       if (!finishing_ && c->reading()) c->pause_reading();
       if (!next_round_queued_) {
         next_round_queued_ = true;
-        c->loop()->queue_in_loop([weak = weak_from_this()] {
+        run_next_round(*c->loop(), [weak = weak_from_this()] {
           if (auto self = weak.lock()) {
             self->next_round_queued_ = false;
             self->drain();

@@ -169,7 +169,10 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
     share_left(loop);
     if (++handled_ < round_share()) return;
     ws.pause_events();
-    resume_in_next_round(loop, round_);
+    run_next_round(loop, [weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        if (auto conn = self->ws_.lock()) conn->resume_events();
+    });
   }
 
   std::size_t round_share() const {
@@ -183,17 +186,6 @@ class WsMember : public ChatMember, public std::enable_shared_from_this<WsMember
       handled_ = 0;
     }
     return handled_ < round_share();
-  }
-
-  // Work queued from the loop runs in the round that queued it, unless it is queued from
-  // queued work: then it runs in the next.
-  void resume_in_next_round(EventLoop& loop, std::uint64_t paused_in) {
-    loop.queue_in_loop([weak = weak_from_this(), &loop, paused_in] {
-      auto self = weak.lock();
-      if (!self) return;
-      if (loop.rounds() == paused_in) return self->resume_in_next_round(loop, paused_in);
-      if (auto ws = self->ws_.lock()) ws->resume_events();
-    });
   }
 
   // Excess flood: an error, then Close 1008; the member leaves the room at once.

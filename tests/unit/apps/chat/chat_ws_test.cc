@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +16,7 @@
 #include "duplex/proto/websocket_frame.h"
 #include "duplex/proto/websocket_handshake.h"
 #include "duplex/reactor/event_loop.h"
+#include "round_watcher.h"
 #include "temp_db.h"
 
 namespace duplex::apps {
@@ -63,39 +63,19 @@ TEST(ChatWsEndpoint, AMemberWhoseConnectionOutlivesTheEndpointStillLeavesTheHub)
   });
 }
 
-// A member in the lobby that notes in which loop round each rename was announced: a rename
-// is announced at once, while the frame that asked for it is handled.
-class RoundWatcher : public ChatMember {
- public:
-  explicit RoundWatcher(EventLoop* loop) : loop_(loop) {}
-  void deliver(const ChatMessage&) override {}
-  void notice(std::string_view text) override {
-    if (text.find(" is now ") != std::string_view::npos) ++renames_per_round[loop_->rounds()];
-  }
-  std::size_t renames() const {
-    std::size_t n = 0;
-    for (const auto& [round, count] : renames_per_round) n += count;
-    return n;
-  }
-  std::map<std::uint64_t, std::size_t> renames_per_round;  // loop thread only
-
- private:
-  EventLoop* loop_;
-};
-
 TEST(ChatWs, ABurstOfFramesInOneReadIsHandledOverSeveralRounds) {
   test::TempDb db;
   test::LoopRunner runner;
   std::unique_ptr<ChatHub> hub;
   std::unique_ptr<ChatWsEndpoint> endpoint;
   std::unique_ptr<http::Server> server;
-  std::unique_ptr<RoundWatcher> watcher;
+  std::unique_ptr<test::RoundWatcher> watcher;
   ChatWsOptions options;
   options.flood.lines_per_s = 0;  // no rate limit: only the share of a round holds frames back
   options.flood.lines_per_round = 8;
   const auto at = runner.call([&] {
     hub = std::make_unique<ChatHub>(runner.loop(), db.path());
-    watcher = std::make_unique<RoundWatcher>(runner.loop());
+    watcher = std::make_unique<test::RoundWatcher>(runner.loop());
     hub->join(watcher.get(), "lobby", "watcher");
     endpoint = std::make_unique<ChatWsEndpoint>(*hub, options);
     http::Router router;
@@ -124,16 +104,8 @@ TEST(ChatWs, ABurstOfFramesInOneReadIsHandledOverSeveralRounds) {
                             &key);
   }
   ASSERT_TRUE(client.send_all(burst));
-  ASSERT_TRUE(test::wait_until([&] {
-    return runner.call([&] { return watcher->renames() == kFrames; });
-  })) << "not every rename was handled";
-  const auto per_round = runner.call([&] { return watcher->renames_per_round; });
-  EXPECT_GE(per_round.size(), kFrames / options.flood.lines_per_round);
-  for (const auto& [round, count] : per_round)
-    EXPECT_LE(count, options.flood.lines_per_round) << "round " << round << " handled " << count;
-  // In order: the last rename is the name the member keeps.
-  EXPECT_EQ(runner.call([&] { return hub->members("lobby"); }),
-            (std::vector<std::string>{"watcher", "n99"}));
+  test::expect_renames_spread_over_rounds(runner, *watcher, *hub, kFrames,
+                                          options.flood.lines_per_round);
   runner.call([&] {
     server.reset();
     endpoint.reset();
