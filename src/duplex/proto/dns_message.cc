@@ -170,16 +170,17 @@ DnsMessage decode_dns(std::span<const std::uint8_t> bytes, std::uint32_t length)
   const bool whole = captured >= length;
   const auto message = bytes.first(std::min(captured, length));
   const auto size = static_cast<std::uint32_t>(message.size());
+  // Every header field that was captured is kept: describe() shows them.
   if (size >= 2) m.id = be16(&message[0]);
   if (size >= 4) m.flags = be16(&message[2]);
+  if (size >= 6) m.qdcount = be16(&message[4]);
+  if (size >= 8) m.ancount = be16(&message[6]);
+  if (size >= 10) m.nscount = be16(&message[8]);
   if (size < DnsMessage::kHeaderLength) {
     m.problem = whole ? Problem{Problem::Kind::malformed, "a DNS message needs 12 bytes", size}
                       : Problem{Problem::Kind::truncated, "the DNS header needs 12 bytes", size};
     return m;
   }
-  m.qdcount = be16(&message[4]);
-  m.ancount = be16(&message[6]);
-  m.nscount = be16(&message[8]);
   m.arcount = be16(&message[10]);
 
   std::uint32_t pos = DnsMessage::kHeaderLength;

@@ -265,6 +265,18 @@ TEST(DnsMessage, EveryPrefixCutByTheCaptureIsTruncated) {
   }
 }
 
+TEST(DnsMessage, AHeaderCutShortShowsTheCountsThatWereCapturedWithTheirValues) {
+  // 10 bytes of kCompressed: ID, flags and three of the four counts (tshark shows the same).
+  const std::span<const std::uint8_t> prefix(kCompressed.data(), 10);
+  const auto m = decode_dns(prefix, static_cast<std::uint32_t>(kCompressed.size()));
+  dissect::Header out;
+  describe(m, prefix, 0, out);
+  EXPECT_EQ(field_value(out, "dns.count.queries"), "1");
+  EXPECT_EQ(field_value(out, "dns.count.answers"), "3");
+  EXPECT_EQ(field_value(out, "dns.count.auth_rr"), "1");
+  EXPECT_EQ(find_field(out, "dns.count.add_rr"), nullptr);
+}
+
 TEST(DnsMessage, APointerToItselfOrBackIntoItsNameIsACompressionLoop) {
   // 12: c0 0c, a pointer to itself.
   const Bytes self = with_question_name(from_hex("c00c"));
