@@ -111,6 +111,9 @@ TcpHeader decode_tcp(std::span<const std::uint8_t> bytes, std::uint32_t length) 
     return h;
   }
   if (captured < header_length) {
+    // The options captured whole are kept (tshark shows them); the walk stops at the cut,
+    // which is no malformation: the truncation is the problem.
+    detail::decode_tcp_options(bytes, h);
     h.problem = {Problem::Kind::truncated,
                  "the TCP header needs data offset * 4 bytes with its options", captured};
     return h;
@@ -162,14 +165,17 @@ void describe(const TcpHeader& h, std::span<const std::uint8_t> bytes, std::uint
     field("tcp.checksum.status", "Checksum Status", std::string(to_string(h.checksum_status)), 16,
           0);
   field("tcp.urgent_pointer", "Urgent Pointer", decimal(h.urgent_pointer), 18, 2);
-  if (h.header_length == 0) return;
-  if (h.header_length > TcpHeader::kMinLength) {
-    const std::uint32_t n = h.header_length - TcpHeader::kMinLength;
+  // The options of a whole header, or what was captured of those of a cut one.
+  const bool cut = h.header_length == 0 && h.problem.kind == Problem::Kind::truncated;
+  const std::uint32_t options_end = h.header_length != 0 ? h.header_length : cut ? captured : 0;
+  if (options_end > TcpHeader::kMinLength) {
+    const std::uint32_t n = options_end - TcpHeader::kMinLength;
     auto& options = add(out.fields, "tcp.options", "Options",
                         wire::colon_hex(bytes.subspan(TcpHeader::kMinLength, n)),
                         offset + TcpHeader::kMinLength, n, decimal(n) + " bytes");
     detail::describe_tcp_options(h, bytes, offset, options);
   }
+  if (h.header_length == 0) return;
   add(out.fields, "tcp.len", "TCP Segment Len", decimal(h.payload_length), offset + h.header_length,
       0);
 }

@@ -106,6 +106,34 @@ const char* wrong_length_what(std::uint8_t kind) noexcept {
   return "the option's length is not the one its kind has";
 }
 
+// The option that the snap length cut, at `pos` of the captured `bytes`: its kind, its
+// length and the values whose bytes were captured, as tshark shows them.
+void describe_cut_option(std::span<const std::uint8_t> bytes, std::uint32_t pos,
+                         std::uint32_t offset, dissect::Field& options) {
+  const auto rest = bytes.subspan(pos);
+  const std::uint8_t kind = rest[0];
+  const auto* name = option_name(kind);
+  const std::uint32_t at = offset + pos;
+  auto& f = add(options.children, std::string("tcp.options.") + (name ? name->key : "unknown"),
+                name ? name->label : "Unknown", wire::colon_hex(rest), at,
+                static_cast<std::uint32_t>(rest.size()), "cut by the snap length");
+  add(f.children, "tcp.option_kind", "Kind", decimal(kind), at, 1, name ? name->label : "unknown");
+  if (rest.size() < 2) return;
+  add(f.children, "tcp.option_len", "Length", decimal(rest[1]), at + 1, 1);
+  if (kind == kTcpOptionSack) {
+    for (std::uint32_t b = 2; b + 4 <= rest.size() && b + 4 <= rest[1]; b += 8) {
+      add(f.children, "tcp.options.sack_le", "TCP SACK Left Edge", decimal(be32(&rest[b])), at + b,
+          4);
+      if (b + 8 <= rest.size())
+        add(f.children, "tcp.options.sack_re", "TCP SACK Right Edge", decimal(be32(&rest[b + 4])),
+            at + b + 4, 4);
+    }
+  }
+  if (kind == kTcpOptionTimestamps && rest[1] == 10 && rest.size() >= 6)
+    add(f.children, "tcp.options.timestamp.tsval", "Timestamp value", decimal(be32(&rest[2])),
+        at + 2, 4);
+}
+
 }  // namespace
 
 std::string_view tcp_option_name(std::uint8_t kind) noexcept {
@@ -204,6 +232,15 @@ void describe_tcp_options(const TcpHeader& h, std::span<const std::uint8_t> byte
               wire::colon_hex(body.subspan(2)), at + 2, o.length - 2u);
     }
   }
+  if (h.header_length != 0) return;
+  // A header cut by the snap length: after the options captured whole, the one it cut.
+  std::uint32_t pos = TcpHeader::kMinLength;
+  if (h.option_count != 0) {
+    const TcpOption& last = h.options[h.option_count - 1];
+    if (last.kind == kTcpOptionEol) return;  // the rest is padding
+    pos = std::uint32_t{last.at} + last.length;
+  }
+  if (pos < bytes.size()) describe_cut_option(bytes, pos, offset, options);
 }
 
 std::string tcp_options_text(const TcpHeader& h, std::span<const std::uint8_t> bytes,

@@ -309,7 +309,11 @@ TEST(TcpHeader, EveryTruncatedPrefixKeepsWhatItHadAndNeverReadsPast) {
       dissect::Header out;
       describe(h, prefix, 0, out);
       EXPECT_EQ(out.problem.empty(), n >= whole) << n;
-      for (const auto& f : out.fields) EXPECT_LE(f.offset + f.length, n) << f.key << " " << n;
+      for (const auto& f : out.fields) {
+        EXPECT_LE(f.offset + f.length, n) << f.key << " " << n;
+        for (const auto& option : f.children)
+          for (const auto& c : option.children) EXPECT_LE(c.offset + c.length, n) << c.key << n;
+      }
       const auto text = summary(h, prefix);
       EXPECT_FALSE(text.empty());
       if (n < 20) {
@@ -344,6 +348,36 @@ TEST(TcpHeader, RandomBytesNeverMakeAFieldPastTheCapture) {
     inside(out.fields, inside);
     EXPECT_FALSE(summary(h, b).empty());
   }
+}
+
+TEST(TcpHeader, AHeaderCutInsideItsOptionsKeepsTheOptionsCapturedWhole) {
+  // 34 bytes of kSynAck: MSS and SACK-permitted whole, the timestamps cut after TSval
+  // (tshark -T json shows the same: mss_val, sack_perm, and the timestamps' kind, length and
+  // tsval).
+  const std::span<const std::uint8_t> prefix(kSynAck.data(), 34);
+  const auto h = decode_tcp(prefix, static_cast<std::uint32_t>(kSynAck.size()));
+  EXPECT_EQ(h.problem.kind, Problem::Kind::truncated);
+  EXPECT_EQ(h.header_length, 0u);
+  EXPECT_TRUE(h.has_mss);
+  EXPECT_TRUE(h.sack_permitted);
+  EXPECT_FALSE(h.has_timestamps);
+  dissect::Header out;
+  describe(h, prefix, 0, out);
+  const auto* options = find_field(out, "tcp.options");
+  ASSERT_NE(options, nullptr);
+  EXPECT_EQ(options->length, 14u);
+  ASSERT_NE(find_field(options->children, "tcp.options.mss"), nullptr);
+  EXPECT_EQ(field_value(find_field(options->children, "tcp.options.mss")->children,
+                        "tcp.options.mss_val"),
+            "1460");
+  const auto* timestamps = find_field(options->children, "tcp.options.timestamp");
+  ASSERT_NE(timestamps, nullptr);
+  EXPECT_EQ(timestamps->length, 8u);
+  EXPECT_EQ(field_value(timestamps->children, "tcp.option_len"), "10");
+  EXPECT_EQ(field_value(timestamps->children, "tcp.options.timestamp.tsval"), "1");
+  EXPECT_EQ(find_field(timestamps->children, "tcp.options.timestamp.tsecr"), nullptr);
+  EXPECT_EQ(find_field(out, "tcp.len"), nullptr);
+  EXPECT_EQ(summary(h, prefix), "Flags [S.], seq 1, ack 2, win 65535 [|tcp]");
 }
 
 TEST(TcpHeader, FlagsTextIsTcpdumps) {

@@ -16,7 +16,8 @@ namespace duplex::transport::detail {
 // for the first bad length (the walk stops there when the length cannot be trusted).
 void decode_tcp_options(std::span<const std::uint8_t> header, TcpHeader& h) noexcept;
 // One child of `options` per option, as Wireshark shows them; `bytes` is the segment as
-// captured and holds the whole header.
+// captured and holds the whole header, or (a header cut by the snap length) what was captured
+// of it: then the options captured whole and what was captured of the one that was cut.
 void describe_tcp_options(const TcpHeader& h, std::span<const std::uint8_t> bytes,
                           std::uint32_t offset, dissect::Field& options);
 // tcpdump's "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7" (without "options [" and "]");
