@@ -302,6 +302,19 @@ void describe(const Ipv4Header& h, std::span<const std::uint8_t> bytes, std::uin
   }
 }
 
+Address final_destination(const Ipv4Header& h, std::span<const std::uint8_t> bytes) noexcept {
+  for (std::uint8_t i = 0; i < h.option_count; ++i) {
+    const Ipv4Option& o = h.options[i];
+    if (o.type != kOptionLsrr && o.type != kOptionSsrr) continue;
+    if (o.length < 7 || std::size_t{o.at} + o.length > bytes.size()) continue;
+    // A pointer past the route: every hop was visited, the header holds the destination.
+    if (bytes[o.at + 2] > o.length) continue;
+    const std::uint32_t last = o.at + 3u + 4u * ((o.length - 3u) / 4u - 1u);
+    return Address::v4(be32(&bytes[last]));
+  }
+  return h.destination;
+}
+
 std::string summary(const Ipv4Header& h, std::span<const std::uint8_t> bytes) {
   std::string s = "tos " + hex(static_cast<unsigned>(h.dscp << 2 | h.ecn), 1);
   if (h.ecn != 0) s += "," + std::string(ecn_name(h.ecn));

@@ -78,6 +78,11 @@ Ipv4Header decode_ipv4(std::span<const std::uint8_t> bytes) noexcept;
 // ip.checksum.status, ip.src, ip.dst and one ip.options.<name> per option.
 void describe(const Ipv4Header& h, std::span<const std::uint8_t> bytes, std::uint32_t offset,
               dissect::Header& out);
+// The destination that a TCP or UDP pseudo-header holds (RFC 9293 3.1, RFC 1122 4.1.3.6):
+// with a loose or strict source route that has hops to go, the route's last address, where
+// the datagram is finally going (as Linux sums it and Wireshark checks it); else the
+// header's destination. `bytes` as given to decode_ipv4.
+Address final_destination(const Ipv4Header& h, std::span<const std::uint8_t> bytes) noexcept;
 // As tcpdump -v: "tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 84"
 // (with ", options (RR 1.2.3.4,RA,NOP)" when there are options).
 std::string summary(const Ipv4Header& h, std::span<const std::uint8_t> bytes);

@@ -233,6 +233,18 @@ TEST(Ipv4Header, AnotherVersionIsMalformed) {
   EXPECT_EQ(decode_ipv4(b).problem.kind, Problem::Kind::malformed);
 }
 
+TEST(Ipv4Header, TheFinalDestinationOfASourceRouteIsItsLastAddressWhileHopsRemain) {
+  // scapy: IP(10.99.0.1 -> 10.99.0.2, options=[LSRR(10.99.0.3, 10.99.0.4)])/UDP(1 -> 2)/"x",
+  // pointer 4 (no hop visited), then 12 (past the route: done). tshark checks the UDP
+  // checksum of the first against 10.99.0.4, and finds it good.
+  Bytes routed = from_hex(
+      "480000290001000040110edb0a6300010a630002830b040a6300030a63000400000100020009730e78");
+  EXPECT_EQ(final_destination(decode_ipv4(routed), routed).to_string(), "10.99.0.4");
+  routed[22] = 12;
+  EXPECT_EQ(final_destination(decode_ipv4(routed), routed).to_string(), "10.99.0.2");
+  EXPECT_EQ(final_destination(decode_ipv4(kWithOptions), kWithOptions).to_string(), "10.0.0.2");
+}
+
 TEST(Ipv4Header, ProtocolsAreNamedAsTcpdumpNamesThem) {
   EXPECT_EQ(protocol_name(1), "ICMP");
   EXPECT_EQ(protocol_name(6), "TCP");
