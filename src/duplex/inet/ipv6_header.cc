@@ -289,6 +289,18 @@ void describe(const Ipv6Header& h, std::span<const std::uint8_t> bytes, std::uin
   }
 }
 
+Address final_destination(const Ipv6Header& h, std::span<const std::uint8_t> bytes) noexcept {
+  for (std::uint8_t i = 0; i < h.extension_count; ++i) {
+    const Ipv6Extension& e = h.extensions[i];
+    if (e.type != kRouting || e.captured != e.length || e.length < 24) continue;
+    const auto ext = bytes.subspan(e.at, e.length);
+    if (ext[3] == 0) continue;  // no segments left: the header holds the final destination
+    if (ext[2] == 0) return ipv6_address_at(&ext[8 + 16 * ((e.length - 8) / 16 - 1)]);
+    if (ext[2] == 2 || ext[2] == 4) return ipv6_address_at(&ext[8]);
+  }
+  return h.destination;
+}
+
 std::string summary(const Ipv6Header& h) {
   std::string s;
   if (h.traffic_class != 0) s += "class " + hex(h.traffic_class, 1) + ", ";

@@ -77,6 +77,11 @@ Address ipv6_address_at(const std::uint8_t* p) noexcept;
 // addresses, ipv6.fraghdr.offset, .more, .ident).
 void describe(const Ipv6Header& h, std::span<const std::uint8_t> bytes, std::uint32_t offset,
               dissect::Header& out);
+// The destination that a TCP, UDP or ICMPv6 pseudo-header holds (RFC 8200 8.1): with a
+// routing header that has segments left, the final one (a type 0 route's last address, a
+// type 2 header's home address, an SRH's segment list[0]); else the header's destination.
+// `bytes` as given to decode_ipv6.
+Address final_destination(const Ipv6Header& h, std::span<const std::uint8_t> bytes) noexcept;
 // As tcpdump -v: "class 0xb9, flowlabel 0x12345, hlim 64, next-header UDP (17) payload
 // length: 84" (class and flow label only when not zero).
 std::string summary(const Ipv6Header& h);

@@ -207,6 +207,18 @@ TEST(Ipv6Header, AChainCutInsideAnExtensionHeaderShowsWhatWasCaptured) {
   }
 }
 
+TEST(Ipv6Header, TheFinalDestinationOfARoutingHeaderWithSegmentsLeft) {
+  // kChain routes through ::3 and ::4 with 1 segment left; kSrh's segment list[0] is ::5
+  // (tshark checks the transport checksums against these; RFC 8200 8.1).
+  EXPECT_EQ(final_destination(decode_ipv6(kChain), kChain).to_string(), "2001:db8::4");
+  EXPECT_EQ(final_destination(decode_ipv6(kSrh), kSrh).to_string(), "2001:db8::5");
+  Bytes done = kChain;
+  done[59] = 0;  // no segments left: the destination field is the final one
+  EXPECT_EQ(final_destination(decode_ipv6(done), done).to_string(), "2001:db8::2");
+  EXPECT_EQ(final_destination(decode_ipv6(kLaterFragment), kLaterFragment).to_string(),
+            "2001:db8::2");
+}
+
 TEST(Ipv6Header, APayloadLengthPastTheCaptureMarksThePayloadTruncated) {
   const std::span<const std::uint8_t> cut(kChain.data(), 116);
   const auto h = decode_ipv6(cut);
