@@ -176,7 +176,13 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
   }
   if (p.time == 0 && p.num == 0 && p.blockcount == 0)
     args.fail("-t 0 needs -n BYTES or -k BLOCKS: the test would never end");
-  if (args.has("bitrate")) p.bandwidth = parse_scaled(args, "bitrate", 1000);
+  if (args.has("bitrate")) {
+    p.bandwidth = parse_scaled(args, "bitrate", 1000);
+  } else if (p.protocol == apps::perf::Protocol::kUdp) {
+    p.bandwidth = apps::perf::kDefaultUdpRate;
+  }
+  if (p.reverse && p.time == 0)
+    args.fail("-n/-k count what the client sends; with -R give a time (-t S)");
   if (args.has("length")) {
     const std::uint64_t len = parse_scaled(args, "length", 1024);
     const std::uint64_t max = p.protocol == apps::perf::Protocol::kUdp ? 65507 : (1u << 27);

@@ -231,6 +231,18 @@ class DuplexClientAgainstIperf3Server(unittest.TestCase):
         self.assertEqual(ours["end"]["sender_tcp_congestion"],
                          theirs["end"].get("sender_tcp_congestion", ours["end"]["sender_tcp_congestion"]))
 
+    def test_congestion_control_is_set_on_both_ends(self):
+        ours = duplex_client(self.server.port, "-C", "reno")  # reno is always built in
+        theirs = self.server.report()
+        self.assertEqual(ours["end"]["sender_tcp_congestion"], "reno")
+        self.assertEqual(ours["end"]["receiver_tcp_congestion"], "reno")
+        self.assertEqual(theirs["end"]["receiver_tcp_congestion"], "reno")
+
+    def test_unknown_congestion_control_names_the_fix(self):
+        r = run([DUPLEX, "perf", "-c", "127.0.0.1", "-p", str(self.server.port), "-C", "nosuch"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("tcp_available_congestion_control", r.stderr)
+
     def test_reverse_with_four_streams(self):
         ours = duplex_client(self.server.port, "-R", "-P", "4")
         theirs = self.server.report()

@@ -202,11 +202,6 @@ std::uint32_t TestParameters::block_size(std::uint32_t control_mss) const noexce
   return control_mss != 0 ? control_mss : 1460;
 }
 
-std::uint64_t TestParameters::stream_rate() const noexcept {
-  if (bandwidth != 0) return bandwidth;
-  return protocol == Protocol::kUdp ? 1'000'000 : 0;
-}
-
 nlohmann::json to_json(const TestParameters& p) {
   nlohmann::json j;
   j[p.protocol == Protocol::kTcp ? "tcp" : "udp"] = true;

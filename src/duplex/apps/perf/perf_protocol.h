@@ -51,6 +51,7 @@ std::string state_name(std::int8_t state);
 
 inline constexpr std::size_t kCookieSize = 37;  // 36 characters and a NUL
 inline constexpr std::uint16_t kDefaultPort = 5201;
+inline constexpr std::uint64_t kDefaultUdpRate = 1'000'000;  // bits/s, without -b
 // A JSON message longer than this is refused: iperf3's are a few hundred bytes (its server
 // output, when the client asks for it, a few hundred KiB).
 inline constexpr std::uint32_t kMaxJsonBytes = 4u << 20;
@@ -114,7 +115,6 @@ struct TestParameters {
 
   // iperf3's defaults: 128 KiB for TCP, and for UDP the control connection's MSS (or 1460).
   std::uint32_t block_size(std::uint32_t control_mss = 0) const noexcept;
-  std::uint64_t stream_rate() const noexcept;  // bits/s; UDP's default is 1 Mbit/s
 };
 
 nlohmann::json to_json(const TestParameters& p);

@@ -64,7 +64,7 @@ Stream& Session::add_stream(Socket socket) {
   options.protocol = params_.protocol;
   options.sender = we_send_;
   options.block_size = block_size_;
-  options.rate = params_.stream_rate();
+  options.rate = params_.bandwidth;
   options.counters_64bit = params_.udp_counters_64bit;
   options.budget = (params_.num || params_.blockcount) ? &budget_ : nullptr;
   streams_.push_back(
