@@ -8,7 +8,9 @@
 
 #include "args.h"
 #include "commands.h"
+#include "duplex/apps/capture/capture_stats.h"
 #include "duplex/apps/capture/chain.h"
+#include "duplex/apps/capture/flow_diagram.h"
 #include "duplex/apps/capture/json_output.h"
 #include "duplex/apps/capture/line_output.h"
 #include "duplex/apps/capture/packet_source.h"
@@ -19,7 +21,7 @@ namespace {
 
 constexpr const char* kHelp =
     R"help(Usage: duplex capture [-i IFACE|any] [-r FILE] [-w FILE] [-c COUNT] [-s SNAPLEN]
-                      [-p] [-n] [-l] [-V] [-X] [--json] [FILTER...]
+                      [-p] [-n] [-l] [-V] [-X] [--json] [--stats] [--flow] [FILTER...]
 
 Captures packets (live with libpcap, or from a pcap/pcapng file) and decodes every header,
 each labelled with its layer: link (Ethernet II, 802.1Q/802.1ad VLAN tags, Linux cooked
@@ -44,6 +46,13 @@ Options:
   -X, --hex              the tree and the packet's bytes, each row named after its header
   --json                 one JSON object per packet and line: number, time, length,
                          captured, layers [{layer, osi, protocol, offset, length, fields}]
+  --stats                at the end: packets and bytes per layer and per protocol, the top
+                         talkers, and each TCP conversation (handshake RTT, packets and
+                         bytes each way, retransmissions, FIN or reset)
+  --flow                 at the end: the exchange as a ladder diagram, one column per host
+                         (ARP request and reply, TCP handshake, data and ACKs with relative
+                         numbers, retransmissions marked, the FIN exchange)
+                         (--stats and --flow replace the per-packet lines; add -V for both)
   -h, --help             this help
 
 FILTER is tcpdump's filter syntax (man pcap-filter), all remaining words joined.
@@ -57,6 +66,8 @@ Examples:
   duplex capture -r trace.pcapng -X -c 1          the first packet's bytes, header by header
   duplex capture -r trace.pcap --json | jq '.layers[].protocol'
   duplex capture -i eth0 -w out.pcap arp          save ARP frames for Wireshark or tcpdump
+  duplex capture -r trace.pcap --stats            who talked, which layers, TCP RTTs
+  duplex capture -i any --flow -c 20 tcp port 7000  a handshake, data and FINs as a ladder
   duplex capture -i eth0 -s 96 -V                 headers only: the snap length cuts the rest
   sudo setcap cap_net_raw,cap_net_admin+ep "$(command -v duplex)"   capture without root
 
@@ -120,7 +131,9 @@ int capture_main(Argv argv) {
              {"line-buffered", 'l', false},
              {"verbose", 'V', false},
              {"hex", 'X', false},
-             {"json", 0, false}});
+             {"json", 0, false},
+             {"stats", 0, false},
+             {"flow", 0, false}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -138,7 +151,14 @@ int capture_main(Argv argv) {
   const bool json = args.has("json");
   const bool hex = args.has("hex");
   const bool tree = hex || args.has("verbose");
+  const bool stats = args.has("stats");
+  const bool flow = args.has("flow");
   if (json && tree) args.fail("--json and -V/-X both given: pick one output");
+  if (json && (stats || flow))
+    args.fail("--json prints JSON lines only: --stats and --flow print text (drop one)");
+  if (write_path && (stats || flow))
+    args.fail("-w writes the packets to a file: read it back with -r for --stats or --flow");
+  const bool lines_wanted = json || tree || !(stats || flow);
   if (write_path && (json || tree))
     args.fail("-w writes the packets to a file: it prints none (drop -V/-X/--json)");
   // Lines for a person at a terminal come as they arrive; -w wants throughput instead.
@@ -162,6 +182,8 @@ int capture_main(Argv argv) {
 
     Output out(args.has("line-buffered") || (source.live() && isatty(STDOUT_FILENO)));
     capture::LineFormatter lines;
+    capture::CaptureStats statistics;
+    capture::FlowDiagram ladder;
     std::uint64_t number = 0;
     auto on_packet = [&](const capture::CapturedPacket& p) {
       ++number;
@@ -170,6 +192,9 @@ int capture_main(Argv argv) {
         return;
       }
       const auto decoded = capture::decode_packet(link_type, p.bytes, p.length);
+      if (stats) statistics.add(decoded, p.time);
+      if (flow) ladder.add(decoded, p.bytes, p.time);
+      if (!lines_wanted) return;
       std::string& text = out.text();
       if (json) {
         capture::append_packet_json(text, number, p.time, decoded.length, decoded.captured,
@@ -198,6 +223,8 @@ int capture_main(Argv argv) {
       throw;
     }
     g_source = nullptr;
+    if (flow) out.text() += (lines_wanted ? "\n" : "") + ladder.render();
+    if (stats) out.text() += (lines_wanted || flow ? "\n" : "") + statistics.report();
     out.flush();
     if (writer) writer->flush();
     if (source.live()) {

@@ -188,6 +188,58 @@ class CaptureFiles(unittest.TestCase):
         subprocess.run(["editcap", "-F", "pcapng", src, ng], check=True, timeout=60)
         self.assertEqual(capture("-r", ng).stdout, capture("-r", src).stdout)
 
+    def test_stats_counts_layers_protocols_talkers_and_tcp_conversations(self):
+        p = self.path("talk.pcap")
+        pf.write_pcap(p, pf.tcp_conversation() + pf.dns_exchange())
+        r = capture("-r", p, "--stats")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        total = sum(max(len(f), 0) for f in pf.tcp_conversation() + pf.dns_exchange())
+        self.assertTrue(out.startswith(f"15 packets, {total} bytes in 14.014000 s\n"), out)
+        self.assertRegex(out, r"L2 data link \(OSI 2 / TCP-IP link\) +15 packets")
+        self.assertRegex(out, r"L4 transport \(OSI 4 / TCP-IP transport\) +13 packets")
+        self.assertRegex(out, r"\n  ARP +2 packets")
+        self.assertRegex(out, r"\n  TCP +11 packets")
+        self.assertRegex(out, r"\n  DNS +2 packets")
+        self.assertRegex(out, r"Top talkers \(bytes sent\):\n  10\.0\.0\.1 +8 packets")
+        # SYN at 2.002 s, the handshake's ACK at 4.004 s.
+        self.assertIn("10.0.0.1:40000 <-> 10.0.0.2:7000  handshake RTT 2002.000 ms", out)
+        self.assertIn("10.0.0.1:40000 -> 7 packets, 6 bytes of data, 1 retransmission, FIN", out)
+        self.assertIn("10.0.0.2:7000 -> 4 packets, 6 bytes of data, FIN", out)
+        self.assertNotIn("Flags [", out)  # no per-packet lines
+
+    def test_flow_draws_arp_handshake_data_retransmission_and_fins(self):
+        p = self.path("talk.pcap")
+        pf.write_pcap(p, pf.tcp_conversation())
+        r = capture("-r", p, "--flow")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["time", "(s)", "10.0.0.1", "10.0.0.2"])
+        arrows = lines[2:]
+        self.assertEqual(len(arrows), 13)
+        expected = [
+            ("->", "ARP who-has 10.0.0.2 (broadcast)"),
+            ("<-", "ARP 10.0.0.2 is-at 02:00:00:00:00:02"),
+            ("->", "40000→7000 [SYN] seq=0 len=0"),
+            ("<-", "7000→40000 [SYN, ACK] seq=0 ack=1 len=0"),
+            ("->", "40000→7000 [ACK] seq=1 ack=1 len=0"),
+            ("->", "40000→7000 [PSH, ACK] seq=1 ack=1 len=6"),
+            ("->", "[retransmission] 40000→7000 [PSH, ACK] seq=1 ack=1 len=6"),
+            ("<-", "7000→40000 [ACK] seq=1 ack=7 len=0"),
+            ("<-", "7000→40000 [PSH, ACK] seq=1 ack=7 len=6"),
+            ("->", "40000→7000 [ACK] seq=7 ack=7 len=0"),
+            ("->", "40000→7000 [FIN, ACK] seq=7 ack=7 len=0"),
+            ("<-", "7000→40000 [FIN, ACK] seq=7 ack=8 len=0"),
+            ("->", "40000→7000 [ACK] seq=8 ack=8 len=0"),
+        ]
+        for line, (way, label) in zip(arrows, expected):
+            self.assertIn(label, line)
+            self.assertIn("|<-" if way == "<-" else "->|", line)
+
+    def test_stats_and_flow_refuse_json(self):
+        r = capture("-r", self.sample(), "--json", "--stats")
+        self.assert_one_line_error(r, "--json")
+
     # Bad input: a file cut short, a corrupt header, malformed frames, a bad filter.
 
     def test_truncated_file_names_the_record_and_keeps_what_came_before(self):
