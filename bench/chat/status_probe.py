@@ -5,16 +5,20 @@ every 10 ms on one keep-alive connection and times each answer, and a burst of c
 on the TCP chat port. Prints the probe latencies (p50, p99, max) and how many lines were
 stored. Bounded: the burst has a fixed size and the run a deadline. Loopback only.
 
-Two bursts:
+Three bursts:
   flood  one client sends --lines one-letter lines at once (the issue's `nc` case)
   crowd  --clients clients each send --per-client lines at once
+  posts  --clients clients each POST --per-client messages to /api/chat/messages, one
+         after another (each waits for its 201, which comes after its commit)
 
   bench/chat/status_probe.py --duplex build/release/cli/duplex --burst flood
   bench/chat/status_probe.py --duplex /tmp/duplex-main --burst crowd --serve-args=--chat-rate=0
+  bench/chat/status_probe.py --duplex build/release/cli/duplex --burst posts --per-client 100
 
 Runs on the old binary too (pass only flags it knows with --serve-args)."""
 import argparse
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -48,11 +52,20 @@ def pour(port, payload):
     return s, t
 
 
+def post_all(port, sender, count):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for j in range(count):
+        body = json.dumps({"name": f"poster{sender}", "text": f"m{sender}-{j}"})
+        conn.request("POST", "/api/chat/messages", body, {"Content-Type": "application/json"})
+        conn.getresponse().read()
+    conn.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duplex", required=True)
-    ap.add_argument("--burst", choices=["flood", "crowd"], default="flood")
+    ap.add_argument("--burst", choices=["flood", "crowd", "posts"], default="flood")
     ap.add_argument("--lines", type=int, default=200_000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--per-client", type=int, default=2000)
@@ -83,6 +96,13 @@ def main():
         sockets = []
         if args.burst == "flood":
             sockets.append(pour(serve.chat_port, b"x\n" * args.lines))
+        elif args.burst == "posts":
+            ts = [threading.Thread(target=post_all, args=(serve.http_port, i, args.per_client))
+                  for i in range(args.clients)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(DEADLINE)
         else:
             payload = lambda i: b"".join(b"c%d-%d\n" % (i, j) for j in range(args.per_client))
             ts = [threading.Thread(target=lambda i=i: sockets.append(pour(serve.chat_port,
