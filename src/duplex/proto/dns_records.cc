@@ -240,7 +240,7 @@ void describe_record(std::span<const std::uint8_t> message, const DnsRecord& r, 
       {{"dns.answer", "Answer"},
        {"dns.authority", "Authoritative nameserver"},
        {"dns.additional", "Additional record"}}};
-  const auto& [key, label] = kSections[static_cast<int>(r.section) - 1];
+  const auto& [key, label] = kSections[static_cast<std::size_t>(r.section) - 1];
   const std::string name = shown_name(message, r.at);
   const std::uint32_t name_length = r.rdata_at - 10 - r.at;
   const std::uint32_t t = r.rdata_at - 10;  // type, class, TTL, length
