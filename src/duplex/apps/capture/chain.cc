@@ -205,8 +205,15 @@ class Walk {
     }
   }
 
+  // The checksum's pseudo-header holds the final destination: with a source route (IPv4
+  // options, an IPv6 routing header) that has hops to go, the route's last address.
   inet::PseudoHeader pseudo_header(std::uint32_t length) const noexcept {
-    return {*p_.source(), *p_.destination(), p_.ip_protocol, length};
+    inet::Address destination;
+    if (const auto* l = p_.find(Protocol::ipv4))
+      destination = inet::final_destination(p_.ipv4, from(l->offset));
+    else
+      destination = inet::final_destination(p_.ipv6, from(p_.find(Protocol::ipv6)->offset));
+    return {*p_.source(), destination, p_.ip_protocol, length};
   }
 
   static bool either_port(std::uint16_t a, std::uint16_t b, std::uint16_t port) noexcept {
