@@ -51,6 +51,8 @@ Client:
                        the path's MSS)
   -C, --congestion ALG TCP congestion control on both ends: cubic, reno, bbr...
                        (/proc/sys/net/ipv4/tcp_available_congestion_control)
+  -O, --omit S         leave the first S seconds (slow start) out of the totals; their
+                       intervals are marked omitted. The test runs -t plus -O seconds
   -w, --window N       socket buffer size (SO_SNDBUF and SO_RCVBUF) on both ends
   -N, --no-delay       TCP_NODELAY on the streams
   --udp-64bit          64-bit UDP sequence numbers (iperf3 --udp-counters-64bit)
@@ -195,6 +197,7 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
     p.window = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(parse_scaled(args, "window", 1024), 1u << 30));
   p.nodelay = args.has("no-delay");
+  p.omit = static_cast<std::uint32_t>(args.number("omit", 0, 600).value_or(0));
   p.udp_counters_64bit = args.has("udp-64bit");
   p.client_version = "3.12";  // the protocol we speak, as iperf3 names its own version
   options.host = host;
@@ -234,13 +237,13 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
 
 int perf_main(Argv argv) {
   Args args("duplex perf", argv,
-            {{"server", 's', false},   {"client", 'c', true},       {"port", 'p', true},
-             {"one-off", '1', false},  {"bind", 'B', true},         {"udp", 'u', false},
-             {"reverse", 'R', false},  {"parallel", 'P', true},     {"time", 't', true},
-             {"bytes", 'n', true},     {"blockcount", 'k', true},   {"bitrate", 'b', true},
-             {"length", 'l', true},    {"congestion", 'C', true},   {"window", 'w', true},
-             {"no-delay", 'N', false}, {"udp-64bit", 0, false},     {"interval", 'i', true},
-             {"json", 'J', false},     {"connect-timeout", 0, true}});
+            {{"server", 's', false},   {"client", 'c', true},        {"port", 'p', true},
+             {"one-off", '1', false},  {"bind", 'B', true},          {"udp", 'u', false},
+             {"reverse", 'R', false},  {"parallel", 'P', true},      {"time", 't', true},
+             {"bytes", 'n', true},     {"blockcount", 'k', true},    {"bitrate", 'b', true},
+             {"length", 'l', true},    {"congestion", 'C', true},    {"window", 'w', true},
+             {"no-delay", 'N', false}, {"udp-64bit", 0, false},      {"interval", 'i', true},
+             {"json", 'J', false},     {"connect-timeout", 0, true}, {"omit", 'O', true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;

@@ -178,6 +178,16 @@ class Iperf3ClientAgainstDuplexServer(unittest.TestCase):
         self.assertGreater(stream["rtt"], 0)
         self.assertIn("max_snd_cwnd", ours["end"]["streams"][0]["sender"])
 
+    def test_omitted_seconds_left_out_as_iperf3_leaves_them(self):
+        theirs = iperf3_client(self.server.port, "-O", "1")
+        ours = self.server.next_report()
+        self.assertEqual(theirs["end"]["sum_received"]["bytes"], ours["end"]["sum_received"]["bytes"])
+        self.assertTrue(ours["intervals"][0]["sum"]["omitted"])
+        self.assertFalse(ours["intervals"][-1]["sum"]["omitted"])
+        # Each end starts counting at its own end of the omitted second: close, not equal.
+        sent, got = theirs["end"]["sum_sent"]["bytes"], ours["end"]["sum_received"]["bytes"]
+        self.assertLess(abs(sent - got), sent // 10, (sent, got))
+
     def test_four_parallel_streams_by_iperf3s_ids(self):
         theirs = iperf3_client(self.server.port, "-P", "4")
         ours = self.server.next_report()
@@ -237,6 +247,17 @@ class DuplexClientAgainstIperf3Server(unittest.TestCase):
         self.assertEqual(ours["end"]["sender_tcp_congestion"], "reno")
         self.assertEqual(ours["end"]["receiver_tcp_congestion"], "reno")
         self.assertEqual(theirs["end"]["receiver_tcp_congestion"], "reno")
+
+    def test_omitted_seconds_are_marked_and_left_out(self):
+        ours = duplex_client(self.server.port, "-O", "1", "-i", "0.5")
+        theirs = self.server.report()
+        omitted = [i for i in ours["intervals"] if i["sum"]["omitted"]]
+        counted = [i for i in ours["intervals"] if not i["sum"]["omitted"]]
+        self.assertEqual(len(omitted), 2)
+        self.assertGreaterEqual(len(counted), 2)
+        self.assertEqual(theirs["end"]["sum_received"]["bytes"], ours["end"]["sum_received"]["bytes"])
+        everything = sum(i["sum"]["bytes"] for i in ours["intervals"])
+        self.assertLess(ours["end"]["sum_sent"]["bytes"], everything)
 
     def test_unknown_congestion_control_names_the_fix(self):
         r = run([DUPLEX, "perf", "-c", "127.0.0.1", "-p", str(self.server.port), "-C", "nosuch"])

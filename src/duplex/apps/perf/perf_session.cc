@@ -41,6 +41,7 @@ Session::Session(EventLoop* loop, const TestParameters& params, bool we_send, bo
 
 Session::~Session() {
   if (interval_timer_) loop_->cancel(interval_timer_);
+  if (omit_timer_) loop_->cancel(omit_timer_);
 }
 
 Stream& Session::add_stream(Socket socket) {
@@ -90,7 +91,21 @@ void Session::start() {
   previous_.assign(streams_.size(), StreamCounters{});
   previous_retransmits_.assign(streams_.size(), 0);
   tcp_.assign(streams_.size(), TcpSummary{});
+  omitted_.assign(streams_.size(), StreamCounters{});
+  omitted_retransmits_.assign(streams_.size(), 0);
   for (auto& s : streams_) s->start(start_);
+  if (params_.omit > 0) {
+    // iperf3's -O: the first seconds (slow start) are reported as omitted and left out of
+    // the totals, which count from here.
+    omit_timer_ = loop_->run_after(std::chrono::seconds(params_.omit), [this] {
+      omit_timer_ = TimerId{};
+      for (std::size_t i = 0; i < streams_.size(); ++i) {
+        omitted_[i] = streams_[i]->counters();
+        if (auto ti = streams_[i]->tcp_info()) omitted_retransmits_[i] = ti->retransmits;
+      }
+      tcp_.assign(streams_.size(), TcpSummary{});
+    });
+  }
   if (interval_ > 0) {
     const auto every =
         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval_));
@@ -111,7 +126,8 @@ void Session::take_interval(Clock::time_point now) {
     sample.start = from;
     sample.end = to;
     sample.sender = s.sender();
-    sample.omitted = to <= omit + 1e-9 && omit > 0;
+    // Omitted when it began within the omitted seconds (timers may fire a little late).
+    sample.omitted = omit > 0 && from + 1e-3 < omit;
     sample.bytes = c.bytes - previous_[i].bytes;
     if (params_.protocol == Protocol::kUdp) {
       sample.packets = c.packets - previous_[i].packets;
@@ -149,6 +165,10 @@ void Session::finish(bool drain) {
     loop_->cancel(interval_timer_);
     interval_timer_ = TimerId{};
   }
+  if (omit_timer_) {  // the test ended within the omitted seconds: nothing is left out
+    loop_->cancel(omit_timer_);
+    omit_timer_ = TimerId{};
+  }
   const auto now = Clock::now();
   for (auto& s : streams_) s->finish(now, drain);
   // The last, partial interval, unless it is a sliver with nothing in it (as iperf3).
@@ -171,17 +191,19 @@ void Session::finish(bool drain) {
     t.id = s.id();
     t.socket = s.fd() >= 0 ? s.fd() : t.id;
     t.sender = s.sender();
-    t.start = 0;
+    const bool omitted = omitted_[i].bytes != 0 || omitted_[i].packets != 0;
+    t.start = omitted ? params_.omit : 0;
     const auto stopped = s.stopped_at() != Clock::time_point{} ? s.stopped_at() : now;
     t.end = since_start(stopped);
     const StreamCounters& c = s.counters();
-    t.bytes = c.bytes;
-    t.packets = c.packets;
-    t.lost = c.lost;
-    t.out_of_order = c.out_of_order;
+    const StreamCounters& o = omitted_[i];
+    t.bytes = c.bytes - o.bytes;
+    t.packets = c.packets - o.packets;
+    t.lost = c.lost - o.lost;
+    t.out_of_order = c.out_of_order - o.out_of_order;
     t.jitter = c.jitter;
     t.tcp_info = tcp_[i].rtt_samples > 0;
-    t.retransmits = previous_retransmits_[i];
+    t.retransmits = previous_retransmits_[i] - omitted_retransmits_[i];
     totals_.push_back(t);
   }
 }
@@ -206,7 +228,7 @@ TestResults Session::local_results() const {
     s.jitter = t.jitter;
     s.errors = we_send_ ? 0 : t.lost;
     s.packets = static_cast<std::int64_t>(t.packets);
-    s.start_time = 0;
+    s.start_time = t.start;
     s.end_time = t.end;
     r.streams.push_back(s);
   }

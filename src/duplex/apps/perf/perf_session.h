@@ -92,6 +92,10 @@ class Session {
   Clock::time_point last_{};
   TimerId interval_timer_;
   std::vector<StreamCounters> previous_;  // per stream, at the last interval
+  // Per stream, when the omitted seconds (-O) ended: the totals count from there.
+  std::vector<StreamCounters> omitted_;
+  std::vector<std::uint32_t> omitted_retransmits_;
+  TimerId omit_timer_;
   std::vector<std::uint32_t> previous_retransmits_;
   std::vector<TcpSummary> tcp_;
   std::vector<StreamSample> totals_;  // per stream, filled by finish()
