@@ -210,13 +210,15 @@ Icmpv6Header decode_icmpv6(std::span<const std::uint8_t> bytes, std::uint32_t le
   h.code = b[1];
   h.checksum = be16(&b[2]);
   const std::uint32_t fixed = std::max(fixed_length(h.type), Icmpv6Header::kMinLength);
+  // The body's fields are read from the zero-padded copy even when it was cut: describe()
+  // shows only those whose bytes were captured (tshark shows them too).
+  decode_body(b.data(), h);
   if (captured < fixed) {
     const bool short_message = length < fixed;
     h.problem = {short_message ? Problem::Kind::malformed : Problem::Kind::truncated,
                  needs_what(captured < Icmpv6Header::kMinLength ? 0 : h.type), captured};
     return h;
   }
-  decode_body(b.data(), h);
   h.header_length = fixed;
   if (h.is_error() && captured > 8) h.quoted_offset = 8;
   if (h.is_ndp()) detail::decode_ndp_options(bytes, h);
@@ -274,9 +276,10 @@ void describe(const Icmpv6Header& h, std::span<const std::uint8_t> bytes, std::u
   if (field("icmpv6.checksum", "Checksum", hex(h.checksum, 4), 2, 2))
     field("icmpv6.checksum.status", "Checksum Status", std::string(to_string(h.checksum_status)), 2,
           0);
-  if (h.header_length == 0) return;
+  // A body cut by the capture shows the fields whose bytes are there (decode read them).
   const auto reserved = [&](std::uint32_t at, std::uint32_t n) {
-    field("icmpv6.reserved", "Reserved", wire::colon_hex(bytes.subspan(at, n)), at, n);
+    if (at + n <= captured)
+      field("icmpv6.reserved", "Reserved", wire::colon_hex(bytes.subspan(at, n)), at, n);
   };
   const auto address = [&](const char* key, const char* label, const Address& a, std::uint32_t at) {
     field(key, label, a.to_string(), at, 16);
@@ -325,7 +328,9 @@ void describe(const Icmpv6Header& h, std::span<const std::uint8_t> bytes, std::u
       address("icmpv6.nd.ns.target_address", "Target Address", h.target, 8);
       break;
     case kIcmpv6NeighborAdvertisement:
-      if (auto* f = field("icmpv6.nd.na.flag", "Flags", hex(be32(&bytes[4]), 8), 4, 4)) {
+      if (auto* f = captured < 8
+                        ? nullptr
+                        : field("icmpv6.nd.na.flag", "Flags", hex(be32(&bytes[4]), 8), 4, 4)) {
         add(f->children, "icmpv6.nd.na.flag.r", "Router", h.router ? "1" : "0", offset + 4, 1);
         add(f->children, "icmpv6.nd.na.flag.s", "Solicited", h.solicited ? "1" : "0", offset + 4,
             1);

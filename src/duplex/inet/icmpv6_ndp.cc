@@ -170,6 +170,20 @@ void describe_ndp_options(const Icmpv6Header& h, std::span<const std::uint8_t> b
         add(f.children, "icmpv6.data", "Data", wire::colon_hex(body.subspan(2)), at + 2, size - 2);
     }
   }
+  // Bytes after the options walked: one the capture cut (or the walk stopped at), shown as
+  // far as its type and length go.
+  std::uint32_t pos = h.header_length;
+  if (h.option_count != 0)
+    pos = h.options[h.option_count - 1].at + h.options[h.option_count - 1].length * 8u;
+  if (!h.is_ndp() || h.header_length == 0 || pos >= bytes.size()) return;
+  const auto rest = static_cast<std::uint32_t>(bytes.size()) - pos;
+  auto& f = add(fields, "icmpv6.opt", "ICMPv6 Option", option_name(bytes[pos]), offset + pos, rest,
+                "cut short");
+  add(f.children, "icmpv6.opt.type", "Type", decimal(bytes[pos]), offset + pos, 1,
+      option_name(bytes[pos]));
+  if (rest >= 2)
+    add(f.children, "icmpv6.opt.length", "Length", decimal(bytes[pos + 1]), offset + pos + 1, 1,
+        decimal(bytes[pos + 1] * 8u) + " bytes");
 }
 
 }  // namespace duplex::inet::detail

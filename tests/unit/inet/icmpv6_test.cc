@@ -219,6 +219,32 @@ TEST(Icmpv6, ANeighbourAdvertisementCarriesItsRouterSolicitedAndOverrideFlags) {
             "02:00:00:00:00:02");
 }
 
+TEST(Icmpv6, ACutMessageShowsTheBodyFieldsAndTheOptionPartsThatWereCaptured) {
+  // 8 bytes of the advertisement: its flags, not its target (tshark shows the flags too).
+  const std::span<const std::uint8_t> flags_only(kNeighborAdvertisement.data(), 8);
+  dissect::Header na;
+  describe(decode_icmpv6(flags_only, 32), flags_only, 0, na);
+  ASSERT_NE(find_field(na, "icmpv6.nd.na.flag"), nullptr);
+  EXPECT_EQ(field_value(find_field(na, "icmpv6.nd.na.flag")->children, "icmpv6.nd.na.flag.s"), "1");
+  EXPECT_EQ(find_field(na, "icmpv6.nd.na.target_address"), nullptr);
+  // 26 bytes of the solicitation: its option's type and length, not its address.
+  const std::span<const std::uint8_t> in_option(kNeighborSolicitation.data(), 26);
+  const auto h = decode_icmpv6(in_option, 32);
+  EXPECT_EQ(h.problem.kind, Problem::Kind::truncated);
+  dissect::Header ns;
+  describe(h, in_option, 0, ns);
+  const auto* opt = find_field(ns, "icmpv6.opt");
+  ASSERT_NE(opt, nullptr);
+  EXPECT_EQ(opt->length, 2u);
+  EXPECT_EQ(field_value(opt->children, "icmpv6.opt.type"), "1");
+  EXPECT_EQ(field_value(opt->children, "icmpv6.opt.length"), "1");
+  EXPECT_EQ(find_field(opt->children, "icmpv6.opt.linkaddr"), nullptr);
+  // An echo's data is no option.
+  dissect::Header echo;
+  describe(decode_icmpv6(kEchoRequest), kEchoRequest, 0, echo);
+  EXPECT_EQ(find_field(echo, "icmpv6.opt"), nullptr);
+}
+
 TEST(Icmpv6, ARouterAdvertisementWithItsPrefixMtuAndDnsServers) {
   const auto h =
       decode_icmpv6(kRouterAdvertisement, between("fe80::2", "ff02::1", kRouterAdvertisement));
