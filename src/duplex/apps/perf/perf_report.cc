@@ -193,7 +193,7 @@ nlohmann::json end_json(const std::vector<StreamEnd>& streams, Protocol protocol
                         const TestResults& local, const TestResults& remote) {
   nlohmann::json out;
   nlohmann::json list = nlohmann::json::array();
-  std::uint64_t sent = 0, received = 0, packets_sent = 0, packets_received = 0;
+  std::uint64_t sent = 0, received = 0, packets_sent = 0;
   std::int64_t retransmits = 0, lost = 0;
   double jitter_sum = 0, sent_seconds = 0, received_seconds = 0;
   for (const StreamEnd& e : streams) {
@@ -233,7 +233,6 @@ nlohmann::json end_json(const std::vector<StreamEnd>& streams, Protocol protocol
       const std::int64_t p_lost = we_send ? e.remote.errors : l.lost;
       const double jitter = we_send ? e.remote.jitter : l.jitter;
       packets_sent += p_sent;
-      packets_received += we_send ? static_cast<std::uint64_t>(e.remote.packets) : l.packets;
       lost += p_lost;
       jitter_sum += jitter;
       nlohmann::json u = base_entry(l.socket, 0, s_seconds, s_seconds, s_bytes);
