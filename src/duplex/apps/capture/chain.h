@@ -14,6 +14,7 @@
 // All functions are safe to call from any thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -80,6 +81,12 @@ struct LayerSpan {
   Protocol protocol = Protocol::count;
   std::uint32_t offset = 0;
   std::uint32_t available = 0;
+
+  // Those bytes, out of the packet's (what the codec's describe() and summary() take).
+  std::span<const std::uint8_t> in(std::span<const std::uint8_t> packet) const noexcept {
+    if (offset > packet.size()) return {};
+    return packet.subspan(offset, std::min<std::size_t>(available, packet.size() - offset));
+  }
 };
 
 struct DecodedPacket {

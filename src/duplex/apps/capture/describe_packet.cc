@@ -26,28 +26,16 @@ void describe_loopback(const DecodedPacket& p, std::span<const std::uint8_t> byt
         std::string(family_name(p.loopback_family)));
 }
 
-// An ICMP error quotes the start of the datagram it refers to: shown as its own header, after
-// the ICMP header, so that its addresses and protocol read as in any other IPv4 header.
-void describe_quoted(const inet::IcmpHeader& icmp, std::span<const std::uint8_t> message,
-                     std::uint32_t offset, std::vector<dissect::Header>& out) {
+// An ICMP or ICMPv6 error quotes the start of the packet it refers to: shown as its own
+// header, after the ICMP header, so that its addresses and protocol read as in any other.
+template <typename Icmp, typename Decode>
+void describe_quoted(const Icmp& icmp, std::span<const std::uint8_t> message, std::uint32_t offset,
+                     Decode decode, const char* protocol, std::vector<dissect::Header>& out) {
   if (icmp.quoted_offset == 0 || icmp.quoted_offset >= message.size()) return;
   const auto quoted = message.subspan(icmp.quoted_offset);
-  const auto ip = inet::decode_ipv4(quoted);
   dissect::Header h;
-  describe(ip, quoted, offset + icmp.quoted_offset, h);
-  h.protocol = "IPv4 (quoted by ICMP)";
-  out.push_back(std::move(h));
-}
-
-// The same for ICMPv6, whose errors quote as much of the offending IPv6 packet as fits.
-void describe_quoted_ipv6(const inet::Icmpv6Header& icmp, std::span<const std::uint8_t> message,
-                          std::uint32_t offset, std::vector<dissect::Header>& out) {
-  if (icmp.quoted_offset == 0 || icmp.quoted_offset >= message.size()) return;
-  const auto quoted = message.subspan(icmp.quoted_offset);
-  const auto ip = inet::decode_ipv6(quoted);
-  dissect::Header h;
-  describe(ip, quoted, offset + icmp.quoted_offset, h);
-  h.protocol = "IPv6 (quoted by ICMPv6)";
+  describe(decode(quoted), quoted, offset + icmp.quoted_offset, h);
+  h.protocol = protocol;
   out.push_back(std::move(h));
 }
 
@@ -59,9 +47,7 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
   out.reserve(p.layer_count + 1);
   for (std::uint8_t i = 0; i < p.layer_count; ++i) {
     const LayerSpan& l = p.layers[i];
-    if (l.offset > bytes.size()) break;
-    const auto own =
-        bytes.subspan(l.offset, std::min<std::size_t>(l.available, bytes.size() - l.offset));
+    const auto own = l.in(bytes);
     dissect::Header h;
     switch (l.protocol) {
       case Protocol::loopback:
@@ -86,12 +72,12 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
       case Protocol::icmp:
         describe(p.icmp, own, l.offset, h);
         out.push_back(std::move(h));
-        describe_quoted(p.icmp, own, l.offset, out);
+        describe_quoted(p.icmp, own, l.offset, inet::decode_ipv4, "IPv4 (quoted by ICMP)", out);
         continue;
       case Protocol::icmpv6:
         describe(p.icmpv6, own, l.offset, h);
         out.push_back(std::move(h));
-        describe_quoted_ipv6(p.icmpv6, own, l.offset, out);
+        describe_quoted(p.icmpv6, own, l.offset, inet::decode_ipv6, "IPv6 (quoted by ICMPv6)", out);
         continue;
       case Protocol::http:
         describe(p.http, own, l.offset, h);

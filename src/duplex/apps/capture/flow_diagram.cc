@@ -35,9 +35,7 @@ std::string label_of(const DecodedPacket& p, std::span<const std::uint8_t> bytes
                      const std::optional<TcpSegment>& segment) {
   if (p.has(Protocol::tcp) && segment) return tcp_label(p, *segment);
   if (const auto* l = p.find(Protocol::dns)) {
-    const auto own =
-        bytes.subspan(l->offset, std::min<std::size_t>(l->available, bytes.size() - l->offset));
-    return "DNS " + dns::summary(p.dns, own);
+    return "DNS " + dns::summary(p.dns, l->in(bytes));
   }
   if (p.has(Protocol::udp) && p.udp.header_length != 0)
     return "UDP " + std::to_string(p.udp.source_port) + "\u2192" +

@@ -17,12 +17,6 @@ void append_problem(std::string& out, const dissect::Problem& problem) {
   out += ']';
 }
 
-// The bytes of one layer, as its codec was given them.
-std::span<const std::uint8_t> own_bytes(const LayerSpan& l, std::span<const std::uint8_t> bytes) {
-  if (l.offset > bytes.size()) return {};
-  return bytes.subspan(l.offset, std::min<std::size_t>(l.available, bytes.size() - l.offset));
-}
-
 // What tcpdump prints after the addresses for a protocol it has no printer for.
 void append_ip_protocol(std::string& out, const DecodedPacket& p) {
   out += " ip-proto-";
@@ -72,11 +66,11 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
       return;
     }
     out += "ICMP ";
-    out += inet::summary(p.icmp, own_bytes(*l, bytes), p.ip_payload_length);
+    out += inet::summary(p.icmp, l->in(bytes), p.ip_payload_length);
     return;
   }
   if (const auto* l = p.find(Protocol::icmpv6)) {
-    out += inet::summary(p.icmpv6, own_bytes(*l, bytes));
+    out += inet::summary(p.icmpv6, l->in(bytes));
     return;
   }
   const auto* dns = p.find(Protocol::dns);
@@ -84,19 +78,19 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
   if (const auto* l = p.find(Protocol::tcp)) {
     transport::TcpHeader shown = p.tcp;
     sequences_.make_relative(shown, conversation_of(p));
-    out += transport::summary(shown, own_bytes(*l, bytes));
+    out += transport::summary(shown, l->in(bytes));
     if (dns != nullptr) {
       out += ": ";
-      out += dns::summary(p.dns, own_bytes(*dns, bytes));
+      out += dns::summary(p.dns, dns->in(bytes));
     } else if (http != nullptr) {
       out += ": ";
-      out += http::summary(p.http, own_bytes(*http, bytes));
+      out += http::summary(p.http, http->in(bytes));
     }
     return;
   }
   if (p.has(Protocol::udp)) {
     if (dns != nullptr)
-      out += dns::summary(p.dns, own_bytes(*dns, bytes));
+      out += dns::summary(p.dns, dns->in(bytes));
     else
       out += transport::summary(p.udp);
     return;
