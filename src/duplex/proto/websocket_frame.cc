@@ -82,14 +82,34 @@ std::array<std::uint8_t, 4> random_mask() {
   return key;
 }
 
-namespace {
-
-// Header bytes announced by the second byte: 2, plus the extended length, plus the key.
-std::size_t header_size(std::uint8_t second) noexcept {
+std::size_t frame_header_size(std::uint8_t second) noexcept {
   const unsigned len7 = second & 0x7fu;
   const std::size_t extended = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
   return 2 + extended + ((second & 0x80) ? 4 : 0);
 }
+
+FrameHeader read_frame_header(std::span<const std::uint8_t> bytes) noexcept {
+  FrameHeader h;
+  h.fin = (bytes[0] & 0x80) != 0;
+  h.rsv = static_cast<std::uint8_t>((bytes[0] >> 4) & 0x7);
+  h.opcode = static_cast<Opcode>(bytes[0] & 0x0f);
+  h.masked = (bytes[1] & 0x80) != 0;
+  const unsigned len7 = bytes[1] & 0x7fu;
+  std::size_t pos = 2;
+  if (len7 == 126) {
+    h.payload_length = (std::uint64_t{bytes[2]} << 8) | bytes[3];
+    pos = 4;
+  } else if (len7 == 127) {
+    for (std::size_t i = 0; i < 8; ++i) h.payload_length = (h.payload_length << 8) | bytes[2 + i];
+    pos = 10;
+  } else {
+    h.payload_length = len7;
+  }
+  if (h.masked) std::memcpy(h.mask.data(), bytes.data() + pos, 4);
+  return h;
+}
+
+namespace {
 
 FrameDecoder::Result need_more(std::size_t consumed) noexcept {
   FrameDecoder::Result r;
@@ -129,7 +149,7 @@ FrameDecoder::Result FrameDecoder::next(std::span<const std::uint8_t> in) noexce
   // Collect header bytes: first the two fixed ones, then as many as they announce.
   std::size_t consumed = 0;
   while (consumed < in.size()) {
-    const std::size_t need = have_ >= 2 ? header_size(buf_[1]) : 2;
+    const std::size_t need = have_ >= 2 ? frame_header_size(buf_[1]) : 2;
     if (have_ == need) break;
     const std::size_t take = std::min(need - have_, in.size() - consumed);
     std::memcpy(buf_.data() + have_, in.data() + consumed, take);
@@ -159,31 +179,18 @@ FrameDecoder::Result FrameDecoder::next(std::span<const std::uint8_t> in) noexce
       if (role_ == Role::client && masked) return fail("masked frame from a server");
     }
   }
-  if (have_ < 2 || have_ < header_size(buf_[1])) return need_more(consumed);
+  if (have_ < 2 || have_ < frame_header_size(buf_[1])) return need_more(consumed);
   return parse_header(consumed);
 }
 
 FrameDecoder::Result FrameDecoder::parse_header(std::size_t consumed) noexcept {
-  FrameHeader h;
-  h.fin = (buf_[0] & 0x80) != 0;
-  h.rsv = static_cast<std::uint8_t>((buf_[0] >> 4) & 0x7);
-  h.opcode = static_cast<Opcode>(buf_[0] & 0x0f);
-  h.masked = (buf_[1] & 0x80) != 0;
+  const FrameHeader h = read_frame_header(buf_);
   const unsigned len7 = buf_[1] & 0x7fu;
-  std::size_t pos = 2;
-  if (len7 == 126) {
-    h.payload_length = (std::uint64_t{buf_[2]} << 8) | buf_[3];
-    pos = 4;
-    if (h.payload_length < 126) return fail("payload length not in its shortest form");
-  } else if (len7 == 127) {
-    for (std::size_t i = 0; i < 8; ++i) h.payload_length = (h.payload_length << 8) | buf_[2 + i];
-    pos = 10;
+  if (len7 == 126 && h.payload_length < 126) return fail("payload length not in its shortest form");
+  if (len7 == 127) {
     if (h.payload_length >> 63) return fail("64-bit payload length with the top bit set");
     if (h.payload_length <= 0xffff) return fail("payload length not in its shortest form");
-  } else {
-    h.payload_length = len7;
   }
-  if (h.masked) std::memcpy(h.mask.data(), buf_.data() + pos, 4);
   // Message sequencing (5.4): continuation only inside a message, no new one inside one.
   if (!is_control(h.opcode)) {
     if (h.opcode == Opcode::continuation && !in_message_) {

@@ -63,6 +63,12 @@ struct FrameHeader {
   std::uint64_t payload_length = 0;
 };
 
+// The header bytes that a frame's first two announce: 2, the extended length, the mask key.
+std::size_t frame_header_size(std::uint8_t second) noexcept;
+// The header at the start of `bytes`, which holds at least frame_header_size(bytes[1]) bytes,
+// as sent: the framing rules are FrameDecoder's to judge.
+FrameHeader read_frame_header(std::span<const std::uint8_t> bytes) noexcept;
+
 // XORs `data` with `mask`, starting at byte `offset` of the payload (so a payload unmasked
 // in pieces comes out right). Eight bytes at a time.
 void apply_mask(std::span<std::uint8_t> data, const std::array<std::uint8_t, 4>& mask,
