@@ -56,13 +56,6 @@ const Bytes kPing6 = from_hex(
     "6000000000083a40fe800000000000000000000000000001ff0200000000000000000000000000018000823400"
     "010002");
 
-// Raw: IP/TCP(40000 > 8443, PA)/TLS ClientHello with SNI example.com: TLS off its port.
-const Bytes kClientHello = from_hex(
-    "45000088000100004006666d0a0000010a0000029c4020fb000000010000000150182000bc1b0000160303005b"
-    "010000570303000000008771a177dc710a4bdb7ddf560813726e13eb969a1e6aaa2bebdc9ebf00001ac02bc023"
-    "c02fc027009e0067009c003cc009c0130033002f000a0100001400000010000e00000b6578616d706c652e636f"
-    "6d");
-
 std::string line_of(int link_type, const Bytes& bytes, std::uint32_t wire = 0) {
   LineFormatter f;
   std::string s;
@@ -293,15 +286,6 @@ TEST(Chain, Icmpv6EchoAfterIpv6) {
   EXPECT_EQ(p.icmpv6.checksum_status, inet::ChecksumStatus::good);
   EXPECT_EQ(line_of(kLinkIpv6, kPing6),
             "IP6 fe80::1 > ff02::1: ICMP6, echo request, id 1, seq 2, length 8");
-}
-
-TEST(Chain, TlsIsFoundByItsRecordHeaderOnAnyPort) {
-  const auto p = decode_packet(kLinkRaw, kClientHello, 0);
-  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv4, Protocol::tcp, Protocol::tls}));
-  const auto headers = describe_packet(p, kClientHello);
-  ASSERT_EQ(headers.size(), 3u);
-  EXPECT_EQ(headers[2].protocol, "TLS");
-  EXPECT_NE(headers[2].fields.size(), 0u);
 }
 
 TEST(Chain, ProtocolsKnowTheirLayer) {
