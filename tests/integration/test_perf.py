@@ -321,9 +321,14 @@ class BadInput(unittest.TestCase):
 
     def setUp(self):
         self.server = DuplexServer()
-        iperf3_client(self.server.port, "-t", "1")  # warm: the fds a test leaves, if any
-        self.server.next_report()
+        # The idle server's fds (loop, timers, signals, the listener), counted before any
+        # client; a test that ends must bring the count back to it. The report of a test is
+        # printed before its sockets close, so the count is waited for, never read once.
         self.fds = self.server.open_fds()
+        iperf3_client(self.server.port, "-t", "1")
+        self.server.next_report()
+        wait_for(lambda: self.server.open_fds() == self.fds,
+                 f"a first test's fds to close ({self.fds} before it, now {self.server.open_fds()})")
 
     def tearDown(self):
         self.server.close()
