@@ -251,6 +251,13 @@ class Walk {
         http::looks_like_http(payload)) {
       p_.http = http::decode_http_head(payload, t.payload_length);
       if (push(Protocol::http, offset, available)) failed(Protocol::http, p_.http.problem);
+      return;
+    }
+    // TLS on 443, or on any port when the payload starts with a record header.
+    if (either_port(t.source_port, t.destination_port, kPortHttps) ||
+        tls::looks_like_tls(payload)) {
+      p_.tls = tls::decode_tls(payload, t.payload_length);
+      if (push(Protocol::tls, offset, available)) failed(Protocol::tls, p_.tls.problem);
     }
   }
 
@@ -258,6 +265,7 @@ class Walk {
   static constexpr std::uint16_t kPortMdns = 5353;
   static constexpr std::uint16_t kPortHttp = 80;
   static constexpr std::uint16_t kPortHttpAlternate = 8080;
+  static constexpr std::uint16_t kPortHttps = 443;
 
   DecodedPacket& p_;
   std::span<const std::uint8_t> bytes_;

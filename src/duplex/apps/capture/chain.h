@@ -30,6 +30,7 @@
 #include "duplex/link/ethernet.h"
 #include "duplex/proto/dns_message.h"
 #include "duplex/proto/http_head.h"
+#include "duplex/proto/tls_record.h"
 #include "duplex/transport/tcp_header.h"
 #include "duplex/transport/udp_header.h"
 
@@ -110,6 +111,7 @@ struct DecodedPacket {
   transport::UdpHeader udp;
   dns::DnsMessage dns;
   http::HttpHead http;
+  tls::TlsMessage tls;
 
   // The network layer's payload: its protocol number (IPv4 protocol, IPv6 final next header)
   // and its length on the wire (total length or payload length minus the headers).

@@ -82,6 +82,9 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
       case Protocol::http:
         describe(p.http, own, l.offset, h);
         break;
+      case Protocol::tls:
+        describe(p.tls, own, l.offset, h);
+        break;
       case Protocol::tcp:
         describe(p.tcp, own, l.offset, h);
         break;

@@ -75,6 +75,7 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
   }
   const auto* dns = p.find(Protocol::dns);
   const auto* http = p.find(Protocol::http);
+  const auto* tls = p.find(Protocol::tls);
   if (const auto* l = p.find(Protocol::tcp)) {
     transport::TcpHeader shown = p.tcp;
     sequences_.make_relative(shown, conversation_of(p));
@@ -85,6 +86,9 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
     } else if (http != nullptr) {
       out += ": ";
       out += http::summary(p.http, http->in(bytes));
+    } else if (tls != nullptr) {
+      out += ": ";
+      out += tls::summary(p.tls, tls->in(bytes));
     }
     return;
   }

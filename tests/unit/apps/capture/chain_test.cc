@@ -56,6 +56,23 @@ const Bytes kPing6 = from_hex(
     "6000000000083a40fe800000000000000000000000000001ff0200000000000000000000000000018000823400"
     "010002");
 
+// Raw: IP/TCP(40000 > 8443, PA)/TLS ClientHello with SNI example.com: TLS off its port.
+const Bytes kClientHello = from_hex(
+    "45000088000100004006666d0a0000010a0000029c4020fb000000010000000150182000bc1b0000160303005b"
+    "010000570303000000008771a177dc710a4bdb7ddf560813726e13eb969a1e6aaa2bebdc9ebf00001ac02bc023"
+    "c02fc027009e0067009c003cc009c0130033002f000a0100001400000010000e00000b6578616d706c652e636f"
+    "6d");
+
+// The value of the first field with `key` at any depth (a TLS record nests its handshake,
+// which nests its extensions), or "<missing key>".
+std::string nested_value(const std::vector<dissect::Field>& fields, const std::string& key) {
+  for (const auto& f : fields) {
+    if (f.key == key) return f.value;
+    if (auto v = nested_value(f.children, key); v.rfind("<missing ", 0) != 0) return v;
+  }
+  return "<missing " + key + ">";
+}
+
 std::string line_of(int link_type, const Bytes& bytes, std::uint32_t wire = 0) {
   LineFormatter f;
   std::string s;
@@ -286,6 +303,20 @@ TEST(Chain, Icmpv6EchoAfterIpv6) {
   EXPECT_EQ(p.icmpv6.checksum_status, inet::ChecksumStatus::good);
   EXPECT_EQ(line_of(kLinkIpv6, kPing6),
             "IP6 fe80::1 > ff02::1: ICMP6, echo request, id 1, seq 2, length 8");
+}
+
+TEST(Chain, TlsClientHelloIsFoundByItsRecordHeaderOnAnyPortAndNamesItsSni) {
+  const auto p = decode_packet(kLinkRaw, kClientHello, 0);
+  EXPECT_EQ(protocols(p), (std::vector{Protocol::ipv4, Protocol::tcp, Protocol::tls}));
+  const auto headers = describe_packet(p, kClientHello);
+  ASSERT_EQ(headers.size(), 3u);
+  EXPECT_EQ(headers[2].protocol, "TLS");
+  EXPECT_EQ(headers[2].layer, dissect::Layer::application);
+  EXPECT_EQ(headers[2].problem, "");
+  EXPECT_EQ(nested_value(headers[2].fields, "tls.handshake.extensions_server_name"), "example.com");
+  EXPECT_EQ(line_of(kLinkRaw, kClientHello),
+            "IP 10.0.0.1.40000 > 10.0.0.2.8443: Flags [P.], seq 1:97, ack 1, win 8192, "
+            "length 96: Client Hello (SNI=example.com)");
 }
 
 TEST(Chain, ProtocolsKnowTheirLayer) {
