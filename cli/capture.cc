@@ -27,8 +27,9 @@ Captures packets (live with libpcap, or from a pcap/pcapng file) and decodes eve
 each labelled with its layer: link (Ethernet II, 802.1Q/802.1ad VLAN tags, Linux cooked
 capture, ARP), network (IPv4 with options and fragments, IPv6 and its extension headers,
 ICMP, ICMPv6), transport (TCP, UDP) and application (DNS on 53/5353, HTTP on 80/8080 or
-wherever a payload starts like one, TLS on 443 or wherever a record header starts). A header cut short by the snap
-length, or malformed, is decoded as far as it goes and marked with where and why it stopped.
+wherever a payload starts like one, TLS on 443 or wherever a record header starts; not
+WebSocket yet). A header cut short by the snap length, or malformed, is decoded as far as it
+goes and marked with where and why it stopped.
 
 Options:
   -i, --interface IFACE  capture live on IFACE, or on every interface with `any` (default:
