@@ -30,10 +30,9 @@ using namespace duplex;
 
 // Selector 0, 1 and 2 are the seeds' Ethernet, SLL and SLL2; 7 is a link type the chain
 // does not read.
-constexpr int kLinkTypes[8] = {capture::kLinkEthernet, capture::kLinkLinuxSll,
-                               capture::kLinkLinuxSll2, capture::kLinkRaw,
-                               capture::kLinkNull,      capture::kLinkLoop,
-                               capture::kLinkIpv6,      147 /* DLT_USER0 */};
+constexpr int kLinkTypes[8] = {
+    capture::kLinkEthernet, capture::kLinkLinuxSll, capture::kLinkLinuxSll2, capture::kLinkRaw,
+    capture::kLinkNull,     capture::kLinkLoop,     capture::kLinkIpv6,      147 /* DLT_USER0 */};
 
 void check_inside(const std::vector<dissect::Field>& fields, std::size_t captured) {
   for (const auto& f : fields) {
