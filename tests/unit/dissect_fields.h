@@ -1,6 +1,9 @@
 // Test helpers: look up a described field by its key, as the packet codec tests check them.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +33,16 @@ inline std::string field_value(const std::vector<dissect::Field>& fields, const 
 }
 inline std::string field_value(const dissect::Header& h, const std::string& key, int nth = 0) {
   return field_value(h.fields, key, nth);
+}
+
+// Expects every field, children included, to lie within the `captured` bytes of the packet;
+// `context` names the failing case (a round, a prefix length).
+inline void expect_fields_inside(const std::vector<dissect::Field>& fields, std::size_t captured,
+                                 const std::string& context) {
+  for (const auto& f : fields) {
+    EXPECT_LE(std::size_t{f.offset} + f.length, captured) << f.key << " " << context;
+    expect_fields_inside(f.children, captured, context);
+  }
 }
 
 // Bytes from hex text, as scapy's bytes(p).hex() prints them.

@@ -339,13 +339,7 @@ TEST(TcpHeader, RandomBytesNeverMakeAFieldPastTheCapture) {
     }
     dissect::Header out;
     describe(h, b, 0, out);
-    const auto inside = [&](const std::vector<dissect::Field>& fields, auto& self) -> void {
-      for (const auto& f : fields) {
-        EXPECT_LE(f.offset + f.length, b.size()) << f.key << " " << round;
-        self(f.children, self);
-      }
-    };
-    inside(out.fields, inside);
+    test::expect_fields_inside(out.fields, b.size(), std::to_string(round));
     EXPECT_FALSE(summary(h, b).empty());
   }
 }

@@ -61,6 +61,21 @@ void TcpSummary::add(const StreamSample& s) noexcept {
   ++rtt_samples;
 }
 
+namespace {
+
+// A scaled value in iperf3's way: three significant digits at most ("9.54", "95.4", "954").
+std::string three_digits(double value, const char* unit) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf,
+                value < 9.995   ? "%4.2f %s"
+                : value < 99.95 ? "%4.1f %s"
+                                : "%4.0f %s",
+                value, unit);
+  return buf;
+}
+
+}  // namespace
+
 std::string format_bytes(double bytes) {
   const char* units[] = {"Bytes", "KBytes", "MBytes", "GBytes", "TBytes"};
   int u = 0;
@@ -72,13 +87,7 @@ std::string format_bytes(double bytes) {
     bytes /= 1024.0;
     ++u;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf,
-                bytes < 9.995   ? "%4.2f %s"
-                : bytes < 99.95 ? "%4.1f %s"
-                                : "%4.0f %s",
-                bytes, units[u]);
-  return buf;
+  return three_digits(bytes, units[u]);
 }
 
 std::string format_bits(double bps) {
@@ -88,13 +97,7 @@ std::string format_bits(double bps) {
     bps /= 1000.0;
     ++u;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf,
-                bps < 9.995   ? "%4.2f %s"
-                : bps < 99.95 ? "%4.1f %s"
-                              : "%4.0f %s",
-                bps, units[u]);
-  return buf;
+  return three_digits(bps, units[u]);
 }
 
 nlohmann::json start_json(const StartInfo& info) {
