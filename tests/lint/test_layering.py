@@ -26,6 +26,7 @@ BELOW = {
     "apps/chat": {"base", "inet", "reactor", "transport", "proto"},
     "apps/capture": {"base", "inet", "link", "reactor", "transport", "proto"},
     "apps/perf": {"base", "inet", "reactor", "transport"},
+    "apps/impair": {"base", "inet", "link", "reactor"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
                        "apps/report"},
 }
