@@ -25,5 +25,7 @@ int serve_main(Argv args);    // cli/serve.cc
 int chat_main(Argv args);     // cli/chat.cc
 int capture_main(Argv args);  // cli/capture.cc
 int perf_main(Argv args);     // cli/perf.cc
+int impair_main(Argv args);   // cli/impair.cc
+int lab_main(Argv args);      // cli/lab.cc
 
 }  // namespace duplex::cli

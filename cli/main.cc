@@ -32,6 +32,9 @@ constexpr Command kCommands[] = {
      "decode packets layer by layer, live or from pcap files (L2-L7)"},
     {"perf", duplex::cli::perf_main,
      "throughput test speaking iperf3's protocol: TCP_INFO, UDP loss and jitter (L4)"},
+    {"impair", duplex::cli::impair_main,
+     "a bump in the wire: loss, delay, rate, reordering between two interfaces (L2)"},
+    {"lab", duplex::cli::lab_main, "three network namespaces, A - hop - B, for experiments (L2)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";
