@@ -30,6 +30,10 @@ ICMP, ICMPv6), transport (TCP, UDP) and application (DNS on 53/5353, HTTP on 80/
 wherever a payload starts like one, TLS on 443 or wherever a record header starts; not
 WebSocket yet). A header cut short by the snap length, or malformed, is decoded as far as it
 goes and marked with where and why it stopped.
+Checksums are verified. A TCP or UDP checksum that holds only the pseudo-header's sum is
+"unverified (partial, offloaded)", not bad: the sender left it to the NIC, as every packet a
+host sends looks on lo, a veth or its own interface (tshark calls those bad, tcpdump -vv
+incorrect). "bad" is kept for checksums that are wrong.
 
 Options:
   -i, --interface IFACE  capture live on IFACE, or on every interface with `any` (default:

@@ -6,6 +6,7 @@ disagreement found by the tshark differential test can be found again by its pac
 Needs Debian's scapy, so run it with /usr/bin/python3 (capture_pcaps.py does).
 """
 
+import ipaddress
 import struct
 
 from scapy.all import (  # noqa: F401 (scapy's names)
@@ -17,10 +18,18 @@ from scapy.all import (  # noqa: F401 (scapy's names)
     IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrSegmentRouting, LLC,
     STP, TCP, UDP, Dot1AD, Dot1Q, Dot3, Ether, PadN, RouterAlert, fragment, fragment6)
 
+from capture_diff import folded_pseudo_sum  # noqa: E402
+
 A_MAC, B_MAC, BROADCAST = "02:00:00:00:00:01", "02:00:00:00:00:02", "ff:ff:ff:ff:ff:ff"
 A4, B4 = "10.99.0.1", "10.99.0.2"
 A6, B6 = "fd00:99::1", "fd00:99::2"
 A_LL, B_LL = "fe80::1", "fe80::2"
+
+
+def partial_checksum(src, dst, protocol, length):
+    """A TCP or UDP checksum field as Linux leaves it for the NIC (checksum offload)."""
+    return folded_pseudo_sum(ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed,
+                             protocol, length)
 
 
 def eth(src=A_MAC, dst=B_MAC):
@@ -158,6 +167,9 @@ def tcp():
     yield "TCP urgent data", seg("PAU", seq=10, ack=20, urgptr=3) / b"urgent"
     yield "TCP data", seg("PA", seq=1001, ack=5001) / b"some data"
     yield "TCP bad checksum", seg("A", seq=1, ack=1, chksum=0xbeef)
+    # What a capture on lo or a veth holds (checksum offload): the pseudo-header's sum only.
+    yield "TCP checksum left to the NIC (partial)", seg(
+        "PA", seq=1, ack=1, chksum=partial_checksum(A4, B4, 6, 20 + 7)) / b"offload"
     yield "TCP data offset past the segment", seg("S", dataofs=15)
     yield "TCP data offset below 5", seg("S", dataofs=3)
     yield "TCP over IPv6", v6() / TCP(sport=40001, dport=443, flags="S", seq=7,
@@ -170,6 +182,10 @@ def udp():
     yield "UDP", v4() / UDP(sport=12345, dport=9999) / b"datagram"
     yield "UDP checksum 0 over IPv4", v4() / UDP(sport=12345, dport=9999, chksum=0) / b"nock"
     yield "UDP bad checksum", v4() / UDP(sport=12345, dport=9999, chksum=0x1111) / b"bad"
+    yield "UDP checksum left to the NIC (partial)", v4() / UDP(
+        sport=12345, dport=9999, chksum=partial_checksum(A4, B4, 17, 8 + 7)) / b"offload"
+    yield "UDP over IPv6, checksum left to the NIC (partial)", v6() / UDP(
+        sport=12345, dport=9999, chksum=partial_checksum(A6, B6, 17, 8 + 7)) / b"offload"
     yield "UDP length past the datagram", v4() / UDP(sport=12345, dport=9999, len=100) / b"x"
     yield "UDP over IPv6", v6() / UDP(sport=12345, dport=9999) / b"v6 datagram"
 

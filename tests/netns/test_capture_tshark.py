@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 
 import capture_diff
 from capture_diff import Findings, compare, decode, never_compared
@@ -86,6 +87,24 @@ def test_live_traffic_agrees_with_tshark():
     assert f.agreed["arp.opcode"] >= 2 and f.agreed["icmp.type"] >= 4, f.agreed
 
 
+def test_offloaded_checksums_are_partial_not_bad():
+    # A veth leaves TCP and UDP checksums to "the NIC": every segment the capture saw holds
+    # the pseudo-header's sum only. duplex says so (tshark says bad; check() above made sure
+    # that each field holds that sum); real traffic has no wrong checksum at all.
+    for name in ("live.pcap", "live_any.pcap"):
+        statuses = Counter(v for p in decoded(name) for k in ("tcp.checksum.status",
+                                                               "udp.checksum.status")
+                           for v in p.duplex.get(k, [])[:1])
+        assert statuses[capture_diff.PARTIAL] >= 20 and statuses["bad"] == 0, (name, statuses)
+    labels = {p.label: p for p in decoded("crafted.pcap")}
+    for label in ("TCP checksum left to the NIC (partial)",
+                  "UDP checksum left to the NIC (partial)",
+                  "UDP over IPv6, checksum left to the NIC (partial)"):
+        p = labels[label]
+        key = ("udp" if "udp" in p.protocols else "tcp") + ".checksum.status"
+        assert p.duplex[key] == [capture_diff.PARTIAL], (label, p.duplex[key])
+
+
 def test_every_minimum_key_was_compared_somewhere():
     # Otherwise the pcaps would lack a case and the test would check less than MINIMUM says.
     findings = Findings()
@@ -141,6 +160,15 @@ def test_self_test_a_protocol_listed_missing_but_decoded_is_caught():
     assert list(f.stale) == ["ip"], f.problems()
 
 
+def test_self_test_a_wrong_partial_checksum_claim_is_caught():
+    # "TCP bad checksum" holds 0xbeef, not the pseudo-header's sum: partial would be a lie.
+    p = next(p for p in decoded("crafted.pcap") if p.label == "TCP bad checksum")
+    lying = capture_diff.Packet(p.number, p.label, p.protocols, p.tshark,
+                                dict(p.duplex, **{"tcp.checksum.status": [capture_diff.PARTIAL]}))
+    f = compare("self-test", [lying], Findings())
+    assert [d[1] for d in f.disagree] == ["tcp.checksum.status"], f.problems()
+
+
 def prerequisites():
     for tool in ("tshark", "tcpdump", "curl", "openssl", "ping", "ss"):
         if shutil.which(tool) is None:
@@ -156,8 +184,10 @@ if __name__ == "__main__":
           test_self_test_a_missing_minimum_key_is_caught,
           test_self_test_an_unlisted_protocol_is_caught,
           test_self_test_a_protocol_listed_missing_but_decoded_is_caught,
+          test_self_test_a_wrong_partial_checksum_claim_is_caught,
           test_crafted_frames_agree_with_tshark,
           test_truncated_frames_agree_with_tshark,
           test_cooked_captures_agree_with_tshark,
           test_live_traffic_agrees_with_tshark,
+          test_offloaded_checksums_are_partial_not_bad,
           test_every_minimum_key_was_compared_somewhere])

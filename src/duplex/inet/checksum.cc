@@ -33,6 +33,22 @@ ChecksumStatus check_segment(std::span<const std::uint8_t> bytes, const PseudoHe
                                                                           : ChecksumStatus::bad;
 }
 
+ChecksumStatus check_offloadable(std::span<const std::uint8_t> bytes, const PseudoHeader& ip,
+                                 std::uint16_t stored) noexcept {
+  const ChecksumStatus status = check_segment(bytes, ip);
+  if (status != ChecksumStatus::bad) return status;
+  // Linux fills in ~csum_tcpudp_magic(..., 0): the folded pseudo-header sum, not complemented.
+  const std::uint32_t pseudo = pseudo_header_sum(ip.source, ip.destination, ip.protocol, ip.length);
+  const auto folded = static_cast<std::uint16_t>(~checksum_fold(pseudo));
+  return stored == folded ? ChecksumStatus::partial : status;
+}
+
+std::string_view meaning(ChecksumStatus status) noexcept {
+  if (status != ChecksumStatus::partial) return "";
+  return "only the pseudo-header's sum: the sender left the rest to the NIC (offload), as on "
+         "lo and veth; tshark says bad, tcpdump -vv incorrect";
+}
+
 std::string_view to_string(ChecksumStatus status) noexcept {
   switch (status) {
     case ChecksumStatus::good:
@@ -41,6 +57,8 @@ std::string_view to_string(ChecksumStatus status) noexcept {
       return "bad";
     case ChecksumStatus::none:
       return "none";
+    case ChecksumStatus::partial:
+      return "unverified (partial, offloaded)";
     case ChecksumStatus::unverified:
       break;
   }

@@ -21,11 +21,18 @@ std::uint32_t pseudo_header_sum(const Address& source, const Address& destinatio
                                 std::uint8_t protocol, std::uint32_t length) noexcept;
 
 // What a packet codec found of a checksum: unverified when the bytes it covers were not all
-// captured (a short snaplen), or when the sender left it to the NIC; none when the sender
-// sent none (a UDP checksum of 0 over IPv4, RFC 768).
-enum class ChecksumStatus : std::uint8_t { unverified, good, bad, none };
-// "good", "bad", "unverified", "none": the value of a "<proto>.checksum.status" field.
+// captured (a short snaplen); none when the sender sent none (a UDP checksum of 0 over IPv4,
+// RFC 768); partial when the sender left it to the NIC (checksum offload, CHECKSUM_PARTIAL:
+// the field holds only the pseudo-header's sum, the NIC adds the rest on the way out), as
+// every TCP and UDP packet that a host sends looks when captured on lo, a veth or the
+// sending host's own NIC. tshark (with checking on) calls those bad, tcpdump -vv
+// "incorrect"; they are not wrong, only not yet computed, so they are not "bad" here.
+enum class ChecksumStatus : std::uint8_t { unverified, good, bad, none, partial };
+// "good", "bad", "unverified", "none", "unverified (partial, offloaded)": the value of a
+// "<proto>.checksum.status" field.
 std::string_view to_string(ChecksumStatus status) noexcept;
+// What a partial status means, for -V ("" for the others, whose word says it all).
+std::string_view meaning(ChecksumStatus status) noexcept;
 
 // The IP layer's part of a TCP, UDP or ICMPv6 checksum: the decoded addresses, the protocol
 // (the final next header for IPv6) and the segment's length on the wire.
@@ -38,5 +45,9 @@ struct PseudoHeader {
 // Checks the checksum of a segment whose captured bytes are `bytes`: good or bad over its
 // `ip.length` bytes and the pseudo-header, unverified when fewer bytes were captured.
 ChecksumStatus check_segment(std::span<const std::uint8_t> bytes, const PseudoHeader& ip) noexcept;
+// The same for TCP and UDP, whose checksum a sender may leave to the NIC: a checksum that
+// does not check but whose field (`stored`) holds exactly the pseudo-header's sum is partial.
+ChecksumStatus check_offloadable(std::span<const std::uint8_t> bytes, const PseudoHeader& ip,
+                                 std::uint16_t stored) noexcept;
 
 }  // namespace duplex::inet

@@ -128,7 +128,7 @@ TcpHeader decode_tcp(std::span<const std::uint8_t> bytes, std::uint32_t length) 
 TcpHeader decode_tcp(std::span<const std::uint8_t> bytes, const inet::PseudoHeader& ip) noexcept {
   TcpHeader h = decode_tcp(bytes, ip.length);
   // Checked only when the data offset was sound: a segment that is not TCP has no checksum.
-  if (h.header_length != 0) h.checksum_status = inet::check_segment(bytes, ip);
+  if (h.header_length != 0) h.checksum_status = inet::check_offloadable(bytes, ip, h.checksum);
   return h;
 }
 
@@ -163,7 +163,7 @@ void describe(const TcpHeader& h, std::span<const std::uint8_t> bytes, std::uint
   field("tcp.window_size_value", "Window", decimal(h.window), 14, 2);
   if (field("tcp.checksum", "Checksum", hex(h.checksum, 4), 16, 2))
     field("tcp.checksum.status", "Checksum Status", std::string(to_string(h.checksum_status)), 16,
-          0);
+          0, std::string(inet::meaning(h.checksum_status)));
   field("tcp.urgent_pointer", "Urgent Pointer", decimal(h.urgent_pointer), 18, 2);
   // The options of a whole header, or what was captured of those of a cut one.
   const bool cut = h.header_length == 0 && h.problem.kind == Problem::Kind::truncated;

@@ -68,7 +68,7 @@ UdpHeader decode_udp(std::span<const std::uint8_t> bytes, const inet::PseudoHead
   }
   inet::PseudoHeader datagram = ip;  // the checksum covers the UDP length, not any padding
   datagram.length = h.header_length + h.payload_length;
-  h.checksum_status = inet::check_segment(bytes, datagram);
+  h.checksum_status = inet::check_offloadable(bytes, datagram, h.checksum);
   return h;
 }
 
@@ -89,8 +89,8 @@ void describe(const UdpHeader& h, std::span<const std::uint8_t> bytes, std::uint
   if (is_jumbogram(h)) meaning = "a jumbogram (RFC 2675): the IP payload length counts";
   field("udp.length", "Length", decimal(h.length), 4, 2, std::move(meaning));
   if (field("udp.checksum", "Checksum", hex(h.checksum, 4), 6, 2))
-    field("udp.checksum.status", "Checksum Status", std::string(to_string(h.checksum_status)), 6,
-          0);
+    field("udp.checksum.status", "Checksum Status", std::string(to_string(h.checksum_status)), 6, 0,
+          std::string(inet::meaning(h.checksum_status)));
 }
 
 std::string summary(const UdpHeader& h) {

@@ -52,6 +52,9 @@ TEST(Checksum, StatusesAreTheWordsOfTheJsonOutput) {
   EXPECT_EQ(to_string(ChecksumStatus::bad), "bad");
   EXPECT_EQ(to_string(ChecksumStatus::unverified), "unverified");
   EXPECT_EQ(to_string(ChecksumStatus::none), "none");
+  EXPECT_EQ(to_string(ChecksumStatus::partial), "unverified (partial, offloaded)");
+  EXPECT_NE(meaning(ChecksumStatus::partial).find("offload"), std::string_view::npos);
+  EXPECT_EQ(meaning(ChecksumStatus::bad), "");
 }
 
 TEST(Checksum, CheckSegmentIsGoodBadOrUnverifiedWhenTheSnaplenCutIt) {
@@ -64,6 +67,27 @@ TEST(Checksum, CheckSegmentIsGoodBadOrUnverifiedWhenTheSnaplenCutIt) {
   other.source = Address::parse("10.0.0.3");
   EXPECT_EQ(check_segment(udp, other), ChecksumStatus::bad);
   EXPECT_EQ(check_segment(std::span<const std::uint8_t>(udp).first(11), ip),
+            ChecksumStatus::unverified);
+}
+
+TEST(Checksum, AFieldHoldingOnlyThePseudoHeaderSumIsPartialNotBad) {
+  // What Linux hands a capture on lo or a veth (CHECKSUM_PARTIAL): the datagram above with
+  // the field set to ~csum_tcpudp_magic(10.0.0.1, 10.0.0.2, 12, UDP, 0), the pseudo-header's
+  // folded sum 0a00+0001+0a00+0002+0011+000c = 0x1420, for the NIC to finish.
+  std::array<std::uint8_t, 12> udp{0x00, 0x01, 0x00, 0x02, 0x00, 0x0c,
+                                   0x14, 0x20, 'a',  'b',  'c',  'd'};
+  const PseudoHeader ip{Address::parse("10.0.0.1"), Address::parse("10.0.0.2"), 17, 12};
+  EXPECT_EQ(check_segment(udp, ip), ChecksumStatus::bad);  // the plain check cannot tell
+  EXPECT_EQ(check_offloadable(udp, ip, 0x1420), ChecksumStatus::partial);
+  // Any other wrong value is bad; a right one good; a cut one unverified.
+  EXPECT_EQ(check_offloadable(udp, ip, 0x1421), ChecksumStatus::bad);
+  udp[6] = 0x14;
+  udp[7] = 0x21;
+  EXPECT_EQ(check_offloadable(udp, ip, 0x1421), ChecksumStatus::bad);
+  udp[6] = 0x27;
+  udp[7] = 0x0a;
+  EXPECT_EQ(check_offloadable(udp, ip, 0x270a), ChecksumStatus::good);
+  EXPECT_EQ(check_offloadable(std::span<const std::uint8_t>(udp).first(11), ip, 0x1420),
             ChecksumStatus::unverified);
 }
 

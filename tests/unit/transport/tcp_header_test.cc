@@ -210,6 +210,23 @@ TEST(TcpHeader, TheChecksumIsCheckedOverIpv6AndToldBadOrUnverified) {
   EXPECT_EQ(decode_tcp(kData).checksum_status, ChecksumStatus::unverified);
 }
 
+TEST(TcpHeader, AnOffloadedChecksumIsPartialNotBad) {
+  // kSynAck as Linux hands it to a capture on lo or a veth: the checksum field holds only
+  // the pseudo-header's sum (10.0.0.1 -> 10.0.0.2, TCP, 40 bytes: 0x1431), the NIC's job.
+  Bytes partial = kSynAck;
+  partial[16] = 0x14;
+  partial[17] = 0x31;
+  const auto h = decode_tcp(partial, over_ipv4("10.0.0.1", "10.0.0.2", partial.size()));
+  EXPECT_EQ(h.checksum_status, ChecksumStatus::partial);
+  dissect::Header out;
+  describe(h, partial, 34, out);
+  EXPECT_EQ(field_value(out, "tcp.checksum.status"), "unverified (partial, offloaded)");
+  EXPECT_NE(find_field(out, "tcp.checksum.status")->meaning.find("offload"), std::string::npos);
+  // Between other addresses the same field is simply wrong.
+  EXPECT_EQ(decode_tcp(partial, over_ipv4("10.0.0.1", "10.0.0.3", partial.size())).checksum_status,
+            ChecksumStatus::bad);
+}
+
 TEST(TcpHeader, ADataOffsetBelowFiveIsMalformed) {
   // scapy: TCP(1 -> 2, dataofs=4, flags="S"); tcpdump: "tcp 4 [bad hdr length 16 ...]".
   const Bytes b = from_hex("000100020000000000000000400220008bdd0000");

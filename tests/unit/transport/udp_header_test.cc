@@ -67,6 +67,23 @@ TEST(UdpHeader, AChecksumOfZeroIsNoneOverIpv4AndBadOverIpv6) {
   EXPECT_EQ(decode_udp(kHello6, kIpv6).checksum_status, ChecksumStatus::good);
 }
 
+TEST(UdpHeader, AnOffloadedChecksumIsPartialNotBad) {
+  // kHello and kHello6 as sent through lo or a veth: the field holds the pseudo-header's sum
+  // only (0x1421 over 10.0.0.1 -> 10.0.0.2, 0xfd22 over fe80::1 -> fe80::2).
+  Bytes partial = kHello;
+  partial[6] = 0x14;
+  partial[7] = 0x21;
+  EXPECT_EQ(decode_udp(partial, kIpv4).checksum_status, ChecksumStatus::partial);
+  dissect::Header out;
+  describe(decode_udp(partial, kIpv4), partial, 0, out);
+  EXPECT_EQ(field_value(out, "udp.checksum.status"), "unverified (partial, offloaded)");
+  Bytes partial6 = kHello6;
+  partial6[6] = 0xfd;
+  partial6[7] = 0x22;
+  EXPECT_EQ(decode_udp(partial6, kIpv6).checksum_status, ChecksumStatus::partial);
+  EXPECT_EQ(decode_udp(partial6, kIpv4).checksum_status, ChecksumStatus::bad);
+}
+
 TEST(UdpHeader, ABadChecksumAndAnUncapturedOneAreTold) {
   Bytes changed = kHello;
   changed.back() ^= 1;
