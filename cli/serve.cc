@@ -24,6 +24,7 @@
 #include "duplex/apps/chat/chat_ws.h"
 #include "duplex/apps/chat/discovery.h"
 #include "duplex/apps/dashboard/access.h"
+#include "duplex/apps/dashboard/capture_ws.h"
 #include "duplex/apps/dashboard/connection_registry.h"
 #include "duplex/apps/dashboard/dashboard.h"
 #include "duplex/apps/dashboard/web_assets.h"
@@ -49,7 +50,7 @@ constexpr const char* kHelp = R"(Usage: duplex serve [OPTIONS]
 
 The dashboard in the browser and one chat shared by terminals and browsers, in one process:
   dashboard  HTTP and WebSocket on --bind:--port: the Connections, Address tools,
-             Neighbours and Chat pages, and their JSON API (docs/api.md)
+             Neighbours, Chat and Capture pages, and their JSON API (docs/api.md)
   chat       a TCP line protocol on --chat-port, for `duplex chat HOST` or plain nc; the
              browser joins the same rooms over WebSocket (/ws/chat)
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
@@ -61,9 +62,9 @@ or ::, a dashboard URL per interface address, loopback first), then runs until S
 
 Access: a token is generated at start (128 random bits) unless --token gives one; the
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
-On loopback it is needed only to change the neighbour table. Bound beyond loopback, every
-HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the cookie): 401
-otherwise. The TCP chat port has no token (nc cannot send one): bound beyond loopback,
+On loopback it is needed only to change the neighbour table and to capture. Bound beyond
+loopback, every HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the
+cookie): 401 otherwise. The TCP chat port has no token (nc cannot send one): bound beyond loopback,
 anyone who reaches it can read the room's history and chat; a firewall decides who that is.
 
 Options:
@@ -81,6 +82,11 @@ Options:
                          instead of the copies embedded in the binary
   --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
   -h, --help             this help
+
+Capture (the Capture page, /ws/capture; needs root or CAP_NET_RAW, else the page says why):
+  --capture-rate N       the most packets a second sent to one Capture page (default 100,
+                         1 to 10000); the page may ask fewer (?rate=). The rest are counted
+                         and shown as "left out by the rate cap"
 
 Chat limits:
   --chat-rate N          lines (or WebSocket messages) a second each chat connection may send
@@ -100,6 +106,7 @@ Examples:
   duplex serve --web ./web
   duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
+  duplex serve --capture-rate 20                   # a slow link to the browser
   nc 127.0.0.1 7000                  # chat from a terminal
   curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/status
 
@@ -219,7 +226,8 @@ int serve_main(Argv argv) {
              {"chat-burst", 0, true},
              {"history-max", 0, true},
              {"history-max-age", 0, true},
-             {"min-free", 0, true}});
+             {"min-free", 0, true},
+             {"capture-rate", 0, true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -259,6 +267,8 @@ int serve_main(Argv argv) {
       static_cast<std::int64_t>(args.number("history-max", 0, INT64_MAX).value_or(0));
   if (auto age = args.value("history-max-age")) retention.max_age = parse_age(args, *age);
   retention.min_free_bytes = parse_size(args, args.value("min-free").value_or("64MiB"));
+  const auto capture_rate =
+      static_cast<unsigned>(args.number("capture-rate", 1, 10000).value_or(100));
 
   EventLoop loop;
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
@@ -283,6 +293,10 @@ int serve_main(Argv argv) {
   http::Router router;
   apps::add_api_routes(router, context);
   chat_ws.add_route(router);
+  apps::CaptureWsOptions capture_options;
+  capture_options.max_rate = capture_rate;
+  capture_options.has_token = context.has_token;
+  apps::add_capture_routes(router, capture_options);
   router.add("GET", "/*path", apps::page_files_route(web_dir));
 
   http::ServerOptions options;

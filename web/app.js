@@ -96,7 +96,8 @@ function fillKeyValues(dl, object) {
 
 // --- tabs --------------------------------------------------------------------------------
 
-const pages = ['connections', 'tools', 'neighbours', 'chat'];
+// Every page has its tab in the nav (data-page) and its section (page-NAME).
+const pages = [...document.querySelectorAll('.tabs [data-page]')].map((b) => b.dataset.page);
 const onShow = {};
 
 function showPage(name) {

@@ -22,10 +22,11 @@ TIMEOUT = 30
 class Serve:
     """`duplex serve` on free ports with its own database in a temporary directory."""
 
-    def __init__(self, *args, db=None, bind=None):
+    def __init__(self, *args, db=None, bind=None, prefix=()):
+        """prefix: a command that runs serve (e.g. setpriv dropping a capability)."""
         self.dir = tempfile.mkdtemp(prefix="duplex-serve-")
         self.db = db or os.path.join(self.dir, "chat.db")
-        cmd = [DUPLEX, "serve", "--port", "0", "--chat-port", "0", "--db", self.db]
+        cmd = [*prefix, DUPLEX, "serve", "--port", "0", "--chat-port", "0", "--db", self.db]
         if "--discovery-port" not in args:
             cmd += ["--discovery-port", "0"]
         if bind:

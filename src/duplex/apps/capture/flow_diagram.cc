@@ -78,47 +78,54 @@ std::size_t FlowDiagram::column(const std::string& host) {
   return kMaxHosts - 1;
 }
 
-void FlowDiagram::add(const DecodedPacket& p, std::span<const std::uint8_t> bytes, Timestamp time) {
-  const double t = seconds(time);
-  const auto segment = tcp_.add(p, t);
-  std::string from, to, label;
+std::optional<FlowStep> FlowDiagram::step(const DecodedPacket& p,
+                                          std::span<const std::uint8_t> bytes, Timestamp time) {
+  const auto segment = tcp_.add(p, seconds(time));
+  FlowStep s;
   if (p.has(Protocol::arp) && !p.arp.problem && p.arp.ipv4_over_ethernet) {
     const auto& f = p.arp.frame;
-    from = f.sender_ip.to_string();
-    to = f.target_ip.to_string();
+    s.from = f.sender_ip.to_string();
+    s.to = f.target_ip.to_string();
     if (p.arp.opcode == 1)
-      label = "ARP who-has " + to + " (broadcast)";
+      s.label = "ARP who-has " + s.to + " (broadcast)";
     else if (p.arp.opcode == 2)
-      label = "ARP " + from + " is-at " + f.sender_mac.to_string();
+      s.label = "ARP " + s.from + " is-at " + f.sender_mac.to_string();
     else
-      label = "ARP opcode " + std::to_string(p.arp.opcode);
+      s.label = "ARP opcode " + std::to_string(p.arp.opcode);
   } else if (p.source() != nullptr && p.problem_in != Protocol::ipv4 &&
              p.problem_in != Protocol::ipv6) {
-    from = p.source()->to_string();
-    to = p.destination()->to_string();
-    label = label_of(p, bytes, segment);
+    s.from = p.source()->to_string();
+    s.to = p.destination()->to_string();
+    s.label = label_of(p, bytes, segment);
   } else {
-    return;
+    return std::nullopt;
   }
+  if (columns(s.label) > kMaxLabel) {
+    // Cut on a character boundary (labels are ASCII but for the arrow).
+    std::size_t keep = 0, n = 0;
+    while (keep < s.label.size() && n < kMaxLabel - 3) {
+      ++keep;
+      while (keep < s.label.size() && (static_cast<unsigned char>(s.label[keep]) & 0xc0) == 0x80)
+        ++keep;
+      ++n;
+    }
+    s.label = s.label.substr(0, keep) + "...";
+  }
+  return s;
+}
+
+void FlowDiagram::add(const DecodedPacket& p, std::span<const std::uint8_t> bytes, Timestamp time) {
+  auto s = step(p, bytes, time);
+  if (!s) return;
   if (arrows_.size() >= kMaxArrows) {
     ++left_out_;
     return;
   }
+  const double t = seconds(time);
   if (start_ < 0) start_ = t;
-  if (columns(label) > kMaxLabel) {
-    // Cut on a character boundary (labels are ASCII but for the arrow).
-    std::size_t keep = 0, n = 0;
-    while (keep < label.size() && n < kMaxLabel - 3) {
-      ++keep;
-      while (keep < label.size() && (static_cast<unsigned char>(label[keep]) & 0xc0) == 0x80)
-        ++keep;
-      ++n;
-    }
-    label = label.substr(0, keep) + "...";
-  }
-  const std::size_t a = column(from);
-  const std::size_t b = column(to);
-  arrows_.push_back({t - start_, a, b, std::move(label)});
+  const std::size_t a = column(s->from);
+  const std::size_t b = column(s->to);
+  arrows_.push_back({t - start_, a, b, std::move(s->label)});
 }
 
 std::string FlowDiagram::render() const {

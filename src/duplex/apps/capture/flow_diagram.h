@@ -10,9 +10,12 @@
 //
 // Bounded: at most kMaxHosts columns (the rest share the last, "other") and kMaxArrows
 // arrows (the rest are counted). Used from one thread, over the packets in their order.
+// step() gives one packet's arrow without keeping it: the dashboard's Capture page draws
+// the same ladder in SVG from the arrows it sends with each packet.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,12 +26,21 @@
 
 namespace duplex::capture {
 
+// One packet's arrow: between two hosts (the same for loopback), with its label.
+struct FlowStep {
+  std::string from, to, label;
+};
+
 class FlowDiagram {
  public:
   static constexpr std::size_t kMaxHosts = 6;
   static constexpr std::size_t kMaxArrows = 10000;
 
   void add(const DecodedPacket& packet, std::span<const std::uint8_t> bytes, Timestamp time);
+  // The packet's arrow (its TCP sequence numbers relative to what came before), nullopt
+  // for a packet that is neither ARP nor IP; kept out of render().
+  std::optional<FlowStep> step(const DecodedPacket& packet, std::span<const std::uint8_t> bytes,
+                               Timestamp time);
   std::string render() const;
 
  private:

@@ -75,25 +75,29 @@ std::string live_error(int status, pcap_t* p, const std::string& device) {
   }
 }
 
-// The interface tcpdump would pick: the first that is up and not a loopback.
-std::string default_device() {
+}  // namespace
+
+std::vector<CaptureInterface> capture_interfaces() {
   pcap_if_t* all = nullptr;
   char error[PCAP_ERRBUF_SIZE] = {};
   if (pcap_findalldevs(&all, error) != 0)
     throw CaptureError(std::string("cannot list the interfaces: ") + error);
-  std::string chosen;
-  for (pcap_if_t* d = all; d != nullptr; d = d->next) {
-    const bool loopback = (d->flags & PCAP_IF_LOOPBACK) != 0;
-    const bool up = (d->flags & PCAP_IF_UP) != 0;
-    if (!loopback && up && std::strcmp(d->name, "any") != 0) {
-      chosen = d->name;
-      break;
-    }
-  }
+  std::vector<CaptureInterface> out;
+  for (const pcap_if_t* d = all; d != nullptr; d = d->next)
+    out.push_back({d->name, d->description != nullptr ? d->description : "",
+                   (d->flags & PCAP_IF_UP) != 0, (d->flags & PCAP_IF_RUNNING) != 0,
+                   (d->flags & PCAP_IF_LOOPBACK) != 0});
   pcap_freealldevs(all);
-  if (chosen.empty())
-    throw CaptureError("no interface is up to capture on: name one with -i (or -i any)");
-  return chosen;
+  return out;
+}
+
+namespace {
+
+// The interface tcpdump would pick: the first that is up and not a loopback.
+std::string default_device() {
+  for (const auto& i : capture_interfaces())
+    if (!i.loopback && i.up && i.name != "any") return i.name;
+  throw CaptureError("no interface is up to capture on: name one with -i (or -i any)");
 }
 
 struct Loop {
@@ -212,6 +216,22 @@ std::uint64_t PacketSource::run(std::uint64_t count,
     if (!live_ || status == 0) break;  // the file's end, or `count` delivered
   }
   return delivered;
+}
+
+void PacketSource::set_nonblocking() {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  if (pcap_setnonblock(as_pcap(pcap_), 1, error) != 0)
+    throw CaptureError("cannot read " + name_ + " without blocking: " + error);
+}
+
+int PacketSource::selectable_fd() const noexcept { return pcap_get_selectable_fd(as_pcap(pcap_)); }
+
+std::uint64_t PacketSource::dispatch(int max,
+                                     const std::function<void(const CapturedPacket&)>& fn) {
+  Loop loop{&fn, &file_offset_};
+  const int n = pcap_dispatch(as_pcap(pcap_), max, on_packet, reinterpret_cast<u_char*>(&loop));
+  if (n == PCAP_ERROR) fail_reading();
+  return n < 0 ? 0 : static_cast<std::uint64_t>(n);
 }
 
 void PacketSource::fail_reading() {

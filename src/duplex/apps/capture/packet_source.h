@@ -6,6 +6,10 @@
 // fix: no CAP_NET_RAW, a missing interface, a bad filter (with pcap's own message), a file
 // that is corrupt, truncated, or whose header claims an absurd snap length.
 //
+// A live source can also be driven by an event loop instead of run(): set_nonblocking(),
+// watch selectable_fd() for reading, and call dispatch() when it is readable (the dashboard's
+// Capture page does this, so that no thread blocks in libpcap).
+//
 // A source is used from one thread, except stop(), which any thread or a signal handler may
 // call.
 #pragma once
@@ -15,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "duplex/apps/capture/line_output.h"
 #include "duplex/base/error.h"
@@ -73,6 +78,13 @@ class PacketSource {
   // stop() is called; returns how many were delivered. A file that turns out to be
   // truncated or corrupt midway throws CaptureError after the packets before the bad record.
   std::uint64_t run(std::uint64_t count, const std::function<void(const CapturedPacket&)>& fn);
+  // For an event loop (live captures): reads never block, and the fd polls readable when
+  // packets wait. Throws CaptureError when libpcap refuses.
+  void set_nonblocking();
+  int selectable_fd() const noexcept;
+  // Hands over the packets that wait, at most `max` (so one busy capture cannot hold the
+  // loop); returns how many, 0 when none waited. Throws CaptureError when reading fails.
+  std::uint64_t dispatch(int max, const std::function<void(const CapturedPacket&)>& fn);
   // Ends run() after the packet in hand. Safe to call from a signal handler.
   void stop() noexcept;
   // The kernel's counters; live captures only.
@@ -94,6 +106,18 @@ class PacketSource {
   // For a classic pcap file: where the next record starts, to name a truncated one.
   std::uint64_t file_offset_ = 0;
 };
+
+// An interface libpcap can capture on (pcap_findalldevs), "any" included.
+struct CaptureInterface {
+  std::string name;
+  std::string description;  // may be empty
+  bool up = false;
+  bool running = false;
+  bool loopback = false;
+};
+// Every one, in libpcap's order (up ones first). Throws CaptureError when libpcap cannot
+// list them.
+std::vector<CaptureInterface> capture_interfaces();
 
 // A pcap file written as packets arrive (-w), with the source's link type and snap length.
 class PacketWriter {

@@ -25,52 +25,9 @@ using http::Params;
 using http::Request;
 using http::Response;
 using Json = nlohmann::json;
+using dashboard::Query;
 
 constexpr std::size_t kMaxHistoryLimit = 1000;
-
-// The query's name=value pairs, decoded as a form does it ('+' is a space, as
-// URLSearchParams writes it). An empty value counts as absent.
-class Query {
- public:
-  // False (and a 400 in `res`) on a malformed escape.
-  bool parse(const Request& req, Response& res) {
-    std::string_view rest = req.query;
-    while (!rest.empty()) {
-      const auto amp = rest.find('&');
-      const auto item = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      if (item.empty()) continue;
-      const auto eq = item.find('=');
-      std::string name, value;
-      if (!decode(item.substr(0, eq), name) ||
-          !decode(eq == std::string_view::npos ? "" : item.substr(eq + 1), value)) {
-        http::send_json_error(res, 400,
-                              "malformed %-escape in the query parameter " +
-                                  quote(item.substr(0, eq)) +
-                                  ": write % as %25 and bytes as %XX (two hex digits)");
-        return false;
-      }
-      if (!value.empty()) items_.emplace_back(std::move(name), std::move(value));
-    }
-    return true;
-  }
-  std::optional<std::string> get(std::string_view name) const {
-    for (const auto& [k, v] : items_)
-      if (k == name) return v;
-    return std::nullopt;
-  }
-  bool has(std::string_view name) const { return get(name).has_value(); }
-
- private:
-  static bool decode(std::string_view in, std::string& out) {
-    std::string spaced(in);
-    for (char& c : spaced)
-      if (c == '+') c = ' ';
-    return http::percent_decode(spaced, out);
-  }
-
-  std::vector<std::pair<std::string, std::string>> items_;
-};
 
 // Ordered (the CLI's key order) or not, invalid UTF-8 from the input replaced.
 template <typename J>

@@ -179,15 +179,14 @@ Json connections_json(const std::vector<ConnectionSnapshot>& snapshots) {
   return {{"count", snapshots.size()}, {"connections", std::move(list)}};
 }
 
-bool has_cap_net_admin() {
-  constexpr unsigned kCapNetAdmin = 12;  // linux/capability.h
+bool has_capability(unsigned bit) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("CapEff:", 0) != 0) continue;
     try {
       const unsigned long long bits = std::stoull(line.substr(7), nullptr, 16);
-      return ((bits >> kCapNetAdmin) & 1U) != 0;
+      return ((bits >> bit) & 1U) != 0;
     } catch (const std::exception&) {
       return false;
     }
