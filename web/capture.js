@@ -33,6 +33,7 @@ const state = {
   selected: null,    // the packet shown in the tree and hex panes
   firstTime: null,   // ms since the epoch of the first packet, for relative times
   flowQueued: false,
+  counts: {captured: 0, sent: 0, left_out: 0, kernel_dropped: 0},
 };
 
 // --- interfaces and the reason a capture cannot run -----------------------------------------
@@ -94,7 +95,8 @@ function start() {
   byId('capture-tree').replaceChildren();
   byId('capture-hex').replaceChildren();
   byId('capture-flow').replaceChildren();
-  showCounts({captured: 0, sent: 0, left_out: 0, kernel_dropped: 0});
+  state.counts = {captured: 0, sent: 0, left_out: 0, kernel_dropped: 0, interface_dropped: 0};
+  showCounts(state.counts);
   setRunning(true, 'starting…');
   ws.addEventListener('message', (e) => {
     if (ws !== state.ws) return;
@@ -127,6 +129,7 @@ function stop() {
 }
 
 function showCounts(m) {
+  state.counts = {...state.counts, ...m};
   const set = (id, v) => { byId('capture-counts').querySelector(`[data-testid="${id}"]`).textContent = String(v ?? 0); };
   set('capture-captured', m.captured);
   set('capture-sent', m.sent);
@@ -146,6 +149,12 @@ function relativeTime(iso) {
 
 function addPacket(m) {
   m.bytes = Uint8Array.from(atob(m.bytes), (c) => c.charCodeAt(0));
+  // The counts move with each packet; the server's stats (every second) correct them.
+  const c = state.counts;
+  c.captured = Math.max(c.captured, m.number);
+  c.sent += 1;
+  c.left_out = c.captured - c.sent;
+  showCounts(c);
   state.packets.push(m);
   const body = byId('capture-body');
   const row = node('tr', {tabindex: '0', 'data-testid': 'capture-packet', dataset: {number: m.number, protocol: m.protocol}},
@@ -155,7 +164,7 @@ function addPacket(m) {
     node('td', {className: 'mono'}, m.destination),
     node('td', {}, m.protocol),
     node('td', {className: 'num'}, m.length),
-    node('td', {className: 'mono summary'}, m.summary));
+    node('td', {className: 'mono packet-summary'}, m.summary));
   row.addEventListener('click', () => select(m, row));
   row.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(m, row); } });
   const list = body.parentElement.parentElement;
