@@ -37,6 +37,9 @@ Where:
   --between IF_A IF_B  forward between these two interfaces of this namespace instead
   --seed N             seed of the random choices, to replay a run (default: random,
                        printed at the start)
+  --realtime           run at real-time priority (SCHED_FIFO 10): on a busy machine a
+                       normal process may wait milliseconds for a core, and so would the
+                       delayed frames; use it when the delay must be exact
 
 Impairments (netem's names), for both directions, or for one after --a-to-b or --b-to-a
 (until --both); a direction's own flags win over --both's:
@@ -61,7 +64,7 @@ Examples:
       a 40 ms round trip that loses 2% each way; then, in two other terminals:
         sudo duplex lab exec b -- duplex perf -s
         sudo duplex lab exec a -- duplex perf -c 10.77.0.2
-  sudo duplex impair --lab --delay 50ms 10ms --distribution normal --rate 10mbit
+  sudo duplex impair --lab --delay 50ms 10ms --distribution normal --rate 10mbit --realtime
   sudo duplex impair --lab --a-to-b --loss gemodel 1% 30% --b-to-a --delay 5ms
   sudo duplex impair --lab --name demo --duplicate 1% --corrupt 0.1% --delay 10ms --reorder 25%
   sudo duplex lab --empty --name demo &
@@ -77,6 +80,7 @@ struct Options {
   std::vector<std::string> between;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> impairments;
+  bool realtime = false;
   bool help = false;
 };
 
@@ -105,6 +109,8 @@ Options parse(Argv argv) {
     const std::string& w = words[i];
     if (w == "--help" || w == "-h") {
       o.help = true;
+    } else if (w == "--realtime") {
+      o.realtime = true;
     } else if (w == "--lab") {
       o.lab = true;
     } else if (w == "--name") {
@@ -156,6 +162,7 @@ int impair_main(Argv argv) {
   if (!o.lab && !o.name.empty()) throw UsageError("--name names a lab; it needs --lab");
   const impair::Directions d = impair::parse_impairments(o.impairments);
   const std::uint64_t seed = o.seed ? *o.seed : std::random_device{}();
+  if (o.realtime) impair::use_realtime_priority(10);
   std::string summary = "  a -> b: " + d.a_to_b.describe() + "\n  b -> a: " + d.b_to_a.describe() +
                         "\n  seed " + std::to_string(seed) + " (--seed " + std::to_string(seed) +
                         " replays it)\n";

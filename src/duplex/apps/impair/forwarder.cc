@@ -1,5 +1,6 @@
 #include "duplex/apps/impair/forwarder.h"
 
+#include <sched.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -40,6 +41,14 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
 }
 
 }  // namespace
+
+void use_realtime_priority(int priority) {
+  sched_param param{};
+  param.sched_priority = priority;
+  if (::sched_setscheduler(0, SCHED_FIFO, &param) != 0)
+    throw Error(std::string("cannot take a real-time priority (SCHED_FIFO): ") +
+                std::strerror(errno) + "; it needs root or CAP_SYS_NICE");
+}
 
 std::string describe(const LaneStats& s) {
   const auto& c = s.impair;

@@ -30,6 +30,12 @@ struct LaneStats {
 // "a -> b: 100000 in, 98012 out, 1988 lost (1.99%) ..." for the end of a run.
 std::string describe(const LaneStats& stats);
 
+// Moves the calling process to SCHED_FIFO priority `priority`, so that a delayed frame
+// leaves on time on a busy machine (a normal process may wait milliseconds for a core).
+// The kernel's RT throttling still leaves others 5% of each core. Throws duplex::Error
+// without CAP_SYS_NICE.
+void use_realtime_priority(int priority);
+
 class Forwarder {
  public:
   // Opens both packet sockets (throws duplex::Error: CAP_NET_RAW, a missing interface).
