@@ -11,6 +11,7 @@
 #include "bind_address.h"
 #include "commands.h"
 #include "duplex/apps/perf/perf_client.h"
+#include "duplex/apps/perf/perf_compare.h"
 #include "duplex/apps/perf/perf_server.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
@@ -57,6 +58,10 @@ Client:
   -N, --no-delay       TCP_NODELAY on the streams
   --udp-64bit          64-bit UDP sequence numbers (iperf3 --udp-counters-64bit)
   --connect-timeout MS give up connecting after MS milliseconds (default 10000)
+  --compare            run the test over TCP, then over UDP at the goodput TCP reached,
+                       and print the two side by side: bytes sent and delivered, loss,
+                       reordering, goodput, retransmissions, RTT and jitter. With --json,
+                       one document {"tcp": report, "udp": report, "compare": {...}}
 
 Both:
   -p, --port PORT      the control port, also used by the data streams (default 5201)
@@ -72,6 +77,8 @@ Examples:
   duplex perf -c host -R                       # the server sends (download)
   duplex perf -c host -u -b 100M -l 1400       # UDP at 100 Mbit/s: loss, jitter
   duplex perf -c host --json | jq '.end.sum_received.bits_per_second'
+  duplex perf -c host --compare -t 5           # TCP, then UDP at TCP's rate: the table
+  duplex perf -c host --compare -R --json | jq .compare.udp.reordered
   iperf3 -c host -p 5201                       # a real iperf3 against duplex perf -s
   duplex perf -s -p 0 -1                       # any free port, one test, then exit
 
@@ -208,21 +215,40 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
       std::chrono::milliseconds(args.number("connect-timeout", 1, 3'600'000).value_or(10'000));
   options.servers = TcpClient::resolve(host, port);
 
+  if (args.has("compare")) {
+    if (p.protocol == apps::perf::Protocol::kUdp)
+      args.fail("--compare runs TCP then UDP itself; leave out -u");
+    if (p.num != 0 || p.blockcount != 0)
+      args.fail("--compare runs both tests for a time; use -t, not -n or -k");
+  }
   EventLoop loop;
-  apps::perf::Client client(&loop, options);
   bool ok = false;
   std::string why;
-  SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&](int) { client.terminate(); });
-  client.on_text(print_text);
-  client.on_json([](const nlohmann::json& doc) {
-    print_json(doc);
-    std::cout.flush();
-  });
-  client.on_finished([&](bool good, const std::string& reason) {
+  const auto done = [&](bool good, const std::string& reason) {
     ok = good;
     why = reason;
     loop.quit();
-  });
+  };
+  const auto print_doc = [](const nlohmann::json& doc) {
+    print_json(doc);
+    std::cout.flush();
+  };
+  if (args.has("compare")) {
+    apps::perf::Compare compare(&loop, options);
+    SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&](int) { compare.terminate(); });
+    compare.on_text(print_text);
+    compare.on_json(print_doc);
+    compare.on_finished(done);
+    compare.start();
+    loop.loop();
+    if (!ok) std::cerr << "duplex perf: " << why << '\n';
+    return ok ? 0 : 1;
+  }
+  apps::perf::Client client(&loop, options);
+  SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&](int) { client.terminate(); });
+  client.on_text(print_text);
+  client.on_json(print_doc);
+  client.on_finished(done);
   client.start();
   loop.loop();
   if (!ok) {
@@ -243,7 +269,8 @@ int perf_main(Argv argv) {
              {"bytes", 'n', true},     {"blockcount", 'k', true},    {"bitrate", 'b', true},
              {"length", 'l', true},    {"congestion", 'C', true},    {"window", 'w', true},
              {"no-delay", 'N', false}, {"udp-64bit", 0, false},      {"interval", 'i', true},
-             {"json", 'J', false},     {"connect-timeout", 0, true}, {"omit", 'O', true}});
+             {"json", 'J', false},     {"connect-timeout", 0, true}, {"omit", 'O', true},
+             {"compare", 0, false}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -265,7 +292,8 @@ int perf_main(Argv argv) {
   }
   const bool json = args.has("json");
   if (server) {
-    for (const char* client_only : {"udp", "reverse", "parallel", "time", "bytes", "bitrate"}) {
+    for (const char* client_only :
+         {"udp", "reverse", "parallel", "time", "bytes", "bitrate", "compare"}) {
       if (args.has(client_only))
         args.fail(std::string("--") + client_only +
                   " is a client option: the client chooses the test");

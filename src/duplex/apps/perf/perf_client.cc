@@ -154,6 +154,7 @@ void Client::handle_state(std::int8_t state) {
     case State::kServerTerminate:
       return finish(false, "the server stopped the test (SERVER_TERMINATE)");
     case State::kAccessDenied:
+      denied_ = true;
       return finish(false, "the server is busy with another test (ACCESS_DENIED); try again later");
     case State::kServerError:
       server_error_words_ = 0;

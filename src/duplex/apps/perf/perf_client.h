@@ -61,6 +61,10 @@ class Client {
   // After the test: the report as iperf3's JSON document (start, intervals, end).
   const nlohmann::json& report() const noexcept { return report_; }
   Session* session() noexcept { return session_.get(); }
+  // The server answered ACCESS_DENIED: it was busy with another test.
+  bool denied() const noexcept { return denied_; }
+  // The control connection was made (false: refused, unreachable, timed out).
+  bool reached_server() const noexcept { return static_cast<bool>(control_); }
 
  private:
   enum class Phase { kConnecting, kWaiting, kStreams, kRunning, kEnding, kResults, kDone };
@@ -89,6 +93,7 @@ class Client {
   std::uint32_t control_mss_ = 0;
   Phase phase_ = Phase::kConnecting;
   bool expect_json_ = false;
+  bool denied_ = false;
   std::int32_t server_error_[2] = {0, 0};
   int server_error_words_ = -1;  // SERVER_ERROR: how many of its two numbers are read
   std::unique_ptr<Session> session_;
