@@ -15,6 +15,7 @@
 #include "duplex/apps/capture/line_output.h"
 #include "duplex/apps/capture/packet_source.h"
 #include "duplex/apps/capture/tree_output.h"
+#include "duplex/apps/capture/websocket_tracker.h"
 
 namespace duplex::cli {
 namespace {
@@ -27,8 +28,11 @@ Captures packets (live with libpcap, or from a pcap/pcapng file) and decodes eve
 each labelled with its layer: link (Ethernet II, 802.1Q/802.1ad VLAN tags, Linux cooked
 capture, ARP), network (IPv4 with options and fragments, IPv6 and its extension headers,
 ICMP, ICMPv6), transport (TCP, UDP) and application (DNS on 53/5353, HTTP on 80/8080 or
-wherever a payload starts like one, TLS on 443 or wherever a record header starts; not
-WebSocket yet). A header cut short by the snap length, or malformed, is decoded as far as it
+wherever a payload starts like one, TLS on 443 or wherever a record header starts, and
+WebSocket frames in a conversation whose "Upgrade: websocket" request got a 101: opcode, FIN,
+mask and key, length and the unmasked text, several per segment; a frame that goes on in the
+next segment is followed there, and after a gap the data is shown at no known frame rather
+than guessed). A header cut short by the snap length, or malformed, is decoded as far as it
 goes and marked with where and why it stopped.
 Checksums are verified. A TCP or UDP checksum that holds only the pseudo-header's sum is
 "unverified (partial, offloaded)", not bad: the sender left it to the NIC, as every packet a
@@ -73,6 +77,7 @@ Examples:
   duplex capture -r trace.pcap --json | jq '.layers[].protocol'
   duplex capture -i eth0 -w out.pcap arp          save ARP frames for Wireshark or tcpdump
   duplex capture -r trace.pcap --stats            who talked, which layers, TCP RTTs
+  duplex capture -i any -V tcp port 8080          the dashboard's WebSocket frames, unmasked
   duplex capture -i any --flow -c 20 tcp port 7000  a handshake, data and FINs as a ladder
   duplex capture -i eth0 -s 96 -V                 headers only: the snap length cuts the rest
   sudo setcap cap_net_raw,cap_net_admin+ep "$(command -v duplex)"   capture without root
@@ -190,6 +195,7 @@ int capture_main(Argv argv) {
     capture::LineFormatter lines;
     capture::CaptureStats statistics;
     capture::FlowDiagram ladder;
+    capture::WebSocketTracker websockets;
     std::uint64_t number = 0;
     auto on_packet = [&](const capture::CapturedPacket& p) {
       ++number;
@@ -197,7 +203,8 @@ int capture_main(Argv argv) {
         writer->write(p);
         return;
       }
-      const auto decoded = capture::decode_packet(link_type, p.bytes, p.length);
+      auto decoded = capture::decode_packet(link_type, p.bytes, p.length);
+      websockets.follow(decoded, p.bytes);
       if (stats) statistics.add(decoded, p.time);
       if (flow) ladder.add(decoded, p.bytes, p.time);
       if (!lines_wanted) return;

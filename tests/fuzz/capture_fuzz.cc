@@ -6,7 +6,9 @@
 //   build/fuzz/tests/capture_fuzz -max_total_time=20 tests/fuzz/corpus/capture
 // The first byte picks the link type (its low 3 bits, kLinkTypes) and whether the snap
 // length cut the packet (bit 7: the wire length is then 64 bytes more than the rest of the
-// input); the rest is the packet. The seeds are tests/netns/capture_frames.py's frames
+// input); bit 6 decodes the TCP payload as WebSocket frames as after an Upgrade
+// (decode_websocket_payload), starting bits 3-5 bytes into it (7: at no known frame start);
+// the rest is the packet. The seeds are tests/netns/capture_frames.py's frames
 // (capture_pcaps.py --corpus writes them).
 // Besides "no crash, no sanitizer report", it checks what a user relies on: every header and
 // field lies inside the captured bytes (so that -X and the dashboard mark real bytes), and
@@ -50,7 +52,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto wire_length =
       static_cast<std::uint32_t>((data[0] & 0x80) != 0 ? bytes.size() + 64 : bytes.size());
 
-  const auto packet = capture::decode_packet(link_type, bytes, wire_length);
+  auto packet = capture::decode_packet(link_type, bytes, wire_length);
+  if ((data[0] & 0x40) != 0) {
+    const unsigned start = (data[0] >> 3) & 7u;
+    capture::decode_websocket_payload(packet, bytes, start == 7 ? capture::kUnknownStart : start);
+  }
   const capture::Timestamp time{1796454000, 123456};
   capture::LineFormatter lines;
   std::string text;

@@ -82,15 +82,13 @@ MINIMUM = {
     "tls": ["tls.handshake.type", "tls.handshake.version", "tls.handshake.extensions_server_name",
             "tls.handshake.extensions_alpn_str"],
     "websocket": ["websocket.fin", "websocket.opcode", "websocket.mask",
-                  "websocket.payload_length"],
+                  "websocket.payload_length", "websocket.masking_key",
+                  "websocket.payload_length_ext_16"],
 }
 
 # Protocols that duplex on main does not decode yet, and why. Remove an entry when its codec
 # lands: the test fails while a protocol listed here is in fact decoded.
-EXPECTED_MISSING = {
-    "websocket": "proto/websocket_view is on main, but a TCP segment is a frame only after an "
-                 "HTTP Upgrade in its conversation, which the per-packet chain does not know",
-}
+EXPECTED_MISSING = {}
 
 # Protocols that duplex decodes, but not yet inside an ICMP or ICMPv6 error: the chain
 # decodes the quoted IP header and stops there (tshark, and tcpdump's ports, go on). The

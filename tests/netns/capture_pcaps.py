@@ -7,7 +7,8 @@
   live.pcap       real traffic between two network namespaces, recorded by tcpdump on a
                   veth: ARP, ping and ping -6 (with NDP), `duplex listen` and `duplex connect`
                   (handshake, data, FIN), curl against `duplex http serve`, openssl s_client
-                  and s_server (TLS with SNI and ALPN), a DNS query to a closed port (the ICMP
+                  and s_server (TLS with SNI and ALPN), a raw-socket WebSocket client against
+                  `duplex serve`'s /ws/chat (masked frames, a ping, the close), a DNS query to a closed port (the ICMP
                   port unreachable that quotes it)
   live_any.pcap   the same traffic recorded by a second tcpdump on `any` (SLL2)
 
@@ -212,10 +213,62 @@ def talk(lab, duplex, scratch):
         tls.kill()
         tls.wait(timeout=10)
 
+    websocket_exchange(a, b, duplex, scratch)
+
     # A DNS query to a port where nobody listens: the reply is ICMP port unreachable.
     query = (struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"\x06duplex\x04test\x00"
              + b"\x00\x01\x00\x01")
     send_udp(a, b.ip, 53, query)
+
+
+# A WebSocket client made of raw socket calls (no library between the test and the bytes):
+# the Upgrade, then masked text frames (one of them and a ping in one segment), the server's
+# frames read back, and the close handshake.
+WS_CLIENT = r"""
+import base64, os, socket, struct, sys, time
+host, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET /ws/chat?token={token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(4096)
+assert head.startswith(b"HTTP/1.1 101"), head
+def frame(opcode, payload):
+    mask = os.urandom(4)
+    body = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body
+s.sendall(frame(1, b'{"type":"join","room":"capture","name":"a"}'))
+time.sleep(0.3)
+s.sendall(frame(1, b'{"type":"say","text":"hello over websocket"}') + frame(9, b"are you there"))
+time.sleep(0.3)
+s.sendall(frame(8, struct.pack("!H", 1000) + b"bye"))
+s.settimeout(5)
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+s.close()
+"""
+
+
+def websocket_exchange(a, b, duplex, scratch):
+    """A WebSocket conversation with `duplex serve`'s /ws/chat, on port 8080 (where tshark
+    reads HTTP, and so sees the Upgrade that makes the rest WebSocket)."""
+    server = b.popen([duplex, "serve", "--bind", "0.0.0.0", "--port", "8080", "--token",
+                      "capture", "--chat-port", "0", "--no-discovery", "--db",
+                      os.path.join(scratch, "chat.db")])
+    try:
+        if not wait_for(lambda: listening(b, 8080), 10):
+            raise AssertionError("duplex serve did not start")
+        a.sh([sys.executable, "-c", WS_CLIENT, b.ip, "8080", "capture"], timeout=30)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def enable_ipv6(lab):

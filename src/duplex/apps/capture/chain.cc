@@ -340,6 +340,71 @@ std::uint16_t DecodedPacket::destination_port() const noexcept {
   return 0;
 }
 
+std::uint64_t decode_websocket_payload(DecodedPacket& p, std::span<const std::uint8_t> bytes,
+                                       std::uint32_t start) noexcept {
+  const LayerSpan* tcp = p.find(Protocol::tcp);
+  if (tcp == nullptr || p.tcp.header_length == 0 || p.tcp.payload_length == 0) return 0;
+  // Drop what the walk made of the payload (HTTP on port 80, or nothing): it is frames. But
+  // an HTTP head (the 101) that ends where the frames start stays, with only its bytes.
+  const auto tcp_index = static_cast<std::uint8_t>(tcp - p.layers.data());
+  const bool after_head = start != 0 && start != kUnknownStart && p.has(Protocol::http) &&
+                          p.http.head_length == start &&
+                          p.layers[tcp_index + 1].protocol == Protocol::http;
+  p.layer_count = static_cast<std::uint8_t>(tcp_index + (after_head ? 2 : 1));
+  if (after_head)
+    p.layers[tcp_index + 1].available = std::min(p.layers[tcp_index + 1].available, start);
+  if (p.problem_in != Protocol::tcp && p.problem_in != Protocol::count &&
+      protocol_layer(p.problem_in) == dissect::Layer::application) {
+    p.problem = {};
+    p.problem_in = Protocol::count;
+  }
+  const std::uint32_t payload_at = tcp->offset + p.tcp.header_length;
+  const std::uint32_t wire = p.tcp.payload_length;
+  const auto captured = static_cast<std::uint32_t>(std::min<std::size_t>(
+      p.tcp.payload_captured, payload_at <= bytes.size() ? bytes.size() - payload_at : 0));
+  const auto push = [&](std::uint32_t from, std::uint32_t n) noexcept {
+    if (p.layer_count == DecodedPacket::kMaxLayers) return false;
+    p.layers[p.layer_count++] = {Protocol::websocket, payload_at + from, n};
+    return true;
+  };
+  if (start == kUnknownStart || start > wire) {
+    p.websocket_unknown = true;
+    push(0, captured);
+    return 0;
+  }
+  if (start > 0 && !after_head) {
+    p.websocket_carried = start;
+    if (!push(0, std::min(start, captured))) return 0;
+  }
+  std::uint64_t at = start;
+  while (at < wire) {
+    if (p.websocket_count == DecodedPacket::kMaxFrames) {
+      p.websocket_more = true;
+      break;
+    }
+    const auto from = static_cast<std::uint32_t>(at);
+    const auto seen =
+        bytes.subspan(payload_at + std::min(from, captured), captured > from ? captured - from : 0);
+    websocket::FrameView& f = p.websocket[p.websocket_count];
+    f = websocket::decode_websocket(seen, wire - from);
+    const std::uint64_t size = f.header_length + f.header.payload_length;
+    const auto own = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, seen.size()));
+    if (!push(from, f.header_length == 0 ? static_cast<std::uint32_t>(seen.size()) : own)) break;
+    ++p.websocket_count;
+    if (f.problem) {
+      p.problem = f.problem;
+      p.problem_in = Protocol::websocket;
+      // A frame cut by the snap length still says where the next one starts, when no other
+      // frame could hide in the bytes not captured.
+      const bool last = f.header_length != 0 && at + size >= wire;
+      return f.problem.kind == dissect::Problem::Kind::truncated && last ? at + size : 0;
+    }
+    if (f.header_length == 0) return 0;  // the header goes on in the next segment
+    at += size;
+  }
+  return at;
+}
+
 DecodedPacket decode_packet(int link_type, std::span<const std::uint8_t> bytes,
                             std::uint32_t wire_length) noexcept {
   DecodedPacket p;

@@ -4,7 +4,8 @@
 //   link (Ethernet II + VLAN tags, Linux cooked v1/v2, BSD loopback; none for raw IP)
 //     -> ARP | IPv4 | IPv6 (extension headers)
 //       -> ICMP (its quoted datagram) | ICMPv6 | TCP | UDP
-//         -> DNS | HTTP | TLS | WebSocket (by port, or by what the payload starts with)
+//         -> DNS | HTTP | TLS (by port, or by what the payload starts with)
+//         -> WebSocket frames, once websocket_tracker.h has seen the conversation upgrade
 //
 // decode_packet() fills one plain struct without allocating (the one-line output and
 // --stats need nothing more); describe_packet() gives the layer tree that -V, -X, --json and
@@ -31,6 +32,7 @@
 #include "duplex/proto/dns_message.h"
 #include "duplex/proto/http_head.h"
 #include "duplex/proto/tls_record.h"
+#include "duplex/proto/websocket_view.h"
 #include "duplex/transport/tcp_header.h"
 #include "duplex/transport/udp_header.h"
 
@@ -91,7 +93,8 @@ struct LayerSpan {
 };
 
 struct DecodedPacket {
-  static constexpr std::size_t kMaxLayers = 8;
+  static constexpr std::size_t kMaxLayers = 16;
+  static constexpr std::size_t kMaxFrames = 8;  // WebSocket frames shown per segment
   int link_type = 0;
   std::uint32_t captured = 0;  // bytes captured
   std::uint32_t length = 0;    // bytes on the wire
@@ -112,6 +115,16 @@ struct DecodedPacket {
   dns::DnsMessage dns;
   http::HttpHead http;
   tls::TlsMessage tls;
+  // decode_websocket_payload(): one websocket layer per frame, in order, their FrameViews
+  // here. A segment that starts inside a frame begun earlier has first a websocket layer of
+  // `websocket_carried` payload bytes (no header); a segment whose frame boundary is not known
+  // (a frame header split across segments, a gap, a retransmission) has one layer of them all,
+  // `websocket_unknown`. `websocket_more`: frames past kMaxFrames were not shown.
+  std::array<websocket::FrameView, kMaxFrames> websocket{};
+  std::uint8_t websocket_count = 0;
+  std::uint32_t websocket_carried = 0;
+  bool websocket_unknown = false;
+  bool websocket_more = false;
 
   // The network layer's payload: its protocol number (IPv4 protocol, IPv6 final next header)
   // and its length on the wire (total length or payload length minus the headers).
@@ -148,6 +161,18 @@ struct DecodedPacket {
 // 0 means all were captured). Never reads past `bytes`; never allocates.
 DecodedPacket decode_packet(int link_type, std::span<const std::uint8_t> bytes,
                             std::uint32_t wire_length) noexcept;
+
+// Decodes the TCP payload of `packet` (it has a whole TCP header) as WebSocket frames, in
+// place of whatever application layer the walk gave it: the frames begin `start` bytes into
+// the payload (the bytes before them end a frame begun in an earlier segment), or nowhere
+// known with `start` = kUnknownStart. Returns how many payload bytes on the wire, from the
+// payload's start, the frames decoded cover (past the segment when the last one goes on), so
+// that the next frame starts there; 0 with kUnknownStart or a frame header cut at the
+// segment's end (the boundary is then lost). An HTTP head that ends at `start` (the 101 with
+// the first frames behind it) is kept as the layer before them.
+inline constexpr std::uint32_t kUnknownStart = 0xffffffff;
+std::uint64_t decode_websocket_payload(DecodedPacket& packet, std::span<const std::uint8_t> bytes,
+                                       std::uint32_t start) noexcept;
 
 // The layer tree of the packet, one Header per header, in the order of the packet (an ICMP
 // error's quoted datagram after the ICMP header); a problem is kept in the Header it stopped.

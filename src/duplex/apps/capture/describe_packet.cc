@@ -39,12 +39,45 @@ void describe_quoted(const Icmp& icmp, std::span<const std::uint8_t> message, st
   out.push_back(std::move(h));
 }
 
+// A websocket layer: the `index`th frame, or the payload before the first frame (the rest of
+// one begun earlier), or payload at no known frame boundary.
+void describe_websocket(const DecodedPacket& p, std::size_t index, bool carried,
+                        std::span<const std::uint8_t> own, std::uint32_t offset,
+                        dissect::Header& out) {
+  if (carried || p.websocket_unknown) {
+    out.protocol = "WebSocket";
+    out.layer = dissect::Layer::application;
+    out.offset = offset;
+    out.length = static_cast<std::uint32_t>(own.size());
+    const auto n = carried ? p.websocket_carried : p.tcp.payload_length;
+    dissect::add(out.fields, carried ? "websocket.continued" : "websocket.unknown_data",
+                 carried ? "Continued payload" : "Data", decimal(n) + " bytes", offset,
+                 static_cast<std::uint32_t>(own.size()),
+                 carried ? "the rest of a frame begun in an earlier segment"
+                         : "at no known frame start (a gap, a retransmission or a frame "
+                           "header split across segments came before)");
+    return;
+  }
+  const auto& f = p.websocket[index];
+  websocket::describe(f, own, offset, out);
+  if (f.header_length == 0 && f.continues)
+    dissect::add(out.fields, "websocket.header_split", "Frame header", "split", offset,
+                 static_cast<std::uint32_t>(own.size()),
+                 "the frame header goes on in the next segment (not decoded)");
+  if (p.websocket_more && index + 1 == p.websocket_count)
+    dissect::add(out.fields, "websocket.frames_not_shown", "More frames", "yes", offset, 0,
+                 "this segment holds more frames than duplex shows (" +
+                     decimal(DecodedPacket::kMaxFrames) + ")");
+}
+
 }  // namespace
 
 std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
                                              std::span<const std::uint8_t> bytes) {
   std::vector<dissect::Header> out;
   out.reserve(p.layer_count + 1);
+  std::size_t frame = 0;  // the next websocket frame
+  bool first_websocket = true;
   for (std::uint8_t i = 0; i < p.layer_count; ++i) {
     const LayerSpan& l = p.layers[i];
     const auto own = l.in(bytes);
@@ -94,6 +127,13 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
       case Protocol::dns:
         describe(p.dns, own, l.offset, h);
         break;
+      case Protocol::websocket: {
+        const bool carried = first_websocket && p.websocket_carried != 0;
+        first_websocket = false;
+        describe_websocket(p, frame, carried, own, l.offset, h);
+        if (!carried && !p.websocket_unknown) ++frame;
+        break;
+      }
       default:
         continue;
     }

@@ -33,6 +33,28 @@ void append_endpoint(std::string& out, const inet::Address& address, std::uint16
   append_number(out, port);
 }
 
+// ": WebSocket Text [FIN] [MASKED], WebSocket Ping [FIN]" (tshark's Info words per frame).
+void append_websocket(std::string& out, const DecodedPacket& p) {
+  out += ": ";
+  if (p.websocket_unknown) {
+    out += "WebSocket data at no known frame start";
+    return;
+  }
+  if (p.websocket_carried != 0) {
+    out += "WebSocket continued payload, ";
+    append_number(out, p.websocket_carried);
+    out += " bytes";
+    if (p.websocket_count != 0) out += ", ";
+  }
+  for (std::uint8_t i = 0; i < p.websocket_count; ++i) {
+    if (i != 0) out += ", ";
+    const auto& f = p.websocket[i];
+    out += websocket::summary(f);
+    if (f.header_length == 0 && f.continues) out += " [header split across segments]";
+  }
+  if (p.websocket_more) out += ", ...";
+}
+
 }  // namespace
 
 void TcpSequences::make_relative(transport::TcpHeader& tcp, const Directed& d) {
@@ -89,6 +111,8 @@ void LineFormatter::append_transport(std::string& out, const DecodedPacket& p,
     } else if (tls != nullptr) {
       out += ": ";
       out += tls::summary(p.tls, tls->in(bytes));
+    } else if (p.has(Protocol::websocket)) {
+      append_websocket(out, p);
     }
     return;
   }
