@@ -364,7 +364,9 @@ std::uint64_t decode_websocket_payload(DecodedPacket& p, std::span<const std::ui
       p.tcp.payload_captured, payload_at <= bytes.size() ? bytes.size() - payload_at : 0));
   const auto push = [&](std::uint32_t from, std::uint32_t n) noexcept {
     if (p.layer_count == DecodedPacket::kMaxLayers) return false;
-    p.layers[p.layer_count++] = {Protocol::websocket, payload_at + from, n};
+    // A frame that starts past the snap length has no byte captured: its (empty) layer sits
+    // at the capture's end, never past it.
+    p.layers[p.layer_count++] = {Protocol::websocket, payload_at + std::min(from, captured), n};
     return true;
   };
   if (start == kUnknownStart || start > wire) {

@@ -189,6 +189,22 @@ TEST(WebSocketTracker, AHeaderSplitAcrossSegmentsLosesTheBoundary) {
   EXPECT_NE(r.line.find("WebSocket data at no known frame start"), std::string::npos) << r.line;
 }
 
+TEST(WebSocketTracker, AFrameThatStartsPastTheSnapLengthIsPlacedAtTheCapturesEnd) {
+  // 7 payload bytes on the wire, 2 captured; the segment ends a frame with its first 3 (a
+  // fuzzer's find): the next frame's header was not captured, and its empty layer must not
+  // point past the capture.
+  const Bytes whole = raw(false, kServerIsn, std::string("ab\x81\x02xyz", 7));
+  const Bytes cut(whole.begin(), whole.begin() + 42);
+  DecodedPacket p = decode_packet(kLinkRaw, cut, static_cast<std::uint32_t>(whole.size()));
+  EXPECT_EQ(decode_websocket_payload(p, cut, 3), 0u);  // the boundary after it is lost
+  ASSERT_TRUE(p.has(Protocol::websocket));
+  for (std::uint8_t i = 0; i < p.layer_count; ++i)
+    EXPECT_LE(std::size_t{p.layers[i].offset} + p.layers[i].available, cut.size()) << int{i};
+  for (const auto& h : describe_packet(p, cut))
+    EXPECT_LE(std::size_t{h.offset} + h.length, cut.size()) << h.protocol;
+  EXPECT_EQ(p.problem.kind, dissect::Problem::Kind::truncated);
+}
+
 TEST(WebSocketTracker, WithoutA101TheSameBytesAreNoFrames) {
   Session r;
   r.feed(raw(true, kClientIsn, kUpgrade));
