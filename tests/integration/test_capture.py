@@ -167,8 +167,12 @@ class CaptureFiles(unittest.TestCase):
         self.assertEqual(ip["ip.src"]["value"], "10.0.0.1")
         self.assertEqual(ip["ip.src"]["offset"], 18 + 12)
         self.assertEqual(ip["ip.checksum.status"]["value"], "good")
-        quoted = packets[5]["layers"][-1]
-        self.assertEqual(quoted["protocol"], "IPv4 (quoted by ICMP)")
+        quoted = packets[5]["layers"][-2:]
+        self.assertEqual([(l["layer"], l["protocol"]) for l in quoted],
+                         [("network", "IPv4 (quoted by ICMP)"),
+                          ("transport", "UDP (quoted by ICMP)")])
+        ports = {f["key"]: f["value"] for f in quoted[1]["fields"]}
+        self.assertIn("udp.dstport", ports)
 
     @requires(HAVE_TCPDUMP, "tcpdump is missing: run scripts/setup")
     def test_write_then_read_keeps_every_packet(self):

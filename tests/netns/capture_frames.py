@@ -101,6 +101,11 @@ def icmp():
                                                 ts_tx=0)
     yield "ICMP parameter problem", v4(B4, A4) / ICMP(type=12, ptr=9) / quoted_udp()
     yield "ICMP bad checksum", v4() / ICMP(type=8, id=1, seq=2, chksum=0xdead) / b"x"
+    # As routers quote: the IP header and the first 8 bytes of the TCP header (ports, seq).
+    syn = bytes(IP(src=A4, dst=B4, ttl=1, id=7) / TCP(sport=40000, dport=443, flags="S",
+                                                     seq=123456789))[:28]
+    yield "ICMP host unreachable quoting 8 bytes of TCP", v4(B4, A4) / ICMP(type=3,
+                                                                            code=1) / syn
 
 
 def icmpv6():
@@ -122,6 +127,10 @@ def icmpv6():
     yield "ICMPv6 packet too big", v6(B6, A6) / ICMPv6PacketTooBig(mtu=1280) / inner
     yield "ICMPv6 port unreachable", v6(B6, A6) / ICMPv6DestUnreach(code=4) / inner
     yield "ICMPv6 time exceeded", v6("fd00:99::fe", A6) / ICMPv6TimeExceeded() / inner
+    syn6 = bytes(IPv6(src=A6, dst=B6, hlim=1) / TCP(sport=40000, dport=443, flags="S",
+                                                      seq=987654321))[:48]
+    yield "ICMPv6 time exceeded quoting 8 bytes of TCP", v6("fd00:99::fe", A6) / (
+        ICMPv6TimeExceeded()) / syn6
     yield "ICMPv6 bad checksum", v6() / ICMPv6EchoRequest(id=1, seq=1, cksum=0x1234)
 
 

@@ -8,8 +8,9 @@
                   veth: ARP, ping and ping -6 (with NDP), `duplex listen` and `duplex connect`
                   (handshake, data, FIN), curl against `duplex http serve`, openssl s_client
                   and s_server (TLS with SNI and ALPN), a raw-socket WebSocket client against
-                  `duplex serve`'s /ws/chat (masked frames, a ping, the close), a DNS query to a closed port (the ICMP
-                  port unreachable that quotes it)
+                  `duplex serve`'s /ws/chat (masked frames, a ping, the close), a DNS query
+                  to a closed port and a UDP datagram to one over IPv6 (the ICMP and ICMPv6
+                  port unreachables that quote them)
   live_any.pcap   the same traffic recorded by a second tcpdump on `any` (SLL2)
 
     /usr/bin/python3 capture_pcaps.py OUTDIR [--no-live] [--corpus DIR]
@@ -164,7 +165,8 @@ def listening(host, port):
 
 
 def send_udp(host, address, port, payload):
-    code = ("import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+    code = ("import socket,sys;s=socket.socket(socket.AF_INET6 if ':' in sys.argv[2] else "
+            "socket.AF_INET,socket.SOCK_DGRAM);"
             "s.sendto(bytes.fromhex(sys.argv[1]),(sys.argv[2],int(sys.argv[3])))")
     host.sh([sys.executable, "-c", code, payload.hex(), address, str(port)])
 
@@ -219,6 +221,8 @@ def talk(lab, duplex, scratch):
     query = (struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"\x06duplex\x04test\x00"
              + b"\x00\x01\x00\x01")
     send_udp(a, b.ip, 53, query)
+    # And over IPv6 to a closed port: ICMPv6 port unreachable, quoting the datagram.
+    send_udp(a, "fd00:99::2", 9, b"nobody here")
 
 
 # A WebSocket client made of raw socket calls (no library between the test and the bytes):

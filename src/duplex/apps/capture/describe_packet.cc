@@ -26,17 +26,56 @@ void describe_loopback(const DecodedPacket& p, std::span<const std::uint8_t> byt
         std::string(family_name(p.loopback_family)));
 }
 
-// An ICMP or ICMPv6 error quotes the start of the packet it refers to: shown as its own
-// header, after the ICMP header, so that its addresses and protocol read as in any other.
+std::uint8_t transport_protocol(const inet::Ipv4Header& ip) noexcept { return ip.protocol; }
+std::uint8_t transport_protocol(const inet::Ipv6Header& ip) noexcept {
+  return ip.final_next_header;
+}
+// The quoted datagram's transport length on the wire, as its IP header says.
+std::uint32_t transport_length(const inet::Ipv4Header& ip) noexcept {
+  return ip.total_length > ip.header_length ? ip.total_length - ip.header_length : 0;
+}
+std::uint32_t transport_length(const inet::Ipv6Header& ip) noexcept {
+  const std::uint32_t end = inet::Ipv6Header::kFixedLength + ip.payload_length;
+  return end > ip.header_length ? end - ip.header_length : 0;
+}
+
+// The start of the quoted TCP or UDP header (an error quotes at least its first 8 bytes: the
+// ports, and a TCP segment's sequence number), described by its own codec: the fields of the
+// bytes quoted, its checksum verified only when the whole datagram was quoted.
+template <typename Ip>
+void describe_quoted_transport(const Ip& ip, std::span<const std::uint8_t> quoted,
+                               std::uint32_t offset, const std::string& by,
+                               std::vector<dissect::Header>& out) {
+  if (ip.header_length == 0 || !ip.first_fragment() || quoted.size() <= ip.header_length) return;
+  const auto bytes = quoted.subspan(ip.header_length);
+  const inet::PseudoHeader pseudo{ip.source, ip.destination, transport_protocol(ip),
+                                  transport_length(ip)};
+  dissect::Header h;
+  if (pseudo.protocol == inet::kProtocolUdp) {
+    describe(transport::decode_udp(bytes, pseudo), bytes, offset + ip.header_length, h);
+  } else if (pseudo.protocol == inet::kProtocolTcp) {
+    describe(transport::decode_tcp(bytes, pseudo), bytes, offset + ip.header_length, h);
+  } else {
+    return;
+  }
+  h.protocol += " (quoted by " + by + ")";
+  out.push_back(std::move(h));
+}
+
+// An ICMP or ICMPv6 error quotes the start of the packet it refers to: shown as headers of
+// their own after the ICMP header (the quoted IP header, then the start of its TCP or UDP
+// header), so that their addresses, protocol and ports read as in any other.
 template <typename Icmp, typename Decode>
 void describe_quoted(const Icmp& icmp, std::span<const std::uint8_t> message, std::uint32_t offset,
-                     Decode decode, const char* protocol, std::vector<dissect::Header>& out) {
+                     Decode decode, const std::string& by, std::vector<dissect::Header>& out) {
   if (icmp.quoted_offset == 0 || icmp.quoted_offset >= message.size()) return;
   const auto quoted = message.subspan(icmp.quoted_offset);
+  const auto ip = decode(quoted);
   dissect::Header h;
-  describe(decode(quoted), quoted, offset + icmp.quoted_offset, h);
-  h.protocol = protocol;
+  describe(ip, quoted, offset + icmp.quoted_offset, h);
+  h.protocol += " (quoted by " + by + ")";
   out.push_back(std::move(h));
+  describe_quoted_transport(ip, quoted, offset + icmp.quoted_offset, by, out);
 }
 
 // A websocket layer: the `index`th frame, or the payload before the first frame (the rest of
@@ -105,12 +144,12 @@ std::vector<dissect::Header> describe_packet(const DecodedPacket& p,
       case Protocol::icmp:
         describe(p.icmp, own, l.offset, h);
         out.push_back(std::move(h));
-        describe_quoted(p.icmp, own, l.offset, inet::decode_ipv4, "IPv4 (quoted by ICMP)", out);
+        describe_quoted(p.icmp, own, l.offset, inet::decode_ipv4, "ICMP", out);
         continue;
       case Protocol::icmpv6:
         describe(p.icmpv6, own, l.offset, h);
         out.push_back(std::move(h));
-        describe_quoted(p.icmpv6, own, l.offset, inet::decode_ipv6, "IPv6 (quoted by ICMPv6)", out);
+        describe_quoted(p.icmpv6, own, l.offset, inet::decode_ipv6, "ICMPv6", out);
         continue;
       case Protocol::http:
         describe(p.http, own, l.offset, h);

@@ -15,6 +15,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 using test::field_value;
+using test::find_field;
 using test::from_hex;
 
 // Ether(src=02:..:01, dst=broadcast)/ARP(op=1, psrc=10.0.0.1, pdst=10.0.0.2).
@@ -153,11 +154,35 @@ TEST(Chain, IcmpErrorQuotesTheLostDatagramAsItsOwnHeader) {
   EXPECT_EQ(line_of(kLinkRaw, kPortUnreachable),
             "IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.2 udp port 9 unreachable, length 38");
   const auto headers = describe_packet(kLinkRaw, kPortUnreachable, 0);
-  ASSERT_EQ(headers.size(), 3u);
+  ASSERT_EQ(headers.size(), 4u);
   EXPECT_EQ(headers[2].protocol, "IPv4 (quoted by ICMP)");
   EXPECT_EQ(headers[2].offset, 28u);
   EXPECT_EQ(field_value(headers[2], "ip.dst"), "10.0.0.2");
   EXPECT_EQ(field_value(headers[2], "ip.proto"), "17");
+  // And the quoted UDP header, whole here (the datagram was short): its checksum verified.
+  EXPECT_EQ(headers[3].protocol, "UDP (quoted by ICMP)");
+  EXPECT_EQ(headers[3].layer, dissect::Layer::transport);
+  EXPECT_EQ(headers[3].offset, 48u);
+  EXPECT_EQ(field_value(headers[3], "udp.srcport"), "40000");
+  EXPECT_EQ(field_value(headers[3], "udp.dstport"), "9");
+  EXPECT_EQ(field_value(headers[3], "udp.checksum.status"), "good");
+}
+
+TEST(Chain, IcmpErrorQuotingEightBytesOfTcpShowsPortsAndSequence) {
+  // Raw: IP(10.0.0.2 > 10.0.0.1)/ICMP(type=3, code=1)/ a router's quote: IP(10.0.0.1 >
+  // 10.0.0.2, proto 6, total length 40) and the first 8 bytes of TCP(40000 > 443,
+  // seq=123456789).
+  const Bytes b = from_hex(
+      "4500003800050000400100000a0000020a0000010301000000000000"
+      "4500002800070000010600000a0000010a0000029c4001bb075bcd15");
+  const auto headers = describe_packet(kLinkRaw, b, 0);
+  ASSERT_EQ(headers.size(), 4u);
+  EXPECT_EQ(headers[3].protocol, "TCP (quoted by ICMP)");
+  EXPECT_EQ(field_value(headers[3], "tcp.srcport"), "40000");
+  EXPECT_EQ(field_value(headers[3], "tcp.dstport"), "443");
+  EXPECT_EQ(field_value(headers[3], "tcp.seq_raw"), "123456789");
+  EXPECT_EQ(find_field(headers[3], "tcp.flags"), nullptr);  // not quoted, not shown
+  EXPECT_EQ(headers[3].offset + headers[3].length, b.size());
 }
 
 TEST(Chain, OnlyTheFirstFragmentCarriesTheTransportHeader) {
