@@ -1,0 +1,266 @@
+#include "duplex/proto/tls_session.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "duplex/base/error.h"
+
+namespace duplex::tls {
+namespace {
+
+// The most one read() decrypts per call into a buffer with no room yet: one record.
+constexpr std::size_t kRecord = 16 * 1024;
+
+bool is_address(const std::string& name) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+int session_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// The error of a failed handshake as one line with the fix.
+std::string describe_failure(unsigned long e, long verify_result, bool server) {
+  const int reason = ERR_GET_REASON(e);
+  if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && verify_result != X509_V_OK) {
+    std::string why = X509_verify_cert_error_string(verify_result);
+    switch (verify_result) {
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        return "certificate not trusted (" + why +
+               "); trust it with --ca FILE or --pin SHA256 (or --insecure to skip the check)";
+      case X509_V_ERR_HOSTNAME_MISMATCH:
+      case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        return "certificate is for another host (" + why +
+               "); connect by a name it lists, or trust it with --pin SHA256";
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        return "certificate " + why + "; check the clock, or renew the certificate";
+      default:
+        return "certificate verify failed: " + why;
+    }
+  }
+  if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST)
+    return "the peer sent plain HTTP to a TLS port; use https:// (or drop --tls on the server)";
+  if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+      reason == SSL_R_UNEXPECTED_RECORD || reason == SSL_R_UNKNOWN_PROTOCOL)
+    return std::string("the peer does not speak TLS (") + ERR_reason_error_string(e) + "); " +
+           (server ? "it sent plain text to a TLS port" : "is the server's port plain TCP?") +
+           " (use --tls on both sides or on neither)";
+  if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
+    return "the peer offers only TLS versions below 1.2, which duplex refuses";
+  if (reason == SSL_R_NO_SHARED_CIPHER)
+    return "no cipher in common with the peer (duplex offers OpenSSL's secure defaults only)";
+  const char* text = ERR_reason_error_string(e);
+  return std::string("TLS handshake failed: ") + (text ? text : "unknown error");
+}
+
+}  // namespace
+
+// At depth 0 with a pin: the certificate is trusted exactly when its SHA-256 matches,
+// whatever the chain says (a pin is for self-signed servers).
+int verify_peer(int ok, X509_STORE_CTX* store) {
+  SSL* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* self = static_cast<Session*>(SSL_get_ex_data(ssl, session_index()));
+  if (!self || !self->context_->pin()) return ok;
+  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+  X509* cert = X509_STORE_CTX_get_current_cert(store);
+  Fingerprint f{};
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), f.data(), &len);
+  if (f == *self->context_->pin()) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
+  self->pin_error_ = "certificate does not match --pin: the server's SHA-256 is " +
+                     fingerprint_text(f) + "; check the pin (or the server)";
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
+
+Session::Session(std::shared_ptr<const Context> context, std::string_view server_name)
+    : context_(std::move(context)), server_name_(server_name) {
+  ssl_ = SSL_new(context_->native());
+  if (!ssl_) throw Error("cannot create a TLS session: " + openssl_error());
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  // An empty memory BIO reports "retry" (WANT_READ), not end of file.
+  BIO_ctrl(rbio_, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, nullptr);
+  BIO_ctrl(wbio_, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, nullptr);
+  SSL_set_bio(ssl_, rbio_, wbio_);
+  SSL_set_ex_data(ssl_, session_index(), this);
+  if (context_->is_server()) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  SSL_set_connect_state(ssl_);
+  if (!server_name_.empty() && !is_address(server_name_))
+    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(server_name_.c_str()));
+  if (context_->insecure()) {
+    SSL_set_verify(ssl_, SSL_VERIFY_NONE, nullptr);
+  } else if (context_->pin()) {
+    SSL_set_verify(ssl_, SSL_VERIFY_PEER, verify_peer);
+  } else {
+    SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+    if (!server_name_.empty()) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+      if (is_address(server_name_)) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, server_name_.c_str());
+      } else {
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(ssl_, server_name_.c_str());
+      }
+    }
+  }
+}
+
+Session::~Session() { SSL_free(ssl_); }
+
+void Session::start() {
+  if (!context_->is_server()) advance();
+}
+
+std::size_t Session::pending_ciphertext() const noexcept { return BIO_ctrl_pending(rbio_); }
+
+void Session::drain_output() {
+  const std::size_t pending = BIO_ctrl_pending(wbio_);
+  if (pending == 0) return;
+  output_.ensure_writable(pending);
+  const int n = BIO_read(wbio_, output_.begin_write(), static_cast<int>(pending));
+  if (n > 0) output_.has_written(static_cast<std::size_t>(n));
+}
+
+Session::Status Session::fail_with(int ssl_error, int ret) {
+  failed_ = true;
+  const unsigned long e = ERR_peek_error();
+  if (!pin_error_.empty()) {
+    error_ = pin_error_;
+  } else if (ssl_error == SSL_ERROR_SSL && e != 0) {
+    error_ = describe_failure(e, SSL_get_verify_result(ssl_), context_->is_server());
+  } else {
+    error_ = "TLS failed (OpenSSL error " + std::to_string(ssl_error) + ", return " +
+             std::to_string(ret) + ")";
+  }
+  ERR_clear_error();
+  drain_output();  // the alert, for the peer
+  return Status::kFailed;
+}
+
+Session::Status Session::advance() {
+  if (failed_) return Status::kFailed;
+  if (open_) return Status::kOk;
+  ERR_clear_error();
+  const int ret = SSL_do_handshake(ssl_);
+  if (ret == 1) {
+    open_ = true;
+  } else {
+    const int err = SSL_get_error(ssl_, ret);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return fail_with(err, ret);
+  }
+  drain_output();
+  return Status::kOk;
+}
+
+Session::Status Session::feed(const char* data, std::size_t len) {
+  if (failed_) return Status::kFailed;
+  if (len > 0) BIO_write(rbio_, data, static_cast<int>(len));
+  return advance();
+}
+
+Session::Status Session::read(Buffer& out, std::size_t limit) {
+  if (failed_) return Status::kFailed;
+  if (!open_) {
+    if (advance() == Status::kFailed) return Status::kFailed;
+    if (!open_) return Status::kOk;
+  }
+  while (!peer_closed_ && out.readable_bytes() < limit) {
+    ERR_clear_error();
+    out.ensure_writable(kRecord);
+    const std::size_t room = std::min(out.writable_bytes(), limit - out.readable_bytes());
+    std::size_t got = 0;
+    const int ret = SSL_read_ex(ssl_, out.begin_write(), room, &got);
+    if (ret == 1) {
+      out.has_written(got);
+      continue;
+    }
+    const int err = SSL_get_error(ssl_, ret);
+    drain_output();  // a key update or a session ticket answer
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      peer_closed_ = true;
+      break;
+    }
+    return fail_with(err, ret);
+  }
+  drain_output();
+  return peer_closed_ ? Status::kClosed : Status::kOk;
+}
+
+Session::Status Session::write(const char* data, std::size_t len) {
+  if (failed_) return Status::kFailed;
+  if (!open_ || closed_) return Status::kOk;
+  while (len > 0) {
+    ERR_clear_error();
+    std::size_t written = 0;
+    const int ret = SSL_write_ex(ssl_, data, len, &written);
+    if (ret != 1) return fail_with(SSL_get_error(ssl_, ret), ret);
+    data += written;
+    len -= written;
+  }
+  drain_output();
+  return Status::kOk;
+}
+
+void Session::close() {
+  if (closed_ || failed_) return;
+  closed_ = true;
+  if (!open_) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);  // queues close_notify; we do not wait for the peer's here
+  ERR_clear_error();
+  drain_output();
+}
+
+std::string Session::protocol() const { return SSL_get_version(ssl_); }
+
+std::string Session::cipher() const {
+  const char* name = SSL_get_cipher_name(ssl_);
+  return name ? name : "";
+}
+
+std::string Session::peer_subject() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return "";
+  char text[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), text, sizeof text);
+  return text;
+}
+
+std::string Session::peer_fingerprint() const {
+  X509* cert = SSL_get0_peer_certificate(ssl_);
+  if (!cert) return "";
+  Fingerprint f{};
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), f.data(), &len);
+  return fingerprint_text(f);
+}
+
+std::string Session::alpn() const {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_, &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+bool Session::resumed() const { return SSL_session_reused(ssl_) == 1; }
+
+}  // namespace duplex::tls
