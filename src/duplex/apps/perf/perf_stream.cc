@@ -27,16 +27,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 }  // namespace
 
-UdpHeader udp_header_now(std::uint64_t sequence) noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  UdpHeader h;
-  h.sec = static_cast<std::uint32_t>(ts.tv_sec);
-  h.usec = static_cast<std::uint32_t>(ts.tv_nsec / 1000);
-  h.sequence = sequence;
-  return h;
-}
-
 double steady_seconds() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,6 +63,13 @@ Stream::Stream(EventLoop* loop, Socket socket, int id, StreamOptions options)
     const int err = socket_.pending_error();
     fail(err ? errno_text(err) : "socket error");
   });
+  if (options_.protocol == Protocol::kUdp) {
+    if (options_.sender) {
+      udp_sender_ = std::make_unique<UdpBatchSender>(options_.block_size, options_.counters_64bit);
+    } else {
+      udp_receive_.reset(new char[kUdpReceiveBatch * std::size_t{options_.block_size}]);
+    }
+  }
   if (!options_.sender) channel_.enable_reading();
 }
 
@@ -159,25 +156,31 @@ void Stream::receive_tcp(std::size_t budget_bytes) {
 
 void Stream::receive_udp(std::size_t budget_datagrams) {
   const bool wide = options_.counters_64bit;
-  for (std::size_t i = 0; i < budget_datagrams && socket_.valid(); ++i) {
-    const ssize_t n = ::recv(socket_.fd(), block_.get(), options_.block_size, MSG_TRUNC);
+  const std::size_t size = options_.block_size;
+  std::size_t lengths[kUdpReceiveBatch];
+  for (std::size_t done = 0; done < budget_datagrams && socket_.valid();) {
+    const long n = receive_datagrams(socket_.fd(), udp_receive_.get(), size,
+                                     std::min(kUdpReceiveBatch, budget_datagrams - done), lengths);
     if (n < 0) {
       if (errno == EINTR) continue;
       // ECONNREFUSED: an ICMP error for an earlier datagram; nothing to count.
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED) fail(errno_text(errno));
+      if (errno != ECONNREFUSED) fail(errno_text(errno));
       return;
     }
+    if (n == 0) return;
+    done += static_cast<std::size_t>(n);
     if (!counting_) continue;
-    counters_.bytes += static_cast<std::uint64_t>(n);
-    const std::size_t kept =
-        std::min<std::size_t>(static_cast<std::size_t>(n), options_.block_size);
-    if (auto h = decode_udp_header(std::string_view(block_.get(), kept), wide)) {
-      udp_.on_datagram(*h, steady_seconds());
-      counters_.packets = udp_.highest_sequence();
-      counters_.lost = udp_.lost();
-      counters_.out_of_order = udp_.out_of_order();
-      counters_.jitter = udp_.jitter_seconds();
+    const double arrival = steady_seconds();  // one clock read for the batch
+    for (long i = 0; i < n; ++i) {
+      counters_.bytes += lengths[i];
+      const char* d = udp_receive_.get() + static_cast<std::size_t>(i) * size;
+      if (auto h = decode_udp_header(std::string_view(d, std::min(lengths[i], size)), wide))
+        udp_.on_datagram(*h, arrival);
     }
+    counters_.packets = udp_.highest_sequence();
+    counters_.lost = udp_.lost();
+    counters_.out_of_order = udp_.out_of_order();
+    counters_.jitter = udp_.jitter_seconds();
   }
 }
 
@@ -213,21 +216,17 @@ void Stream::handle_write() {
   for (int i = 0; i < kCallsPerWake; ++i) {
     if (!send_allowed(Clock::now())) return;
     if (udp) {
-      encode_udp_header(udp_header_now(counters_.packets + 1), options_.counters_64bit,
-                        block_.get());
+      if (!send_udp_batch()) return;
+      continue;
     }
     const ssize_t n = ::send(socket_.fd(), block_.get(), size, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the channel waits for room
-      // ECONNREFUSED on UDP: the receiver's port went away (an ICMP error); keep sending
-      // only if it is transient, as iperf3 does not stop for it either.
-      if (udp && errno == ECONNREFUSED) continue;
       fail(errno_text(errno));
       return;
     }
     counters_.bytes += static_cast<std::uint64_t>(n);
-    if (udp) ++counters_.packets;
     if (options_.budget) {
       SendBudget& budget = *options_.budget;
       budget.bytes += static_cast<std::uint64_t>(n);
@@ -239,6 +238,46 @@ void Stream::handle_write() {
       }
     }
   }
+}
+
+std::size_t Stream::udp_datagrams_due(Clock::time_point now) const {
+  const std::size_t most = udp_sender_->max_datagrams();
+  if (options_.budget) return 1;  // -n/-k: one at a time, to stop exactly at the limit
+  if (options_.rate == 0) return most;
+  // As many as the rate has earned since the start, at least one (send_allowed said yes).
+  const double earned_bits = static_cast<double>(options_.rate) * seconds_between(started_at_, now);
+  const double owed = earned_bits - static_cast<double>(counters_.bytes) * 8.0;
+  const double each = static_cast<double>(options_.block_size) * 8.0;
+  return std::clamp<std::size_t>(static_cast<std::size_t>(owed / each) + 1, 1, most);
+}
+
+bool Stream::send_udp_batch() {
+  const long n =
+      udp_sender_->send(socket_.fd(), counters_.packets + 1, udp_datagrams_due(Clock::now()));
+  if (n < 0) {
+    if (errno == EINTR) return true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+      return false;  // the channel waits for room
+    // ECONNREFUSED: the receiver's port went away (an ICMP error); keep sending, as
+    // iperf3 does not stop for it either.
+    if (errno == ECONNREFUSED) return true;
+    fail(errno_text(errno));
+    return false;
+  }
+  const auto count = static_cast<std::uint64_t>(n);
+  counters_.bytes += count * options_.block_size;
+  counters_.packets += count;
+  if (options_.budget) {
+    SendBudget& budget = *options_.budget;
+    budget.bytes += count * options_.block_size;
+    budget.blocks += count;
+    if (budget.exhausted() && !budget.spent) {
+      budget.spent = true;
+      if (budget.on_spent) budget.on_spent();
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<TcpInfo> Stream::tcp_info() const {

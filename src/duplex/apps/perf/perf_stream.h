@@ -15,6 +15,7 @@
 
 #include "duplex/apps/perf/perf_protocol.h"
 #include "duplex/apps/perf/perf_udp.h"
+#include "duplex/apps/perf/perf_udp_batch.h"
 #include "duplex/reactor/channel.h"
 #include "duplex/reactor/timer_queue.h"
 #include "duplex/transport/socket.h"
@@ -59,6 +60,9 @@ struct StreamCounters {
   double jitter = 0;  // seconds, UDP receiver (a running value, not a sum)
 };
 
+// Datagrams per recvmmsg() of a UDP receiver.
+inline constexpr std::size_t kUdpReceiveBatch = 32;
+
 class Stream {
  public:
   // Takes a connected, non-blocking socket. `id` is the protocol's stream id (1, 3, 4...).
@@ -101,6 +105,9 @@ class Stream {
   void receive_tcp(std::size_t budget_bytes);
   void receive_udp(std::size_t budget_datagrams);
   bool send_allowed(Clock::time_point now);
+  // UDP sender: one batch (UdpBatchSender); false when the socket is full or the test over.
+  bool send_udp_batch();
+  std::size_t udp_datagrams_due(Clock::time_point now) const;
   void fail(const std::string& why);
 
   EventLoop* loop_;
@@ -109,6 +116,8 @@ class Stream {
   int id_;
   StreamOptions options_;
   std::unique_ptr<char[]> block_;
+  std::unique_ptr<UdpBatchSender> udp_sender_;  // UDP sender
+  std::unique_ptr<char[]> udp_receive_;         // UDP receiver: kUdpReceiveBatch blocks
   bool running_ = false;
   bool counting_ = false;
   bool failed_ = false;
@@ -124,8 +133,6 @@ class Stream {
 // the kernel does not have it ("modprobe tcp_bbr").
 void set_congestion(int fd, const std::string& algorithm);
 
-// The steady clock as iperf3's UDP header carries it.
-UdpHeader udp_header_now(std::uint64_t sequence) noexcept;
 // The same clock in seconds, for arrival times.
 double steady_seconds() noexcept;
 

@@ -1,5 +1,7 @@
 #include "duplex/apps/perf/perf_udp.h"
 
+#include <time.h>
+
 #include <cmath>
 
 #include "duplex/base/wire.h"
@@ -15,6 +17,16 @@ void put_be32(unsigned char* p, std::uint32_t v) noexcept {
 }
 
 }  // namespace
+
+UdpHeader udp_header_now(std::uint64_t sequence) noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  UdpHeader h;
+  h.sec = static_cast<std::uint32_t>(ts.tv_sec);
+  h.usec = static_cast<std::uint32_t>(ts.tv_nsec / 1000);
+  h.sequence = sequence;
+  return h;
+}
 
 void encode_udp_header(const UdpHeader& h, bool counters_64bit, char* out) noexcept {
   auto* p = reinterpret_cast<unsigned char*>(out);

@@ -30,6 +30,8 @@ struct UdpHeader {
 inline constexpr std::size_t udp_header_size(bool counters_64bit) noexcept {
   return counters_64bit ? 16 : 12;
 }
+// The steady clock as iperf3's UDP header carries it.
+UdpHeader udp_header_now(std::uint64_t sequence) noexcept;
 // Writes the header at the start of `out` (at least udp_header_size bytes).
 void encode_udp_header(const UdpHeader& h, bool counters_64bit, char* out) noexcept;
 // nullopt when the datagram is shorter than the header.
