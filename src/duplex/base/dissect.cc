@@ -1,7 +1,5 @@
 #include "duplex/base/dissect.h"
 
-#include <cstdio>
-
 namespace duplex::dissect {
 
 std::string_view name(Layer layer) noexcept {
@@ -33,9 +31,19 @@ std::string_view heading(Layer layer) noexcept {
 }
 
 std::string hex(std::uint64_t value, int digits) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%0*llx", digits, static_cast<unsigned long long>(value));
-  return buf;
+  // As printf's "0x%0*llx", without its cost (a packet's tree has many hex values).
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char buf[16];
+  std::size_t n = 0;
+  do {
+    buf[sizeof buf - 1 - n++] = kDigits[value & 0xf];
+    value >>= 4;
+  } while (value != 0);
+  std::string out = "0x";
+  const auto width = static_cast<std::size_t>(digits < 0 ? 0 : digits);
+  if (width > n) out.append(width - n, '0');
+  out.append(buf + sizeof buf - n, n);
+  return out;
 }
 
 std::string to_string(const Problem& problem) {

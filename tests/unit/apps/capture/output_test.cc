@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../dissect_fields.h"
@@ -83,6 +84,38 @@ TEST(JsonOutput, StringsAreEscapedAndInvalidUtf8IsReplaced) {
                      "a\"b\\c\n\x01\x7f"
                      "caf\xc3\xa9 \xff\xc3");
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\\u007fcaf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+TEST(JsonOutput, EachEscapeIsFoundAtAnyPlaceInALongString) {
+  // Long plain runs are checked 8 bytes at a time: each byte that needs escaping, and the
+  // plain bytes at the edges of the range, at every place in a word.
+  const std::pair<std::string, std::string> cases[] = {{"\"", "\\\""},
+                                                       {"\\", "\\\\"},
+                                                       {"\n", "\\n"},
+                                                       {"\x01", "\\u0001"},
+                                                       {"\x1f", "\\u001f"},
+                                                       {"\x7f", "\\u007f"},
+                                                       {"\xff", "\xef\xbf\xbd"},
+                                                       {"\xc3\xa9", "\xc3\xa9"},
+                                                       {" ", " "},
+                                                       {"~", "~"},
+                                                       {"!", "!"},
+                                                       {"[", "["}};
+  for (const auto& [raw, escaped] : cases) {
+    for (std::size_t at = 0; at < 17; ++at) {
+      const std::string before(at, 'a'), after(20 - at, 'b');
+      std::string out;
+      append_json_string(out, before + raw + after);
+      EXPECT_EQ(out, "\"" + before + escaped + after + "\"") << "at " << at;
+    }
+  }
+}
+
+TEST(JsonOutput, TimeIsUtcToTheMicrosecondInEverySecond) {
+  EXPECT_EQ(iso_time({1796454000, 123456}), "2026-12-05T07:00:00.123456Z");
+  EXPECT_EQ(iso_time({1796454000, 7}), "2026-12-05T07:00:00.000007Z");  // the cached second
+  EXPECT_EQ(iso_time({1796454001, 999999}), "2026-12-05T07:00:01.999999Z");
+  EXPECT_EQ(iso_time({0, 0}), "1970-01-01T00:00:00.000000Z");
 }
 
 TEST(LineOutput, TimeIsLocalClockToTheMicrosecond) {
