@@ -14,6 +14,7 @@
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/connector.h"
 #include "netcat.h"
+#include "netcat_tls.h"
 #include "netcat_udp.h"
 #include "netcat_zero.h"
 
@@ -76,6 +77,19 @@ Options:
                        With -u, as nc -zu: an empty datagram to each port; closed when
                        ICMP port unreachable comes back, else open (-v tells a reply
                        from silence, which may also be a firewall: open|filtered)
+  --tls                TLS over the connection (as ncat --ssl): TLS 1.2 or 1.3, SNI
+                       and the certificate check from HOST, the server verified against
+                       the system CAs. stdin's EOF sends close_notify, then FIN; the
+                       server's close_notify is its EOF. With -v: protocol, cipher, the
+                       server's certificate subject and SHA-256 fingerprint
+  --ca FILE            --tls: trust the CA certificates in FILE (PEM) instead of the
+                       system's (for a server with its own CA or a self-signed one)
+  --pin SHA256         --tls: trust exactly the certificate with this SHA-256 fingerprint
+                       (what `duplex listen --tls` prints), whatever signed it and
+                       whatever names it holds
+  --insecure           --tls: check neither the certificate nor the name (says so on
+                       stderr: anyone on the path can read and change the connection)
+  --handshake-timeout S  --tls: give up when the handshake takes longer (default 10)
   -v, --verbose        connection events on stderr
   --json               connection events on stderr as one JSON object a line
   -h, --help           this help
@@ -94,16 +108,20 @@ Examples:
   duplex connect -s 127.0.0.2 -p 4000 127.0.0.1 9000    # from this address and port
   duplex connect -vn fe80::1%eth0 22                    # link-local, on eth0
   duplex connect -U /run/app.sock <<< 'status'           # a Unix socket
+  duplex connect --tls -v example.org 443 <<< $'HEAD / HTTP/1.0\r\nHost: example.org\r\n'
+  duplex connect --tls --pin 3F:1A:...:9C 192.0.2.7 9443  # a self-signed duplex listen --tls
+  duplex connect --tls --ca ca.pem db.internal 5433        # a private CA
 
 Exit status: 0 the session ended in order (or -z: at least one port open);
 1 refused (for -u: ICMP port unreachable), unreachable, timed out, reset, idle timeout
-(or -z: no port open);
+(or -z: no port open), a TLS handshake that failed (the line names why: not trusted,
+another host, wrong pin, not TLS) or timed out;
 2 usage error: unknown option, missing argument, port 70000, a host that does not resolve.
 )";
 
 // -U PATH: the same session over a Unix-domain stream socket.
 int unix_connect(const std::string& path, const netcat::Common& common,
-                 const netcat::Events& events) {
+                 const netcat::Events& events, const std::shared_ptr<tls::Context>& tls) {
   Socket socket = Socket::unix_stream();
   // EAGAIN: the listener's backlog is full. A Unix connect has no progress to wait on, so
   // it is tried again until --wait passes.
@@ -120,8 +138,10 @@ int unix_connect(const std::string& path, const netcat::Common& common,
   events.emit("connected", {{"peer", path}, {"protocol", "unix"}}, "connected to " + path);
   EventLoop loop;
   apps::RelayResult result;
+  apps::RelayOptions options = netcat::relay_options(common, events);
+  if (tls) netcat::add_tls(options, tls, "", events);
   apps::StreamRelay relay(&loop, STDIN_FILENO, STDOUT_FILENO, std::move(socket),
-                          netcat::relay_options(common, events));
+                          std::move(options));
   SignalWatcher signals(&loop, {SIGINT, SIGTERM},
                         [&](int signo) { relay.stop(signo == SIGINT ? "SIGINT" : "SIGTERM"); });
   relay.start([&](const apps::RelayResult& r) {
@@ -167,12 +187,16 @@ int connect_main(Argv argv) {
   if (args.has("listen")) args.fail("-l listens: use 'duplex listen' (e.g. duplex listen -p 9000)");
   netcat::Common common = netcat::parse_common(args);
   netcat::Events events(common, "duplex connect");
+  netcat::check_tls_flags(args, common, false);
+  if (common.tls && args.has("zero-io"))
+    args.fail("-z only checks that ports accept connections; leave out --tls");
+  const std::shared_ptr<tls::Context> tls = common.tls ? netcat::client_tls(args, events) : nullptr;
   ::signal(SIGPIPE, SIG_IGN);
   if (common.unix_socket) {
     netcat::refuse_with_unix(
         args, {"zero-io", "broadcast", "multicast", "interface", "ttl", "source", "source-port"});
     args.expect_positionals(1, 1, "PATH (-U connects to a Unix socket)");
-    return unix_connect(args.positionals()[0], common, events);
+    return unix_connect(args.positionals()[0], common, events, tls);
   }
   const auto local = source_of(args, common);
   // --multicast GROUP names the host: `duplex connect -u --multicast 239.1.2.3 5000`.
@@ -233,8 +257,16 @@ int connect_main(Argv argv) {
     peer = to;
     events.emit("connected", {{"peer", peer.to_string()}, {"protocol", "tcp"}},
                 "connected to " + peer.to_string());
+    apps::RelayOptions relay_opts = netcat::relay_options(common, events);
+    if (tls) {
+      // SNI and the certificate check use HOST as given ("[::1]" is the address ::1).
+      std::string name = host;
+      if (name.size() > 2 && name.front() == '[' && name.back() == ']')
+        name = name.substr(1, name.size() - 2);
+      netcat::add_tls(relay_opts, tls, name, events);
+    }
     relay = std::make_unique<apps::StreamRelay>(&loop, STDIN_FILENO, STDOUT_FILENO, std::move(s),
-                                                netcat::relay_options(common, events));
+                                                std::move(relay_opts));
     relay->start([&](const apps::RelayResult& r) {
       result = r;
       loop.quit();

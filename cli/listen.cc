@@ -22,6 +22,7 @@
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/tcp_connection.h"
 #include "netcat.h"
+#include "netcat_tls.h"
 #include "netcat_udp.h"
 
 namespace duplex::cli {
@@ -86,7 +87,20 @@ Options:
   --no-shutdown        do not send FIN at stdin EOF
   --hex                dump the traffic to stderr: direction (> sent, < received),
                        offset, hex and ASCII
-  -v, --verbose        events (listening, accepted, denied, closed) on stderr
+  --tls                TLS for each client (as ncat --ssl): TLS 1.2 or 1.3 with
+                       OpenSSL's secure defaults, renegotiation off, session tickets on,
+                       ALPN http/1.1 when a client asks. The certificate's SHA-256
+                       fingerprint is printed at start (for `connect --pin`). A client that
+                       does not speak TLS is refused with one line and an alert. Not with
+                       --exec, --sh-exec or --broker yet
+  --cert FILE --key FILE  --tls: the certificate (PEM, chain after it) and its key.
+                       Without them: a self-signed ECDSA P-256 certificate for this host's
+                       names and addresses, made once and kept in
+                       $XDG_DATA_HOME/duplex/tls (else ~/.local/share/duplex/tls, mode
+                       0600), so its fingerprint stays the same from run to run
+  --handshake-timeout S  --tls: drop a client whose handshake takes longer (default 10)
+  -v, --verbose        events (listening, accepted, denied, closed; with --tls the
+                       protocol, cipher and client certificate) on stderr
   --json               events on stderr as one JSON object a line
   -h, --help           this help
 
@@ -102,10 +116,14 @@ Examples:
   duplex listen -v fe80::1%eth0 9000                  # link-local, on eth0
   duplex listen -u 5353                               # every UDP peer, by address
   duplex listen -u --multicast 239.1.2.3 --interface lo 5000
+  duplex listen --tls 9443                            # prints the SHA-256 to --pin
+  duplex listen --tls -k --cert site.pem --key site.key 9443
+  openssl s_client -connect 127.0.0.1:9443            # or: ncat --ssl 127.0.0.1 9443
 
 Exit status: 0 the session ended in order (or SIGINT/SIGTERM stopped the listener);
-1 cannot listen (address in use, permission), the session was reset or timed out, or
-(--exec without -k) the program failed; 2 usage error.
+1 cannot listen (address in use, permission), the session was reset or timed out, its
+TLS handshake failed, or (--exec without -k) the program failed; 2 usage error (also an
+unreadable --cert or --key, or a key that does not belong to the certificate).
 )";
 
 inet::AccessList parse_access(const Args& args) {
@@ -140,6 +158,7 @@ class Server {
 
   Mode mode = Mode::kRelay;
   bool keep_open = false;
+  std::shared_ptr<tls::Context> tls;  // --tls: a session per client
   std::size_t max_conns = 0;
   inet::AccessList access;
   std::vector<std::string> command;
@@ -224,6 +243,7 @@ class Server {
     if (keep_open) channel_.disable_reading();
     apps::RelayOptions options = netcat::relay_options(common_, events_);
     options.close_output_on_peer_eof = !keep_open;
+    if (tls) netcat::add_tls(options, tls, "", events_);
     relay_ = std::make_unique<apps::StreamRelay>(&loop_, STDIN_FILENO, STDOUT_FILENO,
                                                  std::move(socket), std::move(options));
     relay_->start([this, name](const apps::RelayResult& r) {
@@ -346,6 +366,7 @@ int listen_main(Argv argv) {
   if (args.has("exec") && args.has("sh-exec")) args.fail("--exec and --sh-exec exclude each other");
   if (args.has("broker") && (args.has("exec") || args.has("sh-exec")))
     args.fail("--broker relays clients to each other; it takes no --exec");
+  netcat::check_tls_flags(args, common, true);
   ::signal(SIGPIPE, SIG_IGN);
   EventLoop loop;
 
@@ -387,6 +408,7 @@ int listen_main(Argv argv) {
   server.keep_open = args.has("keep-open") || args.has("broker");
   server.max_conns = max_conns;
   server.access = access;
+  if (common.tls) server.tls = netcat::server_tls(args, events);
   if (args.has("broker")) server.mode = Mode::kBroker;
   if (auto cmd = args.value("exec")) {
     server.mode = Mode::kExec;

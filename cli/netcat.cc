@@ -32,10 +32,25 @@ Clock::duration parse_seconds(const Args& args, std::string_view name) {
 }  // namespace
 
 std::vector<Option> common_options() {
-  return {{"udp", 'u', false},       {"ipv4", '4', false},      {"ipv6", '6', false},
-          {"verbose", 'v', false},   {"json", 0, false},        {"hex", 0, false},
-          {"no-shutdown", 0, false}, {"quit-after", 'q', true}, {"idle-timeout", 'i', true},
-          {"wait", 'w', true},       {"numeric", 'n', false},   {"unix", 'U', false}};
+  return {{"udp", 'u', false},
+          {"ipv4", '4', false},
+          {"ipv6", '6', false},
+          {"verbose", 'v', false},
+          {"json", 0, false},
+          {"hex", 0, false},
+          {"no-shutdown", 0, false},
+          {"quit-after", 'q', true},
+          {"idle-timeout", 'i', true},
+          {"wait", 'w', true},
+          {"numeric", 'n', false},
+          {"unix", 'U', false},
+          {"tls", 0, false},
+          {"cert", 0, true},
+          {"key", 0, true},
+          {"ca", 0, true},
+          {"pin", 0, true},
+          {"insecure", 0, false},
+          {"handshake-timeout", 0, true}};
 }
 
 Common parse_common(const Args& args) {
@@ -54,6 +69,9 @@ Common parse_common(const Args& args) {
   if (auto idle = parse_seconds(args, "idle-timeout"); idle > Clock::duration::zero())
     c.idle_timeout = idle;
   if (auto wait = parse_seconds(args, "wait"); wait > Clock::duration::zero()) c.wait = wait;
+  c.tls = args.has("tls");
+  if (auto hs = parse_seconds(args, "handshake-timeout"); hs > Clock::duration::zero())
+    c.handshake_timeout = hs;
   return c;
 }
 
@@ -128,6 +146,7 @@ apps::RelayOptions relay_options(const Common& common, const Events& events) {
   o.shutdown_on_eof = !common.no_shutdown;
   o.quit_after = common.quit_after;
   o.idle_timeout = common.idle_timeout;
+  o.handshake_timeout = common.handshake_timeout;
   // A person at a terminal will not type into a connection the peer has closed.
   o.end_on_peer_eof = ::isatty(STDIN_FILENO) == 1;
   if (common.hex) {

@@ -39,6 +39,8 @@ struct Common {
   Clock::duration quit_after = Clock::duration(-1);  // negative: not given
   Clock::duration idle_timeout{};
   Clock::duration wait = std::chrono::seconds(10);
+  bool tls = false;  // --tls: the flags of netcat_tls.h
+  Clock::duration handshake_timeout = std::chrono::seconds(10);
 };
 
 Common parse_common(const Args& args);

@@ -21,7 +21,7 @@ BELOW = {
     "reactor": {"base"},
     "transport": {"base", "inet", "reactor"},
     "proto": {"base", "inet", "reactor", "transport"},
-    "apps/netcat": {"base", "inet", "reactor", "transport"},
+    "apps/netcat": {"base", "inet", "reactor", "transport", "proto"},  # proto: the TLS stage
     "apps/report": {"base", "inet", "link", "reactor", "transport", "proto"},
     "apps/chat": {"base", "inet", "reactor", "transport", "proto"},
     "apps/capture": {"base", "inet", "link", "reactor", "transport", "proto"},

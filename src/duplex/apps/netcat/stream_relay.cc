@@ -65,6 +65,7 @@ StreamRelay::StreamRelay(EventLoop* loop, int local_in, int local_out, Socket so
     : loop_(loop),
       socket_(std::move(socket)),
       options_(std::move(options)),
+      tls_(options_.tls),
       alive_(std::make_shared<bool>(true)) {
   in_ = std::make_unique<Port>(loop, local_in, true);
   out_ = std::make_unique<Port>(loop, local_out, true);
@@ -97,6 +98,14 @@ void StreamRelay::start(DoneCallback done) {
       if (*alive) check_idle();
     });
   }
+  if (tls_) {
+    handshake_timer_ = loop_->run_after(options_.handshake_timeout, [this, alive = alive_] {
+      if (*alive && !finished_ && !tls_->open()) fail("TLS handshake timed out");
+    });
+    tls_->start();
+    write_socket();  // a client's ClientHello
+    return;
+  }
   update();
 }
 
@@ -110,9 +119,12 @@ void StreamRelay::stop(std::string reason) {
 // what is read and written, so back-pressure and EOF cannot disagree.
 void StreamRelay::update() {
   if (finished_) return;
-  const bool read_in = !in_eof_ && up_.readable_bytes() < options_.high_water;
-  const bool write_sock = !up_.empty();
-  const bool read_sock = !peer_eof_ && down_.readable_bytes() < options_.high_water;
+  const std::size_t sealed = tls_ ? tls_->output().readable_bytes() : 0;
+  const bool read_in = !in_eof_ && up_.readable_bytes() + sealed < options_.high_water;
+  const bool write_sock = tls_ ? sealed > 0 : !up_.empty();
+  // During the handshake the socket is read whatever stdout holds: nothing is decrypted yet.
+  const bool read_sock =
+      !peer_eof_ && (down_.readable_bytes() < options_.high_water || (tls_ && !tls_->open()));
   const bool write_out = !down_.empty() && !out_closed_;
   in_->want(read_in, false);
   if (!out_closed_) out_->want(false, write_out);
@@ -154,24 +166,30 @@ void StreamRelay::read_local() {
 
 void StreamRelay::write_socket() {
   if (finished_) return;
-  while (!up_.empty()) {
+  if (tls_) seal();
+  if (finished_) return;
+  Buffer& wire = tls_ ? tls_->output() : up_;
+  while (!wire.empty()) {
     const ssize_t n =
-        ::send(socket_.fd(), up_.peek(), up_.readable_bytes(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        ::send(socket_.fd(), wire.peek(), wire.readable_bytes(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (ends_quietly(errno)) break;
       fail(errno_text(errno));
       return;
     }
-    up_.retrieve(static_cast<std::size_t>(n));
-    result_.bytes_sent += static_cast<std::uint64_t>(n);
+    wire.retrieve(static_cast<std::size_t>(n));
+    if (!tls_) result_.bytes_sent += static_cast<std::uint64_t>(n);
     touch();
   }
-  if (up_.empty()) {
+  if (wire.empty() && up_.empty()) {
     up_.release_if_empty(2 * kChunk);
-    if (in_eof_ && !fin_sent_ && options_.shutdown_on_eof) {
+    wire.release_if_empty(2 * kChunk);
+    // Under TLS, FIN follows the close_notify that seal() queued.
+    if (in_eof_ && !fin_sent_ && options_.shutdown_on_eof && (!tls_ || tls_->closed())) {
       socket_.shutdown_write();
       fin_sent_ = true;
-      if (options_.on_event) options_.on_event("stdin EOF: sent FIN");
+      if (options_.on_event)
+        options_.on_event(tls_ ? "stdin EOF: sent close_notify and FIN" : "stdin EOF: sent FIN");
     }
     check_done();
   }
@@ -180,6 +198,38 @@ void StreamRelay::write_socket() {
 
 void StreamRelay::read_socket() {
   if (finished_ || peer_eof_) return;
+  if (tls_) {
+    wire_.ensure_writable(kChunk);
+    const ssize_t n = ::recv(socket_.fd(), wire_.begin_write(), kChunk, MSG_DONTWAIT);
+    if (n > 0) {
+      touch();
+      if (tls_->feed(wire_.begin_write(), static_cast<std::size_t>(n)) ==
+          tls::Session::Status::kFailed) {
+        send_alert();
+        fail(tls_->error());
+        return;
+      }
+      unseal();
+      if (finished_) return;
+      write_local();
+      if (!finished_) write_socket();  // handshake replies, and stdin held until it was done
+    } else if (n == 0) {
+      if (!tls_->open()) {
+        fail("the peer closed the connection during the TLS handshake");
+        return;
+      }
+      // The peer's side is over either way; whether its last bytes were cut short, TLS
+      // cannot tell without close_notify.
+      peer_eof_ = true;
+      if (options_.on_event) options_.on_event("peer sent FIN without close_notify");
+      write_local();
+    } else if (!ends_quietly(errno)) {
+      fail(errno_text(errno));
+      return;
+    }
+    update();
+    return;
+  }
   down_.ensure_writable(kChunk);
   const ssize_t n = ::recv(socket_.fd(), down_.begin_write(), kChunk, MSG_DONTWAIT);
   if (n > 0) {
@@ -215,6 +265,12 @@ void StreamRelay::write_local() {
       break;
     }
     down_.retrieve(static_cast<std::size_t>(n));
+    // Records left as ciphertext while stdout was full: decrypt the next part now, since
+    // epoll cannot see what waits inside the session.
+    if (down_.empty() && tls_ && !peer_eof_ && tls_->pending_ciphertext() > 0) {
+      unseal();
+      if (finished_) return;
+    }
   }
   if (down_.empty()) {
     down_.release_if_empty(2 * kChunk);
@@ -238,6 +294,56 @@ void StreamRelay::write_local() {
     check_done();
   }
   update();
+}
+
+// Plaintext from stdin into records (once the handshake is done), and close_notify after
+// stdin's last byte.
+void StreamRelay::seal() {
+  if (!tls_->open() || tls_->failed()) return;
+  if (!up_.empty() && !tls_->closed()) {
+    result_.bytes_sent += up_.readable_bytes();
+    if (tls_->write(up_.peek(), up_.readable_bytes()) == tls::Session::Status::kFailed) {
+      fail(tls_->error());
+      return;
+    }
+    up_.retrieve_all();
+  }
+  if (in_eof_ && up_.empty() && options_.shutdown_on_eof && !tls_->closed()) tls_->close();
+}
+
+// Records into plaintext for stdout, up to high_water; notes the end of the handshake and
+// the peer's close_notify.
+void StreamRelay::unseal() {
+  const std::size_t before = down_.readable_bytes();
+  const auto status = tls_->read(down_, options_.high_water);
+  const std::size_t got = down_.readable_bytes() - before;
+  if (got > 0) {
+    if (options_.observer)
+      options_.observer(Direction::kReceived, result_.bytes_received, {down_.peek() + before, got});
+    result_.bytes_received += got;
+  }
+  if (status == tls::Session::Status::kFailed) {
+    send_alert();
+    fail(tls_->error());
+    return;
+  }
+  if (tls_->open() && !tls_reported_) {
+    tls_reported_ = true;
+    if (handshake_timer_) loop_->cancel(handshake_timer_);
+    if (options_.on_tls_established) options_.on_tls_established(*tls_);
+  }
+  if (status == tls::Session::Status::kClosed && !peer_eof_) {
+    peer_eof_ = true;
+    if (options_.on_event) options_.on_event("peer sent close_notify");
+  }
+}
+
+// A failed handshake leaves an alert for the peer: one try to send it before closing.
+void StreamRelay::send_alert() {
+  Buffer& out = tls_->output();
+  if (!out.empty())
+    (void)::send(socket_.fd(), out.peek(), out.readable_bytes(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  out.retrieve_all();
 }
 
 void StreamRelay::local_eof() {
@@ -293,6 +399,7 @@ void StreamRelay::finish() {
   finished_ = true;
   if (quit_timer_) loop_->cancel(quit_timer_);
   if (idle_timer_) loop_->cancel(idle_timer_);
+  if (handshake_timer_) loop_->cancel(handshake_timer_);
   in_->want(false, false);
   if (!out_closed_) {
     // What was received still goes to the local output, but for at most kFlushLimit: a

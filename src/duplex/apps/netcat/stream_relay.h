@@ -19,6 +19,13 @@
 // reports them: they are read or written with plain calls from the loop (a regular file
 // never blocks for long), re-queued while there is room, so they need no thread.
 //
+// TLS (connect --tls, listen --tls): with a tls::Session in the options, the relay's bytes
+// are the session's plaintext. Stdin waits in its buffer until the handshake is done (or
+// fails, or times out: handshake_timeout); the socket is read while the decrypted bytes for
+// stdout are under high_water, and records not yet decrypted stay as ciphertext, so the
+// bounds above hold. Stdin's EOF sends close_notify, then FIN; the peer's close_notify is its
+// EOF. A FIN without close_notify also ends the peer's direction, with an event saying so.
+//
 // Loop thread only. The relay does not own the local descriptors; it owns the socket.
 #pragma once
 
@@ -28,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "duplex/proto/tls_session.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/timer_queue.h"
 #include "duplex/transport/socket.h"
@@ -55,6 +63,11 @@ struct RelayOptions {
   std::function<void(Direction, std::uint64_t offset, std::string_view)> observer;
   // Told about half-closes: "stdin EOF, sent FIN", "peer sent FIN".
   std::function<void(std::string_view event)> on_event;
+  // TLS over the socket, when set (a client's session knows the server's name).
+  std::shared_ptr<tls::Session> tls;
+  Clock::duration handshake_timeout = std::chrono::seconds(10);
+  // Told once the handshake is done (protocol, cipher, the peer's certificate).
+  std::function<void(const tls::Session&)> on_tls_established;
 };
 
 struct RelayResult {
@@ -94,6 +107,9 @@ class StreamRelay {
   void touch();
   void check_idle();
   void schedule_always_ready();
+  void seal();
+  void unseal();
+  void send_alert();
 
   EventLoop* loop_;
   std::unique_ptr<Port> in_, out_, sock_;
@@ -101,6 +117,9 @@ class StreamRelay {
   RelayOptions options_;
   Buffer up_;    // local input -> socket
   Buffer down_;  // socket -> local output
+  Buffer wire_;  // TLS: ciphertext just read, on its way into the session
+  std::shared_ptr<tls::Session> tls_;
+  bool tls_reported_ = false;
   bool in_eof_ = false;
   bool fin_sent_ = false;
   bool peer_eof_ = false;
@@ -109,7 +128,7 @@ class StreamRelay {
   bool queued_ = false;
   RelayResult result_;
   DoneCallback done_;
-  TimerId quit_timer_, idle_timer_;
+  TimerId quit_timer_, idle_timer_, handshake_timer_;
   Clock::time_point last_activity_{};
   std::shared_ptr<bool> alive_;
 };
