@@ -55,7 +55,8 @@ std::string sha256_hex(std::string_view bytes) {
   return out;
 }
 
-// A C++ string literal holding exactly `bytes`: printable ASCII as itself, the rest as
+// A C++ string literal holding exactly `bytes`: printable ASCII as itself (but '?', so that
+// "??=" in JavaScript's ??= is no trigraph), the rest as
 // three-digit octal escapes (which cannot run into a following digit), one source line
 // per line of the file.
 std::string literal(std::string_view bytes) {
@@ -65,7 +66,7 @@ std::string literal(std::string_view bytes) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
-    } else if (u >= 0x20 && u < 0x7f) {
+    } else if (u >= 0x20 && u < 0x7f && c != '?') {  // '?' escaped: "??=" is a trigraph
       out += c;
     } else {
       char escape[8];
