@@ -1,6 +1,9 @@
 // `duplex perf`: a throughput test that speaks iperf3's protocol (apps/perf), as a server
 // (-s) or a client (-c HOST), against duplex or a real iperf3.
+#include <unistd.h>
 #include <cmath>
+
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -12,6 +15,8 @@
 #include "commands.h"
 #include "duplex/apps/perf/perf_client.h"
 #include "duplex/apps/perf/perf_compare.h"
+#include "duplex/apps/perf/perf_live.h"
+#include "duplex/apps/perf/perf_report_to.h"
 #include "duplex/apps/perf/perf_server.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
@@ -58,6 +63,10 @@ Client:
   -N, --no-delay       TCP_NODELAY on the streams
   --udp-64bit          64-bit UDP sequence numbers (iperf3 --udp-counters-64bit)
   --connect-timeout MS give up connecting after MS milliseconds (default 10000)
+  --report-to URL      also send each interval and the end to a `duplex serve` (its
+                       dashboard URL, http://HOST:PORT), whose Perf page shows the run
+                       live ("watching"); needs --token
+  --token TOKEN        the token that duplex serve printed (its dashboard URL's ?token=)
   --compare            run the test over TCP, then over UDP at the goodput TCP reached,
                        and print the two side by side: bytes sent and delivered, loss,
                        reordering, goodput, retransmissions, RTT and jitter. With --json,
@@ -80,6 +89,8 @@ Examples:
   duplex perf -c host --compare -t 5           # TCP, then UDP at TCP's rate: the table
   duplex perf -c host --compare -R --json | jq .compare.udp.reordered
   iperf3 -c host -p 5201                       # a real iperf3 against duplex perf -s
+  duplex perf -c host -t 30 --report-to http://127.0.0.1:8080 --token TOKEN
+                                               # and watch it on the dashboard's Perf page
   duplex perf -s -p 0 -1                       # any free port, one test, then exit
 
 Exit status: 0 the test ran, 1 it failed (refused, the peer vanished, a timeout), 2 usage
@@ -213,6 +224,16 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
   options.version = "duplex 0.1.0";
   options.connect_timeout =
       std::chrono::milliseconds(args.number("connect-timeout", 1, 3'600'000).value_or(10'000));
+  std::optional<apps::perf::ReportUrl> report_url;
+  if (auto url = args.value("report-to")) {
+    std::string bad_url;
+    report_url = apps::perf::parse_report_url(*url, bad_url);
+    if (!report_url) args.fail(bad_url);
+    if (!args.has("token"))
+      args.fail("--report-to needs --token TOKEN: the token of duplex serve's dashboard URL");
+  } else if (args.has("token")) {
+    args.fail("--token goes with --report-to URL (duplex serve's dashboard)");
+  }
   options.servers = TcpClient::resolve(host, port);
 
   if (args.has("compare")) {
@@ -220,6 +241,7 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
       args.fail("--compare runs TCP then UDP itself; leave out -u");
     if (p.num != 0 || p.blockcount != 0)
       args.fail("--compare runs both tests for a time; use -t, not -n or -k");
+    if (args.has("report-to")) args.fail("--report-to reports one test; leave out --compare");
   }
   EventLoop loop;
   bool ok = false;
@@ -249,6 +271,25 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
   client.on_text(print_text);
   client.on_json(print_doc);
   client.on_finished(done);
+  std::unique_ptr<apps::perf::ReportTo> report;
+  if (report_url) {
+    report = std::make_unique<apps::perf::ReportTo>(&loop, *report_url, *args.value("token"));
+    report->on_error([](const std::string& line) { std::cerr << "duplex perf: " << line << '\n'; });
+    const std::string run =
+        "cli-" + std::to_string(::getpid()) + "-" +
+        std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
+    report->post(apps::perf::live_started({run, "cli", host, port, p}));
+    int index = 0;
+    client.on_interval([&, run](const apps::perf::Interval& sample) {
+      report->post(apps::perf::live_interval(run, index++, sample, p.protocol));
+    });
+    client.on_finished([&, run](bool good, const std::string& reason) {
+      ok = good;
+      why = reason;
+      report->post(apps::perf::live_end(run, client.report(), good, reason));
+      report->flush([&loop] { loop.quit(); });
+    });
+  }
   client.start();
   loop.loop();
   if (!ok) {
@@ -270,7 +311,7 @@ int perf_main(Argv argv) {
              {"length", 'l', true},    {"congestion", 'C', true},    {"window", 'w', true},
              {"no-delay", 'N', false}, {"udp-64bit", 0, false},      {"interval", 'i', true},
              {"json", 'J', false},     {"connect-timeout", 0, true}, {"omit", 'O', true},
-             {"compare", 0, false}});
+             {"compare", 0, false},    {"report-to", 0, true},       {"token", 0, true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -293,7 +334,7 @@ int perf_main(Argv argv) {
   const bool json = args.has("json");
   if (server) {
     for (const char* client_only :
-         {"udp", "reverse", "parallel", "time", "bytes", "bitrate", "compare"}) {
+         {"udp", "reverse", "parallel", "time", "bytes", "bitrate", "compare", "report-to"}) {
       if (args.has(client_only))
         args.fail(std::string("--") + client_only +
                   " is a client option: the client chooses the test");

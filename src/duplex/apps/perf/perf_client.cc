@@ -169,6 +169,7 @@ void Client::create_streams() {
                                        options_.interval, control_mss_);
   session_->on_interval([this](const Interval& interval) {
     output(interval_text(interval, options_.params.protocol));
+    if (interval_cb_) interval_cb_(interval);
   });
   session_->on_stream_failure([this](const std::string& why) { finish(false, why); });
   session_->on_budget_spent([this] { end_test(); });

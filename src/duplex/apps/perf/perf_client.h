@@ -49,6 +49,8 @@ class Client {
 
   void on_text(std::function<void(const std::string&)> cb) { text_cb_ = std::move(cb); }
   void on_json(std::function<void(const nlohmann::json&)> cb) { json_cb_ = std::move(cb); }
+  // Every interval as it closes (the dashboard's live charts, --report-to).
+  void on_interval(std::function<void(const Interval&)> cb) { interval_cb_ = std::move(cb); }
   // The test is over: ok, or the one line that says why not.
   void on_finished(std::function<void(bool ok, const std::string& why)> cb) {
     finished_cb_ = std::move(cb);
@@ -106,6 +108,7 @@ class Client {
   std::shared_ptr<Client*> alive_ = std::make_shared<Client*>(this);
   std::function<void(const std::string&)> text_cb_;
   std::function<void(const nlohmann::json&)> json_cb_;
+  std::function<void(const Interval&)> interval_cb_;
   std::function<void(bool, const std::string&)> finished_cb_;
 };
 
