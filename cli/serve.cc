@@ -27,6 +27,7 @@
 #include "duplex/apps/dashboard/capture_ws.h"
 #include "duplex/apps/dashboard/connection_registry.h"
 #include "duplex/apps/dashboard/dashboard.h"
+#include "duplex/apps/dashboard/perf_ws.h"
 #include "duplex/apps/dashboard/web_assets.h"
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
@@ -50,7 +51,7 @@ constexpr const char* kHelp = R"(Usage: duplex serve [OPTIONS]
 
 The dashboard in the browser and one chat shared by terminals and browsers, in one process:
   dashboard  HTTP and WebSocket on --bind:--port: the Connections, Address tools,
-             Neighbours, Chat and Capture pages, and their JSON API (docs/api.md)
+             Neighbours, Chat, Capture and Perf pages, and their JSON API (docs/api.md)
   chat       a TCP line protocol on --chat-port, for `duplex chat HOST` or plain nc; the
              browser joins the same rooms over WebSocket (/ws/chat)
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
@@ -297,6 +298,9 @@ int serve_main(Argv argv) {
   capture_options.max_rate = capture_rate;
   capture_options.has_token = context.has_token;
   apps::add_capture_routes(router, capture_options);
+  apps::PerfWsOptions perf_options;
+  perf_options.has_token = context.has_token;
+  apps::add_perf_routes(router, perf_options);
   router.add("GET", "/*path", apps::page_files_route(web_dir));
 
   http::ServerOptions options;

@@ -13,7 +13,7 @@ SRC = os.path.join(SOURCE, "src")
 
 # What each layer may include, itself included; mirrors the libraries' DEPS in
 # src/duplex/CMakeLists.txt. An application uses no other application, except the
-# dashboard, which shows the chat, the address reports and live captures.
+# dashboard, which shows the chat, the address reports, live captures and perf tests.
 BELOW = {
     "base": set(),
     "inet": {"base"},
@@ -28,7 +28,7 @@ BELOW = {
     "apps/perf": {"base", "inet", "reactor", "transport"},
     "apps/impair": {"base", "inet", "link", "reactor"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
-                       "apps/report", "apps/capture"},
+                       "apps/report", "apps/capture", "apps/perf"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"duplex/([^"]+)"', re.M)
 
