@@ -11,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {exitSkipped} from '../prerequisites.mjs';
-import {artifactsDir, launch, prerequisites, requireServe, startServe} from './lib.mjs';
+import {artifactsDir, launch, prerequisites, recordPage, requireServe, startServe} from './lib.mjs';
 
 const chromium = await prerequisites('capture_test', ['DUPLEX']);
 const duplex = process.env.DUPLEX;
@@ -33,14 +33,7 @@ before(async () => {
   port = listener.address().port;
   browser = await launch(chromium);
   page = await browser.newPage({viewport: {width: 1280, height: 1000}});
-  page.on('console', (m) => {
-    pageLog.push(`console.${m.type()}: ${m.text()}`);
-    if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => {
-    pageLog.push(`page error: ${e.message}`);
-    pageErrors.push(`page error: ${e.message}`);
-  });
+  recordPage(page, pageLog, pageErrors);
   await page.goto(server.url + '#capture');
 });
 

@@ -39,6 +39,19 @@ export async function launch(chromium) {
   });
 }
 
+// Keeps what the page logs (for a failure's report) and its errors (which a test asserts
+// are none) in the two arrays.
+export function recordPage(page, pageLog, pageErrors) {
+  page.on('console', (m) => {
+    pageLog.push(`console.${m.type()}: ${m.text()}`);
+    if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => {
+    pageLog.push(`page error: ${e.message}`);
+    pageErrors.push(`page error: ${e.message}`);
+  });
+}
+
 // Where screenshots go: $DUPLEX_ARTIFACTS (ctest sets it under the build dir).
 export function artifactsDir() {
   const dir = process.env.DUPLEX_ARTIFACTS || path.join(process.cwd(), 'artifacts');
