@@ -279,8 +279,8 @@ int run_client(const Args& args, const std::string& host, std::uint16_t port, do
         "cli-" + std::to_string(::getpid()) + "-" +
         std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
     report->post(apps::perf::live_started({run, "cli", host, port, p}));
-    int index = 0;
-    client.on_interval([&, run](const apps::perf::Interval& sample) {
+    // The callbacks outlive this block: they own what is declared in it.
+    client.on_interval([&, run, index = 0](const apps::perf::Interval& sample) mutable {
       report->post(apps::perf::live_interval(run, index++, sample, p.protocol));
     });
     client.on_finished([&, run](bool good, const std::string& reason) {
