@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -41,6 +42,11 @@ sends is printed as it arrives:
 Commands go to the server as typed: /nick NAME, /join ROOM, /who, /rooms, /help, /quit.
 Browsers in the dashboard's Chat page share the same rooms.
 
+A serve bound beyond loopback wants its token first: --token TOKEN (or the environment's
+DUPLEX_TOKEN, which keeps it out of `ps`) sends "/auth TOKEN" before anything else, and
+nothing of stdin is said until the server has let us in. A wrong token ends the session
+with the server's reason and status 1. On loopback the token is not needed (and harmless).
+
 End of input (Ctrl-D, or the end of a pipe) sends what is left, waits until the server
 has sent your own lines back (stored: at most 5 s), then sends /quit and waits (at most
 5 s) for the server to close. So `echo hi | duplex chat` prints its line once it is stored.
@@ -59,6 +65,8 @@ Options:
   --name NAME           your name in the room (sent as /nick NAME); [A-Za-z0-9_.-], at
                         most 32 bytes. Default: a guest name the server picks
   --room ROOM           the room to join (sent as /join ROOM); default lobby
+  --token TOKEN         the server's token, sent first as /auth TOKEN (default: the
+                        environment's DUPLEX_TOKEN, if set)
   -4, -6                only IPv4 / only IPv6 addresses of HOST
   -w, --wait T          connect timeout per address (default 10s)
   --discover            find servers by UDP broadcast instead of joining one
@@ -76,17 +84,19 @@ Examples:
   duplex chat --name alice --room ops 192.168.1.20
   duplex chat [::1]:7000                        # a serve started with --bind ::1 (or ::)
   echo 'deploy done' | duplex chat --name ci chat.lan:7000
+  DUPLEX_TOKEN=s3cret duplex chat 192.168.1.20  # a serve started with --bind 0.0.0.0
   duplex chat --discover
   duplex chat --discover --broadcast 192.168.1.255 --timeout 2s --json
   duplex chat --discover --broadcast 127.255.255.255 --connect --name alice
   nc 127.0.0.1 7000                             # plain nc works too
 
---name and --room are granted before anything of stdin is said: a taken name ends the
-session at once, saying nothing, with the server's reason on stderr and status 1.
+--token, --name and --room are granted before anything of stdin is said: a wrong token or
+a taken name ends the session at once, saying nothing, with the server's reason on stderr
+and status 1.
 
 Exit status: 0 the server closed the session, or Ctrl-C (--discover: at least one server
 answered); 1 could not connect (refused, unreachable, timed out), the connection was reset,
-the server refused --name or --room or any line or command sent (an error line: the last
+the server refused --token, --name or --room or any line or command sent (an error line: the last
 one is repeated on stderr) (--discover: nobody answered); 2 usage error: unknown option,
 port 70000, a host that does not resolve.
 )";
@@ -206,6 +216,9 @@ class Session {
     }
     if (!refusal_.empty() && !interrupted_) {
       std::cerr << "duplex chat: " << peer_.to_string() << ": " << refusal_ << '\n';
+      if (!joined_ && !settings_.token)
+        std::cerr << "duplex chat: give the token that duplex serve printed: --token TOKEN, "
+                     "or DUPLEX_TOKEN in the environment\n";
       return 1;
     }
     return 0;
@@ -217,11 +230,12 @@ class Session {
     was_connected_ = true;
     peer_ = c->peer();
     c->set_no_delay(true);
+    if (settings_.token) c->send("/auth " + *settings_.token + "\n");
     if (settings_.name) c->send("/nick " + *settings_.name + "\n");
     if (settings_.room) c->send("/join " + *settings_.room + "\n");
-    // Nothing of stdin is said before the server has granted --name and --room: a taken
-    // name must not post as a guest.
-    setting_up_ = settings_.name || settings_.room;
+    // Nothing of stdin is said before the server has granted --token, --name and --room: a
+    // taken name must not post as a guest, and nothing goes to a server that refused us.
+    setting_up_ = settings_.token || settings_.name || settings_.room;
     if (!setting_up_) read_input();
   }
 
@@ -325,6 +339,7 @@ class Session {
     if (line.starts_with("! ")) {
       refused(line.substr(2));
     } else if (line.starts_with("* you are ")) {
+      joined_ = true;  // the session has started: past the server's token gate, if any
       const auto rest = line.substr(10);
       const auto in = rest.find(" in ");
       name_ = std::string(rest.substr(0, in));
@@ -339,7 +354,7 @@ class Session {
         if (--unacknowledged_ == 0 && stdin_eof_) quit();
       }
     }
-    if (setting_up_ && conn_ && (!settings_.name || name_ == *settings_.name) &&
+    if (setting_up_ && conn_ && joined_ && (!settings_.name || name_ == *settings_.name) &&
         (!settings_.room || room_ == *settings_.room)) {
       setting_up_ = false;
       read_input();
@@ -402,7 +417,8 @@ class Session {
   bool quit_sent_ = false;
   std::string name_;  // ours, as the server last told us
   std::string room_;
-  bool setting_up_ = false;  // --name, --room sent, not yet granted
+  bool setting_up_ = false;  // --token, --name, --room sent, not yet granted
+  bool joined_ = false;      // "* you are NAME in ROOM" came: the session has started
   std::string refusal_;      // the server's last error line, without "! "
   bool was_connected_ = false;
   bool interrupted_ = false;
@@ -496,6 +512,7 @@ int chat_main(Argv argv) {
   Args args("duplex chat", argv,
             {{"name", 0, true},
              {"room", 0, true},
+             {"token", 0, true},
              {"ipv4", '4', false},
              {"ipv6", '6', false},
              {"wait", 'w', true},
@@ -521,6 +538,14 @@ int chat_main(Argv argv) {
                 std::to_string(apps::chat::kMaxNameBytes) + " of A-Z a-z 0-9 _ . -");
   }
   if (auto w = args.value("wait")) settings.wait = chat::parse_duration(args, "wait", *w);
+  settings.token = args.value("token");
+  if (const char* env = std::getenv("DUPLEX_TOKEN"); !settings.token && env && *env != '\0')
+    settings.token = env;
+  if (settings.token && (settings.token->empty() ||
+                         std::any_of(settings.token->begin(), settings.token->end(), [](char c) {
+                           return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+                         })))
+    args.fail("--token (or DUPLEX_TOKEN) must be one word, as duplex serve printed it");
 
   if (args.has("discover")) {
     args.expect_positionals(0, 0, "no HOST (--discover finds the hosts)");

@@ -15,8 +15,9 @@
 namespace duplex::cli::chat {
 
 struct SessionSettings {
-  std::optional<std::string> name;  // sent as "/nick NAME" once connected
-  std::optional<std::string> room;  // sent as "/join ROOM"
+  std::optional<std::string> name;   // sent as "/nick NAME" once connected
+  std::optional<std::string> room;   // sent as "/join ROOM"
+  std::optional<std::string> token;  // sent first as "/auth TOKEN" (serve beyond loopback)
   std::chrono::steady_clock::duration wait = std::chrono::seconds(10);  // per address
 };
 

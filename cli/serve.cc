@@ -65,8 +65,10 @@ Access: a token is generated at start (128 random bits) unless --token gives one
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
 On loopback it is needed only to change the neighbour table and to capture. Bound beyond
 loopback, every HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the
-cookie): 401 otherwise. The TCP chat port has no token (nc cannot send one): bound beyond loopback,
-anyone who reaches it can read the room's history and chat; a firewall decides who that is.
+cookie): 401 otherwise. The TCP chat port then asks for it too: the first line must be
+`/auth TOKEN` (`duplex chat --token TOKEN` sends it; with nc, type it), within 10 s and at
+most 512 bytes; before it nothing of the room is sent and nothing said reaches it, and a
+wrong or missing token gets one "! ..." line and the close. On loopback nc needs no /auth.
 
 Options:
   --bind ADDR            the dashboard's and chat's address (default 127.0.0.1; 0.0.0.0 or
@@ -109,6 +111,7 @@ Examples:
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
   duplex serve --capture-rate 20                   # a slow link to the browser
   nc 127.0.0.1 7000                  # chat from a terminal
+  duplex chat --token s3cret 192.168.1.20     # a serve bound beyond loopback
   curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/status
 
 Log: stderr gets one line per event, with its UTC time to the millisecond:
@@ -319,6 +322,7 @@ int serve_main(Argv argv) {
       options);
   apps::ChatTcpOptions chat_options;
   chat_options.flood = flood;
+  if (!loopback) chat_options.token = token;
   apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub, chat_options);
   std::unique_ptr<apps::DiscoveryResponder> discovery;
   if (discovery_on) {
@@ -348,13 +352,13 @@ int serve_main(Argv argv) {
       url_host(chat_addr.is_unspecified() ? inet::Address::parse("127.0.0.1") : chat_addr);
   const std::string chat_port_s = std::to_string(chat.listen_endpoint().port());
   std::cout << "chat       tcp " << chat.listen_endpoint().to_string() << " (duplex chat "
-            << chat_host
+            << (loopback ? "" : "--token TOKEN ") << chat_host
             << (chat.listen_endpoint().port() == apps::chat::kDefaultChatPort ? ""
                                                                               : ":" + chat_port_s)
             << ", or nc "
             << (chat_addr.is_unspecified() ? std::string("127.0.0.1") : chat_addr.to_string())
-            << ' ' << chat_port_s << (chat_addr.is_unspecified() ? "; or any host above" : "")
-            << ")\n"
+            << ' ' << chat_port_s << (loopback ? "" : " then /auth TOKEN")
+            << (chat_addr.is_unspecified() ? "; or any host above" : "") << ")\n"
             << "discovery  "
             << (discovery ? "udp " + discovery->local().to_string() +
                                 (loopback ? " (answers loopback probes only)" : "")
@@ -363,8 +367,8 @@ int serve_main(Argv argv) {
             << "history    " << hub.db_path() << '\n'
             << "access     "
             << (loopback ? "loopback only; the token is needed to change neighbours"
-                         : "beyond loopback: every HTTP request needs the token; the TCP chat "
-                           "port takes anyone who reaches it")
+                         : "beyond loopback: every HTTP request needs the token, and the TCP "
+                           "chat /auth TOKEN as its first line")
             << '\n';
   std::cout.flush();
   loop.loop();

@@ -6,13 +6,16 @@
 //   build/fuzz/tests/chat_line_fuzz -max_total_time=20 tests/fuzz/corpus/chat_line
 // Besides "no crash, no sanitizer report", it checks that a command's word and argument are
 // parts of the line, that the argument has no blank at either end, and that only a line
-// starting with '/' is a command.
+// starting with '/' is a command. The same bytes also go through the /auth gate
+// (chat_auth.cc), whole and split in two: the verdict and what is left for the session must
+// not depend on where the reads split.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "duplex/apps/chat/chat_auth.h"
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/apps/chat/chat_parse.h"
 #include "duplex/apps/chat/chat_protocol.h"
@@ -45,9 +48,26 @@ void check(std::string_view line) {
   }
 }
 
+void check_auth(std::string_view input) {
+  using duplex::apps::ChatAuth;
+  ChatAuth whole("t0ken");
+  const std::size_t used = whole.feed(input);
+  if (used > input.size()) std::abort();
+  if (whole.state() == ChatAuth::State::refused && whole.refusal().empty()) std::abort();
+  if (whole.state() == ChatAuth::State::admitted && input.find("/auth") == std::string_view::npos)
+    std::abort();
+  ChatAuth split("t0ken");
+  const std::size_t cut = input.empty() ? 0 : static_cast<unsigned char>(input[0]) % input.size();
+  std::size_t used_split = split.feed(input.substr(0, cut));
+  if (split.state() == ChatAuth::State::waiting) used_split += split.feed(input.substr(cut));
+  if (split.state() != whole.state()) std::abort();
+  if (whole.state() == ChatAuth::State::admitted && used_split != used) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check_auth(std::string_view(reinterpret_cast<const char*>(data), size));
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   while (!rest.empty()) {
     const auto lf = rest.find('\n');

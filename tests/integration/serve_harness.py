@@ -1,11 +1,12 @@
 """Shared by the test_serve_* tests: a running `duplex serve` on free ports with its summary
-parsed, a line-oriented TCP chat client, and a minimal WebSocket client (RFC 6455, text
-frames only). Every wait has a deadline; nothing asserts timings.
+parsed, line-oriented TCP chat clients (a socket, nc), and a minimal WebSocket client
+(RFC 6455, text frames only). Every wait has a deadline; nothing asserts timings.
 
 The binary comes from $DUPLEX (ctest sets it)."""
 import base64
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -13,6 +14,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 DUPLEX = os.environ.get("DUPLEX", "duplex")
@@ -121,6 +123,42 @@ class ChatClient:
 
     def close(self):
         self.sock.close()
+
+
+class NcLines:
+    """nc as a chat client (to 127.0.0.1): lines in on stdin, lines out read on a thread."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in iter(self.proc.stdout.readline, ""):
+            self.lines.put(line.rstrip("\n"))
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, pattern):
+        seen = []
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise AssertionError(f"nc saw no line matching {pattern!r}; saw {seen[-10:]}")
+            seen.append(line)
+            if re.search(pattern, line):
+                return seen
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
 
 
 class WebSocket:

@@ -89,7 +89,7 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
 
     def test_summary_says_every_request_needs_the_token(self):
         self.assertIn("every HTTP request needs the token", self.serve.summary["access"])
-        self.assertIn("the TCP chat port takes anyone", self.serve.summary["access"])
+        self.assertIn("the TCP chat /auth TOKEN", self.serve.summary["access"])
         self.assertTrue(self.serve.summary["dashboard"].endswith("?token=t0ken-for-tests"))
 
     def test_summary_lists_a_url_per_interface_address_and_never_0_0_0_0(self):

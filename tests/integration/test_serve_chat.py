@@ -2,56 +2,18 @@
 """`duplex serve`'s TCP chat as terminals use it: nc and plain sockets on loopback, the
 line protocol of src/duplex/apps/chat/chat_protocol.h, its limits and its back-pressure."""
 import os
-import queue
 import re
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_harness import TIMEOUT, ChatClient, Serve  # noqa: E402
+from serve_harness import TIMEOUT, ChatClient, NcLines, Serve  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from prerequisites import requires  # noqa: E402
-
-
-class NcLines:
-    """nc as a chat client: lines in on stdin, lines out read on a thread."""
-
-    def __init__(self, port):
-        self.proc = subprocess.Popen(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in iter(self.proc.stdout.readline, ""):
-            self.lines.put(line.rstrip("\n"))
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def expect(self, pattern):
-        seen = []
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
-                raise AssertionError(f"nc saw no line matching {pattern!r}; saw {seen[-10:]}")
-            seen.append(line)
-            if re.search(pattern, line):
-                return seen
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
 
 
 class ServeChat(unittest.TestCase):

@@ -28,8 +28,8 @@ ChatLine parse_chat_line(std::string_view line) noexcept {
       Kind::unknown, line.substr(0, space),
       space == std::string_view::npos ? std::string_view() : trim_blanks(line.substr(space + 1))};
   static constexpr std::pair<std::string_view, Kind> kCommands[] = {
-      {"/nick", Kind::nick},   {"/join", Kind::join}, {"/who", Kind::who},
-      {"/rooms", Kind::rooms}, {"/help", Kind::help}, {"/quit", Kind::quit}};
+      {"/nick", Kind::nick}, {"/join", Kind::join}, {"/who", Kind::who},  {"/rooms", Kind::rooms},
+      {"/help", Kind::help}, {"/quit", Kind::quit}, {"/auth", Kind::auth}};
   for (const auto& [word, kind] : kCommands)
     if (out.word == word) out.kind = kind;
   return out;

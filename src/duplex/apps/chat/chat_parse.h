@@ -13,7 +13,7 @@ namespace duplex::apps {
 
 // One line of the TCP chat port, framing (LF or CRLF) already removed.
 struct ChatLine {
-  enum class Kind { empty, not_utf8, say, nick, join, who, rooms, help, quit, unknown };
+  enum class Kind { empty, not_utf8, say, nick, join, who, rooms, help, quit, auth, unknown };
   Kind kind = Kind::empty;
   std::string_view word;  // the command as typed ("/nick"); empty for a message
   std::string_view arg;   // what follows it, spaces and tabs trimmed

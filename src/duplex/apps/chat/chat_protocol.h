@@ -18,6 +18,9 @@
 //   "* OLD is now NAME", "* you are already NAME" or "! ...".
 //   On connect: a greeting notice, the last kHistoryReplay messages of the room, then
 //   "* you are NAME in ROOM".
+//   Bound beyond loopback, that comes only after the first line "/auth TOKEN" (chat_auth.h):
+//   before it the server sends "* this chat needs its token: send /auth TOKEN first", and
+//   after it "* authenticated"; anything else gets one "! ..." line and the close.
 //
 // WebSocket /ws/chat on the dashboard's HTTP port, one JSON object per text frame.
 //   client -> server

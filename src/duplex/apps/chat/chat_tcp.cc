@@ -317,6 +317,9 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
       for (auto h : kHelp) notice(h);
     } else if (line.kind == Kind::quit) {
       quit();
+    } else if (line.kind == Kind::auth) {
+      notice(options_.token.empty() ? "this chat needs no token (it is bound to loopback)"
+                                    : "already authenticated");
     } else {
       error("unknown command " + std::string(line.word) + "; /help lists the commands");
     }
@@ -381,30 +384,33 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
 ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,
                              ChatTcpOptions options)
-    : hub_(hub), options_(std::move(options)), tcp_(loop, listen, "chat") {
+    : loop_(loop), hub_(hub), options_(std::move(options)), tcp_(loop, listen, "chat") {
   tcp_.set_connection_callback([this](const TcpConnectionPtr& c) {
     if (c->connected()) {
-      auto session = std::make_shared<Session>(c, hub_, options_);
-      sessions_[c.get()] = session;
-      std::weak_ptr<Session> weak = session;
-      c->set_message_callback([weak](const TcpConnectionPtr&, Buffer& in, Clock::time_point) {
-        if (auto s = weak.lock()) s->on_input(in);
+      // One dispatch for the life of the connection: the gate first, then the session
+      // (a callback must not replace itself while it runs).
+      c->set_message_callback([this](const TcpConnectionPtr& conn, Buffer& in, Clock::time_point) {
+        received(conn, in, false);
       });
-      c->set_peer_shutdown_callback([weak](const TcpConnectionPtr& conn, Buffer& unread) {
-        if (auto s = weak.lock()) {
-          s->peer_finished(unread);
-        } else {
-          conn->shutdown_write();
-        }
-      });
-      session->start();
-    } else {
-      auto it = sessions_.find(c.get());
-      if (it == sessions_.end()) return;
-      auto session = std::move(it->second);
-      sessions_.erase(it);
-      session->closed();
+      c->set_peer_shutdown_callback(
+          [this](const TcpConnectionPtr& conn, Buffer& unread) { received(conn, unread, true); });
+      if (options_.token.empty()) {
+        admit(c, nullptr, false);
+      } else {
+        guard(c);
+      }
+      return;
     }
+    if (auto g = gates_.find(c.get()); g != gates_.end()) {
+      c->loop()->cancel(g->second.timer);
+      gates_.erase(g);
+      return;
+    }
+    auto it = sessions_.find(c.get());
+    if (it == sessions_.end()) return;
+    auto session = std::move(it->second);
+    sessions_.erase(it);
+    session->closed();
   });
 }
 
@@ -414,8 +420,73 @@ void ChatTcpServer::start() { tcp_.start(); }
 
 void ChatTcpServer::stop() {
   tcp_.stop();
+  for (auto& [conn, gate] : gates_) loop_->cancel(gate.timer);
+  gates_.clear();
   for (auto& [conn, session] : sessions_) session->closed();
   sessions_.clear();
+}
+
+void ChatTcpServer::received(const TcpConnectionPtr& c, Buffer& in, bool finished) {
+  if (auto it = sessions_.find(c.get()); it != sessions_.end()) {
+    const auto session = it->second;  // the session may end while it reads
+    return finished ? session->peer_finished(in) : session->on_input(in);
+  }
+  auto g = gates_.find(c.get());
+  if (g == gates_.end() || g->second.refused) {
+    in.retrieve_all();  // refused: what still comes is read (to see the FIN) and dropped
+    if (finished) c->shutdown_write();
+    return;
+  }
+  Gate& gate = g->second;
+  in.retrieve(gate.auth.feed(in.view()));
+  if (gate.auth.state() == ChatAuth::State::refused) return refuse(c, gate, gate.auth.refusal());
+  if (gate.auth.state() == ChatAuth::State::waiting) {
+    if (finished) refuse(c, gate, "the input ended before /auth TOKEN; disconnected");
+    return;
+  }
+  c->loop()->cancel(gate.timer);
+  gates_.erase(g);
+  c->send("* authenticated\n");
+  admit(c, &in, finished);
+}
+
+void ChatTcpServer::guard(const TcpConnectionPtr& c) {
+  Gate& gate = gates_.emplace(c.get(), Gate{ChatAuth(options_.token)}).first->second;
+  c->send("* this chat needs its token: send /auth TOKEN first\n");
+  gate.timer =
+      c->loop()->run_after(options_.auth_timeout, [this, weak = std::weak_ptr<TcpConnection>(c)] {
+        auto conn = weak.lock();
+        if (!conn) return;
+        const auto ms = options_.auth_timeout.count();
+        const std::string limit =
+            ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+        if (auto g = gates_.find(conn.get()); g != gates_.end() && !g->second.refused)
+          refuse(conn, g->second, "no /auth TOKEN within " + limit + "; disconnected");
+      });
+}
+
+// One line saying why, our FIN, and the connection goes once the client has read it (or
+// after drop_grace). Nothing of the room was sent, and nothing said reached it.
+void ChatTcpServer::refuse(const TcpConnectionPtr& c, Gate& gate, const std::string& why) {
+  gate.refused = true;
+  c->loop()->cancel(gate.timer);
+  log::warn("chat", c->peer().to_string(), " refused: ", why);
+  c->send("! " + why + "\n");
+  c->shutdown_write();
+  gate.timer = c->loop()->run_after(options_.drop_grace, [weak = std::weak_ptr<TcpConnection>(c)] {
+    if (auto conn = weak.lock()) conn->force_close();
+  });
+}
+
+void ChatTcpServer::admit(const TcpConnectionPtr& c, Buffer* rest, bool finished) {
+  auto session = std::make_shared<Session>(c, hub_, options_);
+  sessions_[c.get()] = session;
+  session->start();
+  if (finished) {
+    session->peer_finished(*rest);
+  } else if (rest != nullptr && rest->readable_bytes() > 0) {
+    session->on_input(*rest);
+  }
 }
 
 void ChatTcpServer::for_each(

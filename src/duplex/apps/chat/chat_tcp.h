@@ -13,6 +13,11 @@
 // Flood control: each connection's lines pass a token bucket (chat_flood.h); at most
 // flood.lines_per_round lines of one connection are handled per loop round, the rest waits
 // with reading paused.
+// Access: with options.token set (serve bound beyond loopback) a connection is first held at
+// a gate (chat_auth.h): it gets one notice asking for "/auth TOKEN", and nothing of the room
+// until that line; a wrong or missing token, a first line over ChatAuth::kMaxLineBytes, or
+// no line within auth_timeout gets one "! ..." line and our FIN, and the close after
+// drop_grace. Without a token, "/auth ..." is answered with a notice and changes nothing.
 // Loop thread only (the loop given to the constructor runs every connection).
 #pragma once
 
@@ -22,8 +27,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "duplex/apps/chat/chat_auth.h"
 #include "duplex/apps/chat/chat_flood.h"
 #include "duplex/inet/endpoint.h"
+#include "duplex/reactor/timer_queue.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/tcp_server.h"
 
@@ -41,6 +48,10 @@ struct ChatTcpOptions {
   std::chrono::milliseconds drop_grace{10'000};   // then closed even if it never drained
   std::string greeting = "welcome to duplex chat; /help lists the commands";
   FloodLimits flood;
+  // Not empty (serve bound beyond loopback): the first line must be "/auth TOKEN"
+  // (chat_auth.h), within auth_timeout; until then the room neither hears nor is heard.
+  std::string token;
+  std::chrono::milliseconds auth_timeout{10'000};
 };
 
 class ChatTcpServer {
@@ -62,9 +73,22 @@ class ChatTcpServer {
 
  private:
   class Session;
+  struct Gate {  // a connection that has not said /auth TOKEN yet
+    ChatAuth auth;
+    TimerId timer{};  // the auth timeout; once refused, the close after drop_grace
+    bool refused = false;
+  };
+  void received(const TcpConnectionPtr& c, Buffer& in, bool finished);
+  void guard(const TcpConnectionPtr& c);
+  void refuse(const TcpConnectionPtr& c, Gate& gate, const std::string& why);
+  // The session starts; `rest` is what followed /auth (finished: and then the FIN).
+  void admit(const TcpConnectionPtr& c, Buffer* rest, bool finished);
+
+  EventLoop* loop_;
   ChatHub& hub_;
   ChatTcpOptions options_;
   TcpServer tcp_;
+  std::unordered_map<const TcpConnection*, Gate> gates_;
   std::unordered_map<const TcpConnection*, std::shared_ptr<Session>> sessions_;
 };
 

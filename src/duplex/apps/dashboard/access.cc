@@ -1,12 +1,12 @@
 #include "duplex/apps/dashboard/access.h"
 
-#include <openssl/crypto.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cctype>
 #include <utility>
 
+#include "duplex/apps/chat/chat_auth.h"  // same_token
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
 #include "duplex/inet/address.h"
@@ -18,12 +18,6 @@ namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-bool same_token(std::string_view given, const std::string& token) {
-  // Constant time over the token's length; the length itself is not secret.
-  return given.size() == token.size() &&
-         CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
 }
 
 std::optional<std::string_view> cookie_value(const http::Request& req, std::string_view key) {
