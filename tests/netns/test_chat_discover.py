@@ -43,12 +43,18 @@ def test_the_server_found_carries_a_chat_over_the_link():
         srv, cli = lab["srv"], lab["cli"]
         serve = serve_on(srv)
         try:
-            r = cli.sh([DUPLEX, "chat", "--discover", "--broadcast", "10.99.0.255",
-                        "--discovery-port", str(serve.discovery), "--timeout", "5s",
-                        "--connect", "--name", "remote"], check=False, timeout=60,
+            find = [DUPLEX, "chat", "--discover", "--broadcast", "10.99.0.255",
+                    "--discovery-port", str(serve.discovery), "--timeout", "5s", "--connect"]
+            # Bound beyond loopback, the chat port wants the token first (/auth TOKEN).
+            r = cli.sh(find + ["--name", "stranger"], check=False, timeout=60,
+                       input="without the token\n")
+            assert r.returncode == 1, r
+            assert "this chat needs its token" in r.stderr, r.stderr
+            r = cli.sh(find + ["--name", "remote", "--token", TOKEN], check=False, timeout=60,
                        input="over the veth\n")
             assert r.returncode == 0, r
             assert "remote: over the veth" in r.stdout, r.stdout
+            assert "without the token" not in r.stdout, r.stdout
         finally:
             serve.close()
 
