@@ -99,7 +99,9 @@ void Session::start() {
     // the totals, which count from here.
     omit_timer_ = loop_->run_after(std::chrono::seconds(params_.omit), [this] {
       omit_timer_ = TimerId{};
+      const auto now = Clock::now();
       for (std::size_t i = 0; i < streams_.size(); ++i) {
+        streams_[i]->catch_up(now);
         omitted_[i] = streams_[i]->counters();
         if (auto ti = streams_[i]->tcp_info()) omitted_retransmits_[i] = ti->retransmits;
       }
@@ -117,6 +119,7 @@ void Session::take_interval(Clock::time_point now) {
   Interval interval;
   const double from = since_start(last_), to = since_start(now);
   const double omit = params_.omit;
+  for (auto& s : streams_) s->catch_up(now);
   for (std::size_t i = 0; i < streams_.size(); ++i) {
     const Stream& s = *streams_[i];
     const StreamCounters& c = s.counters();

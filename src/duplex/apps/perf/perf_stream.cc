@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -20,6 +21,28 @@ namespace {
 // Reads or writes per wake-up: enough to keep the socket busy, few enough that the control
 // connection and the interval timer are served between rounds.
 constexpr int kCallsPerWake = 16;
+
+// A TCP receiver reads up to this much per read(), into one scratch buffer per thread (the
+// bytes are dropped), and at most kTcpReadsPerWake reads per wake-up.
+constexpr std::size_t kTcpReadSize = 512 * 1024;
+constexpr std::size_t kTcpReadsPerWake = 4;
+
+// SO_RCVLOWAT of a TCP receiver: what arrives in kLowWaterSpan at the rate measured over
+// the last kRateWindow, rounded down to a power of two, up to kLowWaterMax; below
+// kLowWaterMin the default (wake per segment). A mark of a millisecond's data keeps the
+// receive window open on any path, and it is measured, not assumed, so a slow or paced
+// stream is not held back; a stream that slows down lowers it at its next wake-up or
+// interval (catch_up), and the kernel wakes the reader anyway when the window nearly
+// closes or the peer closes.
+constexpr auto kRateWindow = std::chrono::milliseconds(50);
+constexpr double kLowWaterSpan = 1e-3;  // seconds
+constexpr std::uint64_t kLowWaterMin = 16 * 1024;
+constexpr std::uint64_t kLowWaterMax = kTcpReadSize;
+
+char* tcp_scratch() {
+  static thread_local std::unique_ptr<char[]> scratch(new char[kTcpReadSize]);
+  return scratch.get();
+}
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -105,6 +128,35 @@ void Stream::finish(Clock::time_point when, bool drain) {
   channel_.disable_writing();
 }
 
+void Stream::catch_up(Clock::time_point now) {
+  if (!running_ || options_.sender || options_.protocol != Protocol::kTcp || !socket_.valid())
+    return;
+  int queued = 0;
+  if (::ioctl(socket_.fd(), FIONREAD, &queued) == 0 && queued > 0)
+    receive_tcp(static_cast<std::size_t>(queued));
+  adapt_low_water(now);
+}
+
+void Stream::adapt_low_water(Clock::time_point now) {
+  if (rate_since_ == Clock::time_point{}) {
+    rate_since_ = now;
+    rate_bytes_ = 0;
+    return;
+  }
+  if (now - rate_since_ < kRateWindow || !socket_.valid()) return;
+  const double per_second = static_cast<double>(rate_bytes_) / seconds_between(rate_since_, now);
+  const auto span_bytes = static_cast<std::uint64_t>(per_second * kLowWaterSpan);
+  rate_since_ = now;
+  rate_bytes_ = 0;
+  const int mark = span_bytes < kLowWaterMin
+                       ? 1
+                       : static_cast<int>(std::bit_floor(std::min(span_bytes, kLowWaterMax)));
+  if (mark == low_water_) return;
+  // On failure the kernel keeps the mark it had: only the wake-ups differ, not the counts.
+  if (::setsockopt(socket_.fd(), SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0)
+    low_water_ = mark;
+}
+
 void Stream::close() {
   if (pacing_timer_) {
     loop_->cancel(pacing_timer_);
@@ -128,7 +180,8 @@ void Stream::fail(const std::string& why) {
 
 void Stream::handle_read() {
   if (options_.protocol == Protocol::kTcp) {
-    receive_tcp(kCallsPerWake * std::size_t{options_.block_size});
+    receive_tcp(kTcpReadsPerWake * kTcpReadSize);
+    adapt_low_water(Clock::now());
   } else {
     receive_udp(kCallsPerWake);
   }
@@ -136,9 +189,10 @@ void Stream::handle_read() {
 
 void Stream::receive_tcp(std::size_t budget_bytes) {
   while (budget_bytes > 0 && socket_.valid()) {
-    const std::size_t want = std::min<std::size_t>(budget_bytes, options_.block_size);
-    const ssize_t n = ::read(socket_.fd(), block_.get(), want);
+    const std::size_t want = std::min(budget_bytes, kTcpReadSize);
+    const ssize_t n = ::read(socket_.fd(), tcp_scratch(), want);
     if (n > 0) {
+      rate_bytes_ += static_cast<std::uint64_t>(n);
       if (counting_) counters_.bytes += static_cast<std::uint64_t>(n);
       budget_bytes -= static_cast<std::size_t>(n);
       continue;
