@@ -20,6 +20,8 @@
 //              close and reset_timedout_connection do; a send timeout resets too.
 // Process-wide: the constructor ignores SIGPIPE (unless a handler is installed), since
 // sendfile() cannot be told MSG_NOSIGNAL.
+// TLS: options.tcp.filter = tls::filter_factory(context) (proto/tls_filter.h) serves HTTPS;
+// file bodies are then read into user space and encrypted (no sendfile, no MSG_MORE).
 // A refused request (see http_parser.h) is answered with its status and the connection
 // closed (with the linger above), since the bytes that follow can no longer be framed.
 #pragma once

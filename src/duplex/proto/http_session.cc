@@ -339,6 +339,7 @@ void Session::linger(const TcpConnectionPtr& c) {
 
 void Session::flush(const TcpConnectionPtr& c) {
   if (out_.empty()) return;
+  if (phase_ == Phase::kFile && c->filtered()) return;  // pump_file sends it with the body
   if (phase_ == Phase::kFile) {
     // A file body follows at once with sendfile: the head waits for it (MSG_MORE), so head
     // and body leave in the same segments instead of a small head segment of its own.
@@ -354,6 +355,7 @@ void Session::flush(const TcpConnectionPtr& c) {
 // connection's buffer instead, so that its write-complete callback tells us when to go on
 // (TcpConnection has no "writable again" callback of its own).
 bool Session::pump_file(const TcpConnectionPtr& c) {
+  if (c->filtered()) return pump_file_copy(c);
   while (file_left_ > 0) {
     if (c->output_bytes() > 0) {
       send_progress_ = c->bytes_sent() + file_offset_;
@@ -380,6 +382,47 @@ bool Session::pump_file(const TcpConnectionPtr& c) {
       continue;  // output_bytes() > 0 now, unless the kernel took it all
     }
     break;  // the file shrank under us or the socket failed: the framing is lost
+  }
+  return file_done(c);
+}
+
+// Under a filter (TLS) the socket takes records, not the file: each chunk is read into
+// out_ behind the response head still there (the one copy), and sent through the filter.
+// The write-complete callback brings us back whenever the connection holds output.
+bool Session::pump_file_copy(const TcpConnectionPtr& c) {
+  constexpr std::size_t kChunk = 256 * 1024;
+  while (file_left_ > 0) {
+    if (c->output_bytes() > 0) {
+      send_progress_ = c->bytes_sent() + file_offset_;
+      set_deadline(Clock::now() + options_->send_timeout, Deadline::kSend);
+      return false;
+    }
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, kChunk));
+    const std::size_t head = out_.size();
+    out_.resize(head + want);
+    const ssize_t r =
+        ::pread(file_->fd(), out_.data() + head, want, static_cast<off_t>(file_offset_));
+    if (r < 0 && errno == EINTR) {
+      out_.resize(head);
+      continue;
+    }
+    if (r <= 0) {
+      out_.resize(head);
+      break;  // the file shrank under us: the framing is lost
+    }
+    out_.resize(head + static_cast<std::size_t>(r));
+    file_offset_ += static_cast<std::uint64_t>(r);
+    file_left_ -= static_cast<std::uint64_t>(r);
+    c->send(out_);
+    out_.clear();
+  }
+  return file_done(c);
+}
+
+bool Session::file_done(const TcpConnectionPtr& c) {
+  if (!out_.empty()) {  // a head whose body could not be read
+    c->send(out_);
+    out_.clear();
   }
   if (file_left_ > 0) {
     c->force_close();

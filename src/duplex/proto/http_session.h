@@ -60,6 +60,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_after_output(const TcpConnectionPtr& c);
   void linger(const TcpConnectionPtr& c);
   bool pump_file(const TcpConnectionPtr& c);
+  bool pump_file_copy(const TcpConnectionPtr& c);  // under a filter (TLS)
+  bool file_done(const TcpConnectionPtr& c);
   void flush(const TcpConnectionPtr& c);
   void restore_read_deadline();
   void set_deadline(Clock::time_point when, Deadline kind);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
@@ -43,6 +44,28 @@ void TcpConnection::connect_established() {
   channel_.tie(shared_from_this());
   channel_.enable_reading();
   if (connection_cb_) connection_cb_(shared_from_this());
+  if (filter_ && state() != State::kDisconnected) {
+    if (handshake_timeout_ > Clock::duration::zero()) {
+      handshake_timer_ = loop_->run_after(handshake_timeout_, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self || self->state() == State::kDisconnected || self->filter_open_) return;
+        self->handshake_timer_ = {};
+        char text[96];
+        std::snprintf(text, sizeof text, "TLS handshake not completed within %g s",
+                      std::chrono::duration<double>(self->handshake_timeout_).count());
+        if (self->close_reason_.empty()) self->close_reason_ = text;
+        self->handle_close();
+      });
+    }
+    filter_->start();
+    flush_filter();
+  }
+}
+
+void TcpConnection::set_filter(std::unique_ptr<StreamFilter> filter,
+                               Clock::duration handshake_timeout) {
+  filter_ = std::move(filter);
+  handshake_timeout_ = handshake_timeout;
 }
 
 void TcpConnection::connect_destroyed() {
@@ -52,6 +75,7 @@ void TcpConnection::connect_destroyed() {
     closed_at_ = Clock::now();
     channel_.disable_all();
     if (idle_timer_) loop_->cancel(idle_timer_);
+    if (handshake_timer_) loop_->cancel(handshake_timer_);
     if (connection_cb_) connection_cb_(shared_from_this());
   }
   channel_.remove();
@@ -78,13 +102,19 @@ void TcpConnection::handle_read(Clock::time_point received) {
   // rings again next round, so one fast sender cannot starve the loop's other connections.
   // One readv takes up to 64 KiB beyond the buffer's free space.
   int err = 0;
-  const bool shared = shared_input_ && input_.empty();
+  // With a filter the ciphertext goes to the shared buffer and on into the filter at once.
+  const bool shared = filter_ || (shared_input_ && input_.empty());
   Buffer& in = shared ? shared_read_buffer() : input_;
   if (shared) in.ensure_writable(Buffer::kExtraReadSize);  // then readv needs no stack buffer
   const ssize_t n = in.read_fd(socket_.fd(), &err);
   if (n > 0) {
     bytes_received_ += static_cast<std::uint64_t>(n);
     last_activity_ = received;
+    if (filter_) {
+      filter_read(in.peek(), in.readable_bytes(), received);
+      in.retrieve_all();
+      return;
+    }
     if (message_cb_) {
       message_cb_(shared_from_this(), in, received);
     } else {
@@ -97,24 +127,98 @@ void TcpConnection::handle_read(Clock::time_point received) {
     }
     input_.release_if_empty();
   } else if (n == 0) {
-    // The peer sent FIN. Finish sending what is queued (a half-closed peer still reads),
-    // then close.
-    peer_closed_ = true;
-    channel_.disable_reading();
-    if (peer_shutdown_cb_ && !shutdown_requested_) {
-      // Half-closed: the owner answers and then calls shutdown_write(). (Had it already,
-      // both directions are done and the connection closes as below.)
-      peer_shutdown_cb_(shared_from_this(), input_);
-      return;
-    }
-    if (output_.empty()) {
-      handle_close();
-    } else {
-      state_.store(State::kDisconnecting, std::memory_order_release);
-    }
+    if (filter_ && !filter_open_ && close_reason_.empty())
+      close_reason_ = "the peer closed during the TLS handshake";
+    handle_peer_eof();
   } else if (err != EAGAIN && err != EINTR) {
     close_with_error(err);
   }
+}
+
+// The peer sent FIN (or TLS close_notify). Finish sending what is queued (a half-closed
+// peer still reads), then close.
+void TcpConnection::handle_peer_eof() {
+  peer_closed_ = true;
+  channel_.disable_reading();
+  if (peer_shutdown_cb_ && !shutdown_requested_) {
+    // Half-closed: the owner answers and then calls shutdown_write(). (Had it already,
+    // both directions are done and the connection closes as below.)
+    peer_shutdown_cb_(shared_from_this(), input_);
+    return;
+  }
+  if (output_.empty()) {
+    handle_close();
+  } else {
+    state_.store(State::kDisconnecting, std::memory_order_release);
+  }
+}
+
+void TcpConnection::filter_read(const char* data, std::size_t len, Clock::time_point received) {
+  const StreamFilter::Result r = filter_->input(data, len, input_);
+  if (r == StreamFilter::Result::kFailed) {
+    filter_failed();
+    return;
+  }
+  if (!flush_filter()) return;  // handshake answers, tickets
+  if (!filter_open_ && filter_->established()) {
+    filter_established();
+    if (state() == State::kDisconnected) return;
+  }
+  if (!input_.empty()) {
+    if (message_cb_) {
+      message_cb_(shared_from_this(), input_, received);
+    } else {
+      input_.retrieve_all();
+    }
+  }
+  input_.release_if_empty();
+  if (r == StreamFilter::Result::kClosed && !peer_closed_ && state() != State::kDisconnected)
+    handle_peer_eof();
+}
+
+void TcpConnection::filter_established() {
+  filter_open_ = true;
+  if (handshake_timer_) loop_->cancel(handshake_timer_);
+  handshake_timer_ = {};
+  if (pending_plain_.empty()) return;
+  filter_send(pending_plain_.peek(), pending_plain_.readable_bytes());
+  pending_plain_.retrieve_all();
+  pending_plain_.release_if_empty();
+  // A shutdown_write() that waited for the handshake to send these bytes first.
+  if (shutdown_requested_ && state() != State::kDisconnected && !channel_.is_writing())
+    finish_shutdown();
+}
+
+void TcpConnection::filter_send(const char* data, std::size_t len) {
+  if (!filter_open_) {
+    pending_plain_.append(data, len);
+    return;
+  }
+  if (filter_->output(data, len) == StreamFilter::Result::kFailed) {
+    filter_failed();
+    return;
+  }
+  Buffer& wire = filter_->wire();
+  if (wire.empty()) return;
+  write_wire(wire.peek(), wire.readable_bytes(), 0, true);
+  wire.retrieve_all();
+}
+
+// Sends what the filter produced (not user data: no write-complete callback for it);
+// false once the connection is closed.
+bool TcpConnection::flush_filter() {
+  Buffer& wire = filter_->wire();
+  if (!wire.empty()) {
+    write_wire(wire.peek(), wire.readable_bytes(), 0, false);
+    wire.retrieve_all();
+  }
+  return state() != State::kDisconnected;
+}
+
+void TcpConnection::filter_failed() {
+  if (close_reason_.empty()) close_reason_ = filter_->error();
+  flush_filter();  // the alert, if the socket takes it now
+  handle_close();
 }
 
 void TcpConnection::handle_write() {
@@ -145,6 +249,8 @@ void TcpConnection::handle_close() {
   closed_at_ = Clock::now();
   channel_.disable_all();
   if (idle_timer_) loop_->cancel(idle_timer_);
+  if (handshake_timer_) loop_->cancel(handshake_timer_);
+  handshake_timer_ = {};
   TcpConnectionPtr guard(shared_from_this());
   if (connection_cb_) connection_cb_(guard);
   if (close_cb_) {
@@ -189,6 +295,17 @@ void TcpConnection::send_more(std::string_view data) {
 void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
   loop_->assert_in_loop_thread();
   if (state() == State::kDisconnected || shutdown_requested_ || len == 0) return;
+  if (filter_) {
+    filter_send(data, len);  // MSG_MORE means nothing to records: dropped
+    return;
+  }
+  write_wire(data, len, flags, true);
+}
+
+// Bytes for the socket: straight to the kernel when nothing is queued, the rest queued.
+// `notify`: queue the write-complete callback when the kernel took them all at once.
+void TcpConnection::write_wire(const char* data, std::size_t len, int flags, bool notify) {
+  if (state() == State::kDisconnected) return;
   std::size_t written = 0;
   // Nothing queued: write straight from the caller's bytes, no copy, no buffer.
   if (!channel_.is_writing() && output_.empty()) {
@@ -197,7 +314,7 @@ void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
       written = static_cast<std::size_t>(n);
       bytes_sent_ += written;
       if (written > 0) last_activity_ = loop_->poll_time();  // a push-only peer is not idle
-      if (written == len && write_complete_cb_) {
+      if (written == len && notify && write_complete_cb_) {
         // Queued, not called: a callback that sends again would otherwise recurse here.
         loop_->queue_in_loop([self = shared_from_this()] {
           if (self->write_complete_cb_) self->write_complete_cb_(self);
@@ -232,10 +349,19 @@ void TcpConnection::shutdown_write() {
 void TcpConnection::shutdown_in_loop() {
   if (state() == State::kDisconnected) return;
   shutdown_requested_ = true;
+  if (filter_ && !filter_open_ && !pending_plain_.empty()) return;  // after the handshake
   if (!channel_.is_writing()) finish_shutdown();
 }
 
 void TcpConnection::finish_shutdown() {
+  if (filter_ && !close_notify_sent_) {
+    // close_notify first; the FIN follows once it has gone out (handle_write comes back).
+    close_notify_sent_ = true;
+    if (filter_open_) {
+      filter_->close();
+      if (!flush_filter() || channel_.is_writing()) return;
+    }
+  }
   socket_.shutdown_write();
   // Both directions are done: a half-closed peer has had our answer and our FIN.
   if (peer_closed_) handle_close();

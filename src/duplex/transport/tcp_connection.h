@@ -14,6 +14,16 @@
 // Back-pressure: when the output buffer passes the high-water mark the callback fires once,
 // and only while bytes are still queued, so a write-complete callback always follows it;
 // a relay then calls pause_reading() on its source and resume_reading() on write-complete.
+//
+// Filter (TLS): set_filter() before connect_established puts a StreamFilter between the
+// socket and the users (see stream_filter.h). The connection callback still fires at once;
+// what users send before the handshake is done waits in plaintext and goes out after it.
+// The message callback sees only plaintext; send() takes plaintext; shutdown_write() sends
+// close_notify and then FIN; the peer's close_notify counts as its FIN. A failed filter
+// (bad handshake, plain HTTP to a TLS port) sends its alert and closes, close_reason() its
+// error line; a handshake not done within the handshake timeout closes too. Back-pressure
+// and high-water mark work on the encrypted output; bytes_sent/received and idle time count
+// the wire (records included). Without a filter, the only cost is a null check.
 #pragma once
 
 #include <atomic>
@@ -27,6 +37,7 @@
 #include "duplex/reactor/channel.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/socket.h"
+#include "duplex/transport/stream_filter.h"
 
 namespace duplex {
 
@@ -78,6 +89,17 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void resume_reading();
   bool reading() const noexcept { return channel_.is_reading(); }
 
+  // Loop thread only, before connect_established (TcpServerOptions::filter does it for a
+  // server). A handshake not done within `handshake_timeout` (zero: no limit) closes the
+  // connection with close_reason() "TLS handshake not completed within N s".
+  void set_filter(std::unique_ptr<StreamFilter> filter,
+                  Clock::duration handshake_timeout = std::chrono::seconds(10));
+  // True with a filter: the socket carries other bytes than send() takes, so writing to
+  // fd() (sendfile, MSG_MORE) is wrong; send the bytes instead.
+  bool filtered() const noexcept { return filter_ != nullptr; }
+  // The filter (nullptr without one), e.g. to describe() the TLS session.
+  const StreamFilter* filter() const noexcept { return filter_.get(); }
+
   // Loop thread only. Options and callbacks.
   void set_no_delay(bool on) { socket_.set_no_delay(on); }
   void set_connection_callback(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
@@ -117,13 +139,16 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
   Clock::time_point established_at() const noexcept { return established_at_; }
   Clock::time_point closed_at() const noexcept { return closed_at_; }
-  // Bytes accepted by send() that the kernel has not taken yet.
-  std::size_t output_bytes() const noexcept { return output_.readable_bytes(); }
+  // Bytes accepted by send() that the kernel has not taken yet (with a filter: the records,
+  // and plaintext waiting for the handshake).
+  std::size_t output_bytes() const noexcept {
+    return output_.readable_bytes() + pending_plain_.readable_bytes();
+  }
   // Bytes the kernel took that the peer has not acknowledged (SIOCOUTQ; our FIN counts
   // one): 0 once all we sent has reached the peer's socket.
   std::size_t unacknowledged_bytes() const noexcept;
-  // Why the connection closed: "" (orderly), "idle timeout", "reset", or the errno, e.g.
-  // "ECONNRESET (Connection reset by peer)".
+  // Why the connection closed: "" (orderly), "idle timeout", "reset", the errno, e.g.
+  // "ECONNRESET (Connection reset by peer)", or the filter's error line.
   const std::string& close_reason() const noexcept { return close_reason_; }
 
   // For TcpServer and TcpClient, in the loop thread.
@@ -141,6 +166,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void reset_in_loop();
   void close_with_error(int err);
   void check_idle();
+  void handle_peer_eof();
+  void write_wire(const char* data, std::size_t len, int flags, bool notify);
+  void filter_read(const char* data, std::size_t len, Clock::time_point received);
+  void filter_send(const char* data, std::size_t len);
+  bool flush_filter();
+  void filter_failed();
+  void filter_established();
 
   EventLoop* loop_;
   const std::string name_;
@@ -169,6 +201,12 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   HighWaterMarkCallback high_water_cb_;
   CloseCallback close_cb_;
   PeerShutdownCallback peer_shutdown_cb_;
+  std::unique_ptr<StreamFilter> filter_;
+  Buffer pending_plain_;  // sent before the handshake was done
+  Clock::duration handshake_timeout_{};
+  TimerId handshake_timer_;
+  bool filter_open_ = false;  // filter_->established() seen
+  bool close_notify_sent_ = false;
 };
 
 }  // namespace duplex

@@ -96,6 +96,7 @@ void TcpServer::new_connection(EventLoop* io_loop, Socket socket, const inet::En
   }
   auto conn = std::make_shared<TcpConnection>(io_loop, name_ + "#" + std::to_string(id),
                                               std::move(socket), local, peer);
+  if (options_.filter) conn->set_filter(options_.filter(), options_.handshake_timeout);
   conn->set_connection_callback(connection_cb_);
   conn->set_message_callback(message_cb_);
   conn->set_write_complete_callback(write_complete_cb_);

@@ -6,6 +6,8 @@
 // there, and listen_endpoint() reports the real port when port 0 was asked for.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +17,7 @@
 #include "duplex/inet/endpoint.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/socket.h"
+#include "duplex/transport/stream_filter.h"
 
 namespace duplex {
 
@@ -29,6 +32,10 @@ struct TcpServerOptions {
   std::string device;       // SO_BINDTODEVICE, "" for any
   int backlog = SOMAXCONN;
   bool no_delay = true;  // TCP_NODELAY on accepted connections
+  // A filter (TLS) under every connection, made in the accepting thread; see
+  // TcpConnection::set_filter. A handshake not done within handshake_timeout closes it.
+  std::function<std::unique_ptr<StreamFilter>()> filter;
+  Clock::duration handshake_timeout = std::chrono::seconds(10);
 };
 
 class TcpServer {
