@@ -1,25 +1,12 @@
 #include "netcat_tls.h"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <vector>
 
-#include "duplex/base/error.h"
 #include "duplex/proto/tls_session.h"
+#include "tls_flags.h"
 
 namespace duplex::cli::netcat {
-namespace {
-
-std::string read_pem(const Args& args, const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) args.fail(flag + " " + path + ": cannot read the file; check the path");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 void check_tls_flags(const Args& args, const Common& common, bool server) {
   const std::vector<std::string> client_only = {"ca", "pin", "insecure"};
@@ -43,51 +30,16 @@ void check_tls_flags(const Args& args, const Common& common, bool server) {
 }
 
 std::shared_ptr<tls::Context> client_tls(const Args& args, const Events& events) {
-  tls::ClientOptions o;
-  o.ca_file = args.value("ca").value_or("");
-  if (auto pin = args.value("pin")) {
-    o.pin = tls::parse_fingerprint(*pin);
-    if (!o.pin)
-      args.fail("--pin '" + *pin +
-                "' is not a SHA-256 fingerprint: 64 hex digits, colons allowed (as `duplex "
-                "listen --tls` prints it)");
-  }
-  o.insecure = args.has("insecure");
-  if (o.insecure)
-    std::cerr << events.command()
-              << ": --insecure: the server's certificate and name are NOT checked; anyone on "
-                 "the path can read and change this connection\n";
-  try {
-    return tls::Context::client(o);
-  } catch (const Error& e) {
-    args.fail(e.what());
-  }
+  return client_tls_context(args, events.command());
 }
 
 std::shared_ptr<tls::Context> server_tls(const Args& args, const Events& events) {
-  tls::ServerOptions o;
-  std::string origin;
-  try {
-    if (auto cert = args.value("cert")) {
-      o.identity.cert_pem = read_pem(args, "--cert", *cert);
-      o.identity.key_pem = read_pem(args, "--key", *args.value("key"));
-      origin = *cert;
-    } else {
-      const std::string dir = tls::default_certificate_dir();
-      bool created = false;
-      o.identity = tls::self_signed_in(dir, &created);
-      origin = std::string(created ? "self-signed, new, " : "self-signed, ") + "kept in " + dir;
-    }
-    auto context = tls::Context::server(o);
-    const std::string fp = tls::fingerprint_text(tls::fingerprint_of_pem(o.identity.cert_pem));
-    events.emit("tls_certificate", {{"sha256", fp}, {"source", origin}},
-                "TLS certificate (" + origin + ")");
-    if (!args.has("json"))  // the fingerprint to pin, whatever -v says
-      std::cerr << events.command() << ": TLS certificate SHA-256 " << fp << '\n';
-    return context;
-  } catch (const Error& e) {
-    args.fail(std::string(args.has("cert") ? "--cert/--key: " : "") + e.what());
-  }
+  const ServerTls tls = server_tls_context(args);
+  events.emit("tls_certificate", {{"sha256", tls.fingerprint}, {"source", tls.origin}},
+              "TLS certificate (" + tls.origin + ")");
+  if (!args.has("json"))  // the fingerprint to pin, whatever -v says
+    std::cerr << events.command() << ": TLS certificate SHA-256 " << tls.fingerprint << '\n';
+  return tls.context;
 }
 
 void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& context,
