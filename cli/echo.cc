@@ -16,6 +16,7 @@
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
 #include "duplex/inet/endpoint.h"
+#include "duplex/proto/tls_filter.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
@@ -23,6 +24,7 @@
 #include "duplex/transport/tcp_server.h"
 #include "duplex/transport/udp_socket.h"
 #include "output.h"
+#include "tls_server.h"
 
 namespace duplex::cli {
 namespace {
@@ -45,6 +47,11 @@ Options:
                      connections out round-robin
   --high-water BYTES pause reading a connection whose unsent echo passes BYTES
                      (default 1048576), so a peer that never reads cannot grow our memory
+  --tls              TCP over TLS (1.2 or 1.3); prints the certificate's SHA-256 at start
+  --cert FILE --key FILE  --tls: the certificate (PEM) and its key; without them the
+                     self-signed certificate kept in $XDG_DATA_HOME/duplex/tls (else
+                     ~/.local/share/duplex/tls), made on first use
+  --handshake-timeout S  --tls: seconds a client has to finish the handshake (default 10)
   --json             print events as one JSON object a line
   -h, --help         this help
 
@@ -54,6 +61,8 @@ Examples:
   duplex echo --tcp 9000 --threads 2 --reuse-port
   printf 'hello\n' | nc -N 127.0.0.1 7007
   printf 'hello\n' | nc -u -w1 127.0.0.1 7007
+  duplex echo --tcp 7443 --tls
+  openssl s_client -connect 127.0.0.1:7443 -CAfile ~/.local/share/duplex/tls/cert.pem
 
 Exit status: 0 stopped by a signal, 1 could not listen (address in use, permission),
 2 usage error.
@@ -141,8 +150,8 @@ void announce(bool json, const char* protocol, const inet::Endpoint& where) {
   std::cout.flush();
 }
 
-void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger) {
-  server.set_connection_callback([&ledger, high_water](const TcpConnectionPtr& c) {
+void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger, bool json) {
+  server.set_connection_callback([&ledger, high_water, json](const TcpConnectionPtr& c) {
     if (c->connected()) {
       // Echo consumes every byte it reads: read into the loop's shared buffer.
       c->set_shared_input(true);
@@ -156,6 +165,7 @@ void serve_tcp_echo(TcpServer& server, std::size_t high_water, Ledger& ledger) {
         });
       });
     } else {
+      log_tls_failure("echo", *c, json);
       ledger.record(*c);
     }
   });
@@ -173,6 +183,10 @@ int echo_main(Argv argv) {
              {"threads", 0, true},
              {"reuse-port", 0, false},
              {"high-water", 0, true},
+             {"tls", 0, false},
+             {"cert", 0, true},
+             {"key", 0, true},
+             {"handshake-timeout", 0, true},
              {"json", 0, false}});
   if (args.help()) {
     std::cout << kHelp;
@@ -185,6 +199,8 @@ int echo_main(Argv argv) {
   const std::size_t threads = args.number("threads", 0, 256).value_or(0);
   const std::size_t high_water = args.number("high-water", 1024, 1ull << 40).value_or(1 << 20);
   const bool json = args.has("json");
+  check_server_tls_flags(args);
+  if (args.has("tls") && !tcp_port) args.fail("--tls is for --tcp (DTLS is not supported)");
   const auto bind = [&](std::uint64_t port) {
     return bind_endpoint(args.value("bind"), static_cast<std::uint16_t>(port));
   };
@@ -199,8 +215,14 @@ int echo_main(Argv argv) {
     TcpServerOptions options;
     options.threads = threads;
     options.reuse_port = args.has("reuse-port");
+    if (args.has("tls")) {
+      const ServerTls identity = server_tls_context(args);
+      print_fingerprint("echo", identity, json);
+      options.filter = tls::filter_factory(identity.context);
+      options.handshake_timeout = handshake_timeout_flag(args);
+    }
     server = std::make_unique<TcpServer>(&loop, bind(*tcp_port), "echo", options);
-    serve_tcp_echo(*server, high_water, ledger);
+    serve_tcp_echo(*server, high_water, ledger, json);
   }
   std::unique_ptr<UdpSocket> udp;
   std::uint64_t udp_datagrams = 0, udp_bytes = 0, udp_lost = 0;

@@ -16,9 +16,12 @@
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/http_server.h"
 #include "duplex/proto/http_static.h"
+#include "duplex/proto/tls_filter.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
+#include "duplex/transport/tcp_connection.h"
 #include "output.h"
+#include "tls_server.h"
 
 namespace duplex::cli {
 namespace {
@@ -28,7 +31,8 @@ constexpr const char* kHelp = R"(Usage: duplex http serve [DIR] [OPTIONS]
 Serves the files under DIR (default: the current directory, as python3 -m http.server)
 over HTTP/1.1 until SIGINT (Ctrl-C) or SIGTERM.
 
-  GET and HEAD; keep-alive and pipelining; files sent with sendfile; Range (one range: 206,
+  GET and HEAD; keep-alive and pipelining; files sent with sendfile (read and encrypted
+  under --tls); Range (one range: 206,
   several: multipart/byteranges; If-Range; 416 when none is satisfiable); ETag and
   Last-Modified with 304 for If-None-Match and If-Modified-Since, and 412 for If-Match and
   If-Unmodified-Since; MIME types by extension; DIR/x/ serves DIR/x/index.html; DIR/x
@@ -54,6 +58,16 @@ Options:
   --send-timeout S      seconds a peer may leave a response unread (default 30); then
                         the connection is reset
   --max-body BYTES      largest request body (default 8388608); larger: 413
+  --tls                 HTTPS: TLS 1.2 or 1.3 only, OpenSSL's secure defaults, no
+                        renegotiation, session tickets, ALPN http/1.1. Prints the
+                        certificate's SHA-256 at start (for curl --pinnedpubkey or a pin).
+                        Plain HTTP sent to the port is refused (one line on stderr)
+  --cert FILE --key FILE  --tls: the certificate (PEM, chain after it) and its key.
+                        Without them: a self-signed ECDSA P-256 certificate for this
+                        host's names and addresses, made once and kept (mode 0600) in
+                        $XDG_DATA_HOME/duplex/tls (else ~/.local/share/duplex/tls)
+  --handshake-timeout S --tls: seconds a client has to finish the handshake (default
+                        10): a slowloris on TLS is cut off
   --json                print the listening event as JSON
   -h, --help            this help
 
@@ -63,6 +77,9 @@ Examples:
   duplex http serve /srv/www --threads 2 --reuse-port --header-timeout 5
   curl -r 0-99 http://127.0.0.1:8080/big.iso -o part
   curl -H 'If-None-Match: "..."' -I http://127.0.0.1:8080/index.html
+  duplex http serve ./public --tls --port 8443
+  curl --cacert ~/.local/share/duplex/tls/cert.pem https://localhost:8443/
+  duplex http serve ./public --tls --cert site.pem --key site.key --port 443
 
 Exit status: 0 stopped by a signal, 1 could not listen or open DIR, 2 usage error.
 )";
@@ -96,6 +113,10 @@ int serve(Argv argv) {
              {"keep-alive", 0, true},
              {"send-timeout", 0, true},
              {"max-body", 0, true},
+             {"tls", 0, false},
+             {"cert", 0, true},
+             {"key", 0, true},
+             {"handshake-timeout", 0, true},
              {"json", 0, false}});
   if (args.help()) {
     std::cout << kHelp;
@@ -103,6 +124,9 @@ int serve(Argv argv) {
   }
   args.expect_positionals(0, 1, "at most one directory to serve, e.g. duplex http serve ./public");
   const std::string dir = args.positionals().empty() ? "." : args.positionals()[0];
+  check_server_tls_flags(args);
+  const bool tls = args.has("tls");
+  const bool json = args.has("json");
   http::ServerOptions options;
   options.tcp.threads = args.number("threads", 0, 256).value_or(0);
   options.tcp.reuse_port = args.has("reuse-port");
@@ -114,6 +138,15 @@ int serve(Argv argv) {
       args.number("max-body", 0, 1ull << 40).value_or(options.limits.max_body);
   const auto port = static_cast<std::uint16_t>(args.number("port", 0, 65535).value_or(8080));
   const inet::Endpoint listen_at = bind_endpoint(args.value("bind"), port);
+  if (tls) {
+    const ServerTls identity = server_tls_context(args);
+    print_fingerprint("http", identity, json);
+    options.tcp.filter = tls::filter_factory(identity.context);
+    options.tcp.handshake_timeout = handshake_timeout_flag(args);
+    options.on_connection = [json](const TcpConnectionPtr& c, bool up) {
+      if (!up) log_tls_failure("http", *c, json);
+    };
+  }
 
   http::Handler files = http::static_files({dir, args.has("listing")});
   http::Handler handler = files;
@@ -138,14 +171,15 @@ int serve(Argv argv) {
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
   http::Server server(&loop, listen_at, handler, options);
   server.start();
-  if (args.has("json")) {
+  if (json) {
     print_json({{"event", "listening"},
                 {"endpoint", server.listen_endpoint().to_string()},
                 {"port", server.listen_endpoint().port()},
+                {"tls", tls},
                 {"root", dir}});
   } else {
-    std::cout << "http: serving " << dir << " on http://" << server.listen_endpoint().to_string()
-              << "/\n";
+    std::cout << "http: serving " << dir << " on " << (tls ? "https://" : "http://")
+              << server.listen_endpoint().to_string() << "/\n";
   }
   std::cout.flush();
   loop.loop();
