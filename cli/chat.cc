@@ -17,6 +17,7 @@
 #include "chat.h"
 #include "commands.h"
 #include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/proto/tls_filter.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/channel.h"
 #include "duplex/reactor/event_loop.h"
@@ -25,6 +26,7 @@
 #include "duplex/transport/tcp_connection.h"
 #include "netcat.h"
 #include "output.h"
+#include "tls_flags.h"
 
 namespace duplex::cli {
 namespace {
@@ -67,6 +69,11 @@ Options:
   --room ROOM           the room to join (sent as /join ROOM); default lobby
   --token TOKEN         the server's token, sent first as /auth TOKEN (default: the
                         environment's DUPLEX_TOKEN, if set)
+  --tls                 TLS to the chat port (serve bound beyond loopback has it on). The
+                        certificate is checked against the system CAs and HOST, unless:
+  --pin SHA256          trust the one certificate with this fingerprint (serve prints it)
+  --ca FILE             trust the CAs (or the self-signed certificate) in FILE
+  --insecure            check nothing (said on stderr): anyone on the path can read it
   -4, -6                only IPv4 / only IPv6 addresses of HOST
   -w, --wait T          connect timeout per address (default 10s)
   --discover            find servers by UDP broadcast instead of joining one
@@ -84,7 +91,8 @@ Examples:
   duplex chat --name alice --room ops 192.168.1.20
   duplex chat [::1]:7000                        # a serve started with --bind ::1 (or ::)
   echo 'deploy done' | duplex chat --name ci chat.lan:7000
-  DUPLEX_TOKEN=s3cret duplex chat 192.168.1.20  # a serve started with --bind 0.0.0.0
+  DUPLEX_TOKEN=s3cret duplex chat --tls --pin 4D:A6:...:25 192.168.1.20
+                                                # a serve started with --bind 0.0.0.0
   duplex chat --discover
   duplex chat --discover --broadcast 192.168.1.255 --timeout 2s --json
   duplex chat --discover --broadcast 127.255.255.255 --connect --name alice
@@ -159,6 +167,10 @@ class Session {
           const chat::SessionSettings& settings)
       : loop_(loop), settings_(settings), client_(loop, peers, "chat") {
     client_.set_connect_timeout(settings.wait);
+    if (settings.tls)
+      client_.set_filter([context = settings.tls, name = settings.server_name] {
+        return std::make_unique<tls::Filter>(context, name);
+      });
     client_.set_connection_callback([this](const TcpConnectionPtr& c) {
       if (c->connected())
         up(c);
@@ -212,6 +224,12 @@ class Session {
     }
     if (!close_reason_.empty() && !interrupted_) {
       std::cerr << "duplex chat: " << peer_.to_string() << ": " << close_reason_ << '\n';
+      return 1;
+    }
+    if (!heard_ && !interrupted_) {
+      std::cerr << "duplex chat: " << peer_.to_string()
+                << ": the server closed without a line"
+                << (settings_.tls ? "" : " (a TLS port? add --tls)") << '\n';
       return 1;
     }
     if (!refusal_.empty() && !interrupted_) {
@@ -388,6 +406,7 @@ class Session {
       }
       std::string_view line = view.substr(0, nl);
       if (line.ends_with('\r')) line.remove_suffix(1);
+      heard_ = true;
       const bool ok = print(line);
       track(line);
       in.retrieve(nl + 1);
@@ -419,6 +438,7 @@ class Session {
   std::string room_;
   bool setting_up_ = false;  // --token, --name, --room sent, not yet granted
   bool joined_ = false;      // "* you are NAME in ROOM" came: the session has started
+  bool heard_ = false;       // the server sent at least one line
   std::string refusal_;      // the server's last error line, without "! "
   bool was_connected_ = false;
   bool interrupted_ = false;
@@ -513,6 +533,10 @@ int chat_main(Argv argv) {
             {{"name", 0, true},
              {"room", 0, true},
              {"token", 0, true},
+             {"tls", 0, false},
+             {"ca", 0, true},
+             {"pin", 0, true},
+             {"insecure", 0, false},
              {"ipv4", '4', false},
              {"ipv6", '6', false},
              {"wait", 'w', true},
@@ -553,6 +577,9 @@ int chat_main(Argv argv) {
   }
   for (const auto* only : {"broadcast", "discovery-port", "timeout", "json", "connect"})
     if (args.has(only)) args.fail("--" + std::string(only) + " goes with --discover");
+  for (const auto* only : {"ca", "pin", "insecure"})
+    if (args.has(only) && !args.has("tls"))
+      args.fail("--" + std::string(only) + " is for TLS; add --tls");
 
   args.expect_positionals(0, 2, "HOST[:PORT] (or HOST PORT)");
   const auto& pos = args.positionals();
@@ -562,6 +589,12 @@ int chat_main(Argv argv) {
     target.port = pos[1];
   }
   if (target.host.empty()) args.fail("HOST is empty in '" + pos[0] + "'");
+  if (args.has("tls")) {
+    if (args.has("ca") + args.has("pin") + args.has("insecure") > 1)
+      args.fail("--ca, --pin and --insecure exclude each other; give one");
+    settings.tls = client_tls_context(args, "duplex chat");
+    settings.server_name = target.host;
+  }
   netcat::Common common;
   common.v4_only = args.has("ipv4");
   common.v6_only = args.has("ipv6");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,13 +12,16 @@
 
 #include "args.h"
 #include "duplex/inet/endpoint.h"
+#include "duplex/proto/tls_context.h"
 
 namespace duplex::cli::chat {
 
 struct SessionSettings {
-  std::optional<std::string> name;   // sent as "/nick NAME" once connected
-  std::optional<std::string> room;   // sent as "/join ROOM"
-  std::optional<std::string> token;  // sent first as "/auth TOKEN" (serve beyond loopback)
+  std::optional<std::string> name;    // sent as "/nick NAME" once connected
+  std::optional<std::string> room;    // sent as "/join ROOM"
+  std::optional<std::string> token;   // sent first as "/auth TOKEN" (serve beyond loopback)
+  std::shared_ptr<tls::Context> tls;  // --tls: the client context (--pin, --ca, --insecure)
+  std::string server_name;            // --tls: HOST, for SNI and the name check
   std::chrono::steady_clock::duration wait = std::chrono::seconds(10);  // per address
 };
 

@@ -37,10 +37,12 @@
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/http_server.h"
 #include "duplex/proto/http_static.h"
+#include "duplex/proto/tls_filter.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
 #include "duplex/transport/tcp_connection.h"
 #include "duplex/transport/tcp_info.h"
+#include "tls_flags.h"
 
 namespace duplex::cli {
 namespace {
@@ -81,6 +83,14 @@ Options:
   --db PATH              chat history file (default $XDG_DATA_HOME/duplex/chat.db, else
                          ~/.local/share/duplex/chat.db); its directory is created
   --token TOKEN          the access token instead of a random one (letters, digits, - _ . ~)
+  --tls                  HTTPS and WSS for the dashboard, TLS for the TCP chat (TLS 1.2/1.3).
+                         On by default when bound beyond loopback; the printed URLs are
+                         https://, and the certificate's SHA-256 fingerprint is printed
+  --no-tls               bound beyond loopback, stay in clear text (the token then crosses
+                         the network readable)
+  --cert FILE --key FILE the certificate (PEM, chain allowed) and its key; without them a
+                         self-signed ECDSA P-256 one kept in the data directory (mode 0600),
+                         so its fingerprint stays the same from one start to the next
   --web DIR              serve the page's files from DIR (e.g. ./web, for front-end work)
                          instead of the copies embedded in the binary
   --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
@@ -104,14 +114,16 @@ Chat limits:
 
 Examples:
   duplex serve
-  duplex serve --bind 0.0.0.0 --token s3cret
+  duplex serve --bind 0.0.0.0 --token s3cret     # TLS on: https://, chat over TLS
+  duplex serve --tls --cert site.pem --key site.key
   duplex serve --port 0 --chat-port 0 --discovery-port 0 --db /tmp/chat.db
   duplex serve --web ./web
   duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
   duplex serve --capture-rate 20                   # a slow link to the browser
   nc 127.0.0.1 7000                  # chat from a terminal
-  duplex chat --token s3cret 192.168.1.20     # a serve bound beyond loopback
+  duplex chat --tls --pin SHA256 --token s3cret 192.168.1.20   # a serve beyond loopback
+  curl --cacert site.pem https://127.0.0.1:8080/api/status
   curl -H 'Authorization: Bearer TOKEN' http://127.0.0.1:8080/api/status
 
 Log: stderr gets one line per event, with its UTC time to the millisecond:
@@ -231,7 +243,11 @@ int serve_main(Argv argv) {
              {"history-max", 0, true},
              {"history-max-age", 0, true},
              {"min-free", 0, true},
-             {"capture-rate", 0, true}});
+             {"capture-rate", 0, true},
+             {"tls", 0, false},
+             {"no-tls", 0, false},
+             {"cert", 0, true},
+             {"key", 0, true}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -262,6 +278,14 @@ int serve_main(Argv argv) {
               "digits and - _ . ~");
   if (token.empty()) token = apps::random_token();
   const bool loopback = bind.is_loopback();
+  if (args.has("tls") && args.has("no-tls")) args.fail("--tls and --no-tls exclude each other");
+  const bool tls_on = args.has("tls") || (!loopback && !args.has("no-tls"));
+  if (!tls_on && (args.has("cert") || args.has("key")))
+    args.fail("--cert and --key are for TLS; add --tls (or leave out --no-tls)");
+  if (args.has("cert") != args.has("key"))
+    args.fail("--cert and --key go together: the certificate and its private key");
+  const std::optional<ServerTls> tls =
+      tls_on ? std::optional<ServerTls>(server_tls_context(args)) : std::nullopt;
   const std::optional<std::string> web_dir = args.value("web");
   apps::FloodLimits flood;
   flood.lines_per_s = static_cast<double>(args.number("chat-rate", 0, 1'000'000).value_or(10));
@@ -310,6 +334,7 @@ int serve_main(Argv argv) {
   // The largest body the API takes is a chat message (4 KiB of text): the parser reads a
   // body before the token is checked, so keep what a stranger can make us hold small.
   options.limits.max_body = 64 * 1024;
+  if (tls) options.tcp.filter = tls::filter_factory(tls->context);
   options.on_connection = [&registry](const TcpConnectionPtr& c, bool is_up) {
     if (is_up)
       registry.up(c);
@@ -323,6 +348,7 @@ int serve_main(Argv argv) {
   apps::ChatTcpOptions chat_options;
   chat_options.flood = flood;
   if (!loopback) chat_options.token = token;
+  if (tls) chat_options.filter = tls::filter_factory(tls->context);
   apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub, chat_options);
   std::unique_ptr<apps::DiscoveryResponder> discovery;
   if (discovery_on) {
@@ -345,17 +371,18 @@ int serve_main(Argv argv) {
   // The first URL is the one to open here; a wildcard bind adds one per interface address
   // (never 0.0.0.0, which no browser can connect to).
   for (std::size_t i = 0; i < hosts.size(); ++i)
-    std::cout << (i == 0 ? "dashboard  " : "           ") << "http://" << url_host(hosts[i]) << ':'
-              << http_port_s << "/?token=" << token << '\n';
+    std::cout << (i == 0 ? "dashboard  " : "           ") << (tls ? "https://" : "http://")
+              << url_host(hosts[i]) << ':' << http_port_s << "/?token=" << token << '\n';
   const inet::Address chat_addr = chat.listen_endpoint().address();
   const std::string chat_host =
       url_host(chat_addr.is_unspecified() ? inet::Address::parse("127.0.0.1") : chat_addr);
   const std::string chat_port_s = std::to_string(chat.listen_endpoint().port());
-  std::cout << "chat       tcp " << chat.listen_endpoint().to_string() << " (duplex chat "
+  std::cout << "chat       " << (tls ? "tls " : "tcp ") << chat.listen_endpoint().to_string()
+            << " (duplex chat " << (tls ? "--tls --pin SHA256 " : "")
             << (loopback ? "" : "--token TOKEN ") << chat_host
             << (chat.listen_endpoint().port() == apps::chat::kDefaultChatPort ? ""
                                                                               : ":" + chat_port_s)
-            << ", or nc "
+            << (tls ? ", or ncat --ssl " : ", or nc ")
             << (chat_addr.is_unspecified() ? std::string("127.0.0.1") : chat_addr.to_string())
             << ' ' << chat_port_s << (loopback ? "" : " then /auth TOKEN")
             << (chat_addr.is_unspecified() ? "; or any host above" : "") << ")\n"
@@ -365,6 +392,12 @@ int serve_main(Argv argv) {
                           : std::string("off"))
             << '\n'
             << "history    " << hub.db_path() << '\n'
+            << "tls        "
+            << (tls ? "SHA-256 " + tls->fingerprint + " (" + tls->origin + ")"
+                    : std::string(loopback ? "off"
+                                           : "off (--no-tls): the token crosses the "
+                                             "network in clear text"))
+            << '\n'
             << "access     "
             << (loopback ? "loopback only; the token is needed to change neighbours"
                          : "beyond loopback: every HTTP request needs the token, and the TCP "

@@ -46,10 +46,10 @@ class Serve:
             self.lines.append(line.rstrip("\n"))
             key, _, value = line.rstrip("\n").partition(" ")
             self.summary[key] = value.strip()
-        m = re.match(r"http://(.+):(\d+)/\?token=([0-9A-Za-z_.~-]+)$", self.summary["dashboard"])
+        m = re.match(r"https?://(.+):(\d+)/\?token=([0-9A-Za-z_.~-]+)$", self.summary["dashboard"])
         self.http_port = int(m.group(2))
         self.token = m.group(3)
-        m = re.match(r"tcp (.+?):(\d+) ", self.summary["chat"])
+        m = re.match(r"(?:tcp|tls) (.+?):(\d+) ", self.summary["chat"])
         self.chat_port = int(m.group(2))
         m = re.match(r"udp .+:(\d+)", self.summary["discovery"])
         self.discovery_port = int(m.group(1)) if m else None

@@ -23,7 +23,7 @@ def curl(port, path, *args):
 
 class ServeAuthBeyondLoopback(unittest.TestCase):
     def setUp(self):
-        self.serve = Serve("--token", "t0ken-for-tests", bind="0.0.0.0")
+        self.serve = Serve("--token", "t0ken-for-tests", "--no-tls", bind="0.0.0.0")
 
     def tearDown(self):
         self.serve.close()
@@ -115,7 +115,7 @@ class ServeAuthBeyondLoopback(unittest.TestCase):
 
 class ServeAuthDualStack(unittest.TestCase):
     def test_bound_to_v6_wildcard_the_summary_lists_both_families_without_link_local(self):
-        serve = Serve("--token", "t0ken-for-tests", bind="::")
+        serve = Serve("--token", "t0ken-for-tests", "--no-tls", bind="::")
         try:
             hosts = [re.fullmatch(r"http://(.+):\d+/\?token=t0ken-for-tests",
                                   line.split()[-1]).group(1)
@@ -140,7 +140,7 @@ class ServeAuthDualStack(unittest.TestCase):
 
 class ServeAuthGenerated(unittest.TestCase):
     def test_beyond_loopback_without_token_a_random_one_is_printed_and_works(self):
-        serve = Serve(bind="0.0.0.0")
+        serve = Serve("--no-tls", bind="0.0.0.0")
         try:
             self.assertRegex(serve.token, r"^[0-9a-f]{32}$")
             status, _, _ = curl(serve.http_port, "/api/status")
@@ -158,7 +158,7 @@ class ServeAuthGenerated(unittest.TestCase):
                                capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 2, bad)
             self.assertIn("use only letters, digits", r.stderr)
-        serve = Serve("--token", "Ok-token_1.2~", bind="0.0.0.0")
+        serve = Serve("--token", "Ok-token_1.2~", "--no-tls", bind="0.0.0.0")
         try:
             self.assertEqual(serve.token, "Ok-token_1.2~")
             status, _, _ = curl(serve.http_port, "/api/status?token=Ok-token_1.2~")

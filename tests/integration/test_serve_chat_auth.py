@@ -31,7 +31,7 @@ def chat(port, *args, stdin="", env=None):
 
 class ChatTokenBeyondLoopback(unittest.TestCase):
     def setUp(self):
-        self.serve = Serve("--token", TOKEN, bind="0.0.0.0")
+        self.serve = Serve("--token", TOKEN, "--no-tls", bind="0.0.0.0")
 
     def tearDown(self):
         self.serve.close()

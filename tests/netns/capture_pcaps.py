@@ -263,7 +263,7 @@ s.close()
 def websocket_exchange(a, b, duplex, scratch):
     """A WebSocket conversation with `duplex serve`'s /ws/chat, on port 8080 (where tshark
     reads HTTP, and so sees the Upgrade that makes the rest WebSocket)."""
-    server = b.popen([duplex, "serve", "--bind", "0.0.0.0", "--port", "8080", "--token",
+    server = b.popen([duplex, "serve", "--bind", "0.0.0.0", "--no-tls", "--port", "8080", "--token",
                       "capture", "--chat-port", "0", "--no-discovery", "--db",
                       os.path.join(scratch, "chat.db")])
     try:

@@ -24,7 +24,7 @@ class Serve:
         self.bind = bind
         self.proc = host.popen([DUPLEX, "serve", "--bind", bind, "--port", "0",
                                 "--chat-port", "0", "--discovery-port", "0", "--db", db,
-                                "--token", TOKEN])
+                                "--token", TOKEN, "--no-tls"])
         self.port = None
         seen = []
         deadline = time.monotonic() + TIMEOUT

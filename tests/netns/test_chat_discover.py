@@ -18,7 +18,7 @@ TOKEN = "netns-test-token"
 
 
 def serve_on(host):
-    return Serve("--bind", host.ip, "--token", TOKEN, ns=host.ns)
+    return Serve("--bind", host.ip, "--token", TOKEN, "--no-tls", ns=host.ns)
 
 
 def test_discover_finds_the_server_in_another_namespace_by_subnet_broadcast():

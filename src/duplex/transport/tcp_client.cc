@@ -93,6 +93,7 @@ void TcpClient::connect() {
 void TcpClient::new_connection(Socket socket, const inet::Endpoint& peer) {
   inet::Endpoint local = socket.local_endpoint();
   auto conn = std::make_shared<TcpConnection>(loop_, name_, std::move(socket), local, peer);
+  if (filter_) conn->set_filter(filter_(), handshake_timeout_);
   conn->set_connection_callback(connection_cb_);
   conn->set_message_callback(message_cb_);
   conn->set_write_complete_callback(write_complete_cb_);

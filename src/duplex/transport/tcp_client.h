@@ -18,6 +18,7 @@
 
 #include "duplex/inet/endpoint.h"
 #include "duplex/transport/callbacks.h"
+#include "duplex/transport/stream_filter.h"
 
 namespace duplex {
 
@@ -51,6 +52,12 @@ class TcpClient {
   // One address failed (refused, unreachable, timed out); the next is tried, or with retry
   // on the round starts again after the back-off.
   void set_attempt_failed_callback(AttemptFailedCallback cb) { attempt_failed_cb_ = std::move(cb); }
+  // A filter (TLS) under each connection made, as TcpServerOptions::filter does for a server.
+  void set_filter(std::function<std::unique_ptr<StreamFilter>()> make,
+                  Clock::duration handshake_timeout = std::chrono::seconds(10)) {
+    filter_ = std::move(make);
+    handshake_timeout_ = handshake_timeout;
+  }
 
   void connect();
   // Half-closes the connection (FIN after the output drains) and stops retrying.
@@ -69,6 +76,8 @@ class TcpClient {
   std::string name_;
   std::vector<inet::Endpoint> peers_;
   Clock::duration timeout_ = std::chrono::seconds(10);
+  std::function<std::unique_ptr<StreamFilter>()> filter_;
+  Clock::duration handshake_timeout_ = std::chrono::seconds(10);
   bool retry_ = false;
   Clock::duration initial_backoff_ = std::chrono::milliseconds(500);
   Clock::duration max_backoff_ = std::chrono::seconds(30);

@@ -41,6 +41,12 @@ std::string format_line(const ChatMessage& m) {
   return line;
 }
 
+TcpServerOptions tcp_options(const ChatTcpOptions& chat) {
+  TcpServerOptions tcp;
+  tcp.filter = chat.filter;
+  return tcp;
+}
+
 }  // namespace
 
 class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from_this<Session> {
@@ -384,7 +390,10 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
 ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,
                              ChatTcpOptions options)
-    : loop_(loop), hub_(hub), options_(std::move(options)), tcp_(loop, listen, "chat") {
+    : loop_(loop),
+      hub_(hub),
+      options_(std::move(options)),
+      tcp_(loop, listen, "chat", tcp_options(options_)) {
   tcp_.set_connection_callback([this](const TcpConnectionPtr& c) {
     if (c->connected()) {
       // One dispatch for the life of the connection: the gate first, then the session

@@ -52,6 +52,8 @@ struct ChatTcpOptions {
   // (chat_auth.h), within auth_timeout; until then the room neither hears nor is heard.
   std::string token;
   std::chrono::milliseconds auth_timeout{10'000};
+  // TLS under every connection (tls::filter_factory of proto/tls_filter.h); empty: plain TCP.
+  std::function<std::unique_ptr<StreamFilter>()> filter;
 };
 
 class ChatTcpServer {
