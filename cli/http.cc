@@ -61,7 +61,8 @@ Options:
   --tls                 HTTPS: TLS 1.2 or 1.3 only, OpenSSL's secure defaults, no
                         renegotiation, session tickets, ALPN http/1.1. Prints the
                         certificate's SHA-256 at start (for curl --pinnedpubkey or a pin).
-                        Plain HTTP sent to the port is refused (one line on stderr)
+                        Plain HTTP sent to the port is answered 400 "use https://" and
+                        closed (one line on stderr)
   --cert FILE --key FILE  --tls: the certificate (PEM, chain after it) and its key.
                         Without them: a self-signed ECDSA P-256 certificate for this
                         host's names and addresses, made once and kept (mode 0600) in

@@ -3,7 +3,7 @@
 --cacert (the self-signed certificate duplex made in its data directory) and with
 --pinnedpubkey (GET a file, a Range request, several requests on one kept-alive connection,
 a 1 MiB file byte-compared), openssl s_client against `echo --tls`. Bad input: plain HTTP to
-the TLS port gets an error, one line in the server's log, and the next TLS client is served;
+the TLS port gets a 400 saying to use https://, one line in the server's log, and the next TLS client is served;
 a raw TCP client that sends nothing is cut off at --handshake-timeout while another client
 is served; the server's fd count returns to its baseline. Loopback only; every wait has a
 timeout.
@@ -153,8 +153,10 @@ class HttpsServe(unittest.TestCase):
 
     def test_plain_http_is_refused_once_and_the_server_goes_on(self):
         before = self.server.stderr().count("plain HTTP")
-        r = self.curl(f"http://127.0.0.1:{self.server.port}/", check=False)
-        self.assertNotEqual(r.returncode, 0)
+        r = self.curl("-w", "%{http_code}", f"http://127.0.0.1:{self.server.port}/",
+                      check=False)
+        # A 400 that says what to do (as nginx answers), then the connection is closed.
+        self.assertEqual(r.stdout, b"This port speaks TLS: use https://\n400", r.stderr)
         self.assertNotIn(b"hello over TLS", r.stdout)
         wait_until(lambda: self.server.stderr().count("plain HTTP") == before + 1,
                    "one log line for the plain HTTP client", detail=self.server.stderr)

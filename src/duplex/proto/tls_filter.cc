@@ -1,6 +1,8 @@
 #include "duplex/proto/tls_filter.h"
 
 #include <limits>
+#include <string>
+#include <string_view>
 
 namespace duplex::tls {
 namespace {
@@ -20,7 +22,18 @@ StreamFilter::Result result_of(Session::Status s) {
 }  // namespace
 
 StreamFilter::Result Filter::input(const char* data, std::size_t len, Buffer& plain) {
-  if (session_.feed(data, len) == Session::Status::kFailed) return Result::kFailed;
+  if (session_.feed(data, len) == Session::Status::kFailed) {
+    // A browser or curl sent http:// to this port: tell it in its own words, as nginx does,
+    // rather than with a TLS alert it cannot read.
+    if (session_.plain_http() && wire().empty()) {
+      constexpr std::string_view kBody = "This port speaks TLS: use https://\n";
+      const std::string answer =
+          "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
+          std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBody);
+      wire().append(answer.data(), answer.size());
+    }
+    return Result::kFailed;
+  }
   // Everything fed decrypts now: the connection bounds it by reading once per wake-up, so
   // no record waits in the session for a socket event that will not come.
   return result_of(session_.read(plain, std::numeric_limits<std::size_t>::max()));

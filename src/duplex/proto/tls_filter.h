@@ -8,6 +8,8 @@
 //
 // or, for one connection (a client: pass the server's name for SNI and the check), before
 // connect_established:  conn->set_filter(std::make_unique<tls::Filter>(context, "host"));
+// A plain HTTP request where a ClientHello was due is answered "400 use https://" in clear
+// text before the connection closes (the filter's error says so too).
 // A user that wants the protocol or the peer's certificate reads it from session():
 //   if (auto* f = dynamic_cast<const tls::Filter*>(conn->filter())) f->session().cipher();
 #pragma once

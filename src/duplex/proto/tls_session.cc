@@ -145,6 +145,7 @@ Session::Status Session::fail_with(int ssl_error, int ret) {
   if (!pin_error_.empty()) {
     error_ = pin_error_;
   } else if (ssl_error == SSL_ERROR_SSL && e != 0) {
+    plain_http_ = ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST;
     error_ = describe_failure(e, SSL_get_verify_result(ssl_), context_->is_server());
   } else {
     error_ = "TLS failed (OpenSSL error " + std::to_string(ssl_error) + ", return " +

@@ -65,6 +65,8 @@ class Session {
   bool failed() const noexcept { return failed_; }
   bool peer_closed() const noexcept { return peer_closed_; }
   bool closed() const noexcept { return closed_; }  // we sent close_notify
+  // The handshake failed because the peer sent a plain HTTP request (a server's view).
+  bool plain_http() const noexcept { return plain_http_; }
   // Ciphertext fed but not yet decrypted (bounded by what the caller fed).
   std::size_t pending_ciphertext() const noexcept;
   // One line: why the session failed, naming the cause and the fix.
@@ -98,6 +100,7 @@ class Session {
   bool failed_ = false;
   bool peer_closed_ = false;
   bool closed_ = false;
+  bool plain_http_ = false;
 };
 
 }  // namespace duplex::tls

@@ -207,6 +207,9 @@ TEST_F(PairTest, PlainHttpToTheTlsSideClosesWithAClearReason) {
   runner_.call([&] {
     EXPECT_NE(b_.reason.find("plain HTTP"), std::string::npos) << b_.reason;
     EXPECT_EQ(b_.received, "");
+    // The plain side reads a 400 in HTTP, not a TLS alert.
+    EXPECT_EQ(a_.received.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << a_.received;
+    EXPECT_NE(a_.received.find("use https://"), std::string::npos) << a_.received;
     return 0;
   });
 }
