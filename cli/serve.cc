@@ -302,7 +302,7 @@ int serve_main(Argv argv) {
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
   apps::ChatHub hub(&loop, db, retention);
 
-  const apps::Access access(token, !loopback);
+  const apps::Access access(token, !loopback, tls.has_value());
   apps::ConnectionRegistry registry;
   apps::DashboardContext context;
   context.loop = &loop;

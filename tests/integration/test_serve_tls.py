@@ -116,6 +116,11 @@ class ServeBeyondLoopbackIsTlsByDefault(unittest.TestCase):
                             "%{http_code}", f"https://127.0.0.1:{self.serve.http_port}/api/status"],
                            capture_output=True, text=True, timeout=TIMEOUT)
         self.assertEqual(r.stdout, "200", r.stderr)
+        # The page's cookie is Secure over HTTPS: a browser never sends it back in clear.
+        r = subprocess.run(["curl", "-sS", "-k", "-i", "--max-time", "20",
+                            f"https://127.0.0.1:{self.serve.http_port}/?token={TOKEN}"],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertRegex(r.stdout, r"(?im)^Set-Cookie: duplex_token=.*; Secure\s*$")
 
     def test_openssl_s_client_chats_after_auth_and_a_wrong_token_is_refused_over_tls(self):
         lines = s_client(self.serve.chat_port, f"/auth {TOKEN}\nhello over tls\n")

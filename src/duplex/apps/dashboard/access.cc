@@ -146,8 +146,8 @@ bool loopback_host(std::string_view host) {
   return a && a->is_loopback();
 }
 
-Access::Access(std::string token, bool token_required)
-    : token_(std::move(token)), token_required_(token_required) {}
+Access::Access(std::string token, bool token_required, bool https)
+    : token_(std::move(token)), token_required_(token_required), https_(https) {}
 
 bool Access::has_token(const http::Request& req) const {
   // The scheme is case-insensitive (RFC 9110, 11.1): "bearer x" is as good.
@@ -210,7 +210,8 @@ http::Handler Access::guard(http::Handler inner) const {
     // A page opened with a valid ?token= keeps it in a cookie that scripts cannot read.
     if (!starts_with(req.path, "/api/")) {
       if (auto q = query_value(req.query, "token"); q && same_token(*q, token_))
-        res.set("Set-Cookie", "duplex_token=" + token_ + "; Path=/; HttpOnly; SameSite=Strict");
+        res.set("Set-Cookie", "duplex_token=" + token_ + "; Path=/; HttpOnly; SameSite=Strict" +
+                                  (https_ ? "; Secure" : ""));
     }
   };
 }

@@ -30,8 +30,9 @@ bool loopback_host(std::string_view host);
 class Access {
  public:
   // token_required: bound beyond loopback, every request needs the token; on loopback
-  // only routes that ask for it (neighbour edits) do.
-  Access(std::string token, bool token_required);
+  // only routes that ask for it (neighbour edits) do. https: the cookie is marked Secure
+  // (never sent back over plain HTTP).
+  Access(std::string token, bool token_required, bool https = false);
 
   const std::string& token() const noexcept { return token_; }
   bool token_required() const noexcept { return token_required_; }
@@ -51,6 +52,7 @@ class Access {
  private:
   std::string token_;
   bool token_required_;
+  bool https_;
 };
 
 }  // namespace duplex::apps
