@@ -336,10 +336,11 @@ int serve_main(Argv argv) {
   options.limits.max_body = 64 * 1024;
   if (tls) options.tcp.filter = tls::filter_factory(tls->context);
   options.on_connection = [&registry](const TcpConnectionPtr& c, bool is_up) {
-    if (is_up)
-      registry.up(c);
-    else
-      registry.down(c);
+    if (is_up) return registry.up(c);
+    registry.down(c);
+    // A client whose TLS handshake failed (plain HTTP, a bad ClientHello, the timeout).
+    if (c->filter() && !c->filter()->established() && !c->close_reason().empty())
+      log::warn("http", c->peer().to_string(), " TLS handshake failed: ", c->close_reason());
   };
   http::Server http_server(
       &loop, inet::Endpoint(bind, port),

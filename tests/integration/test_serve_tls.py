@@ -5,6 +5,7 @@ Bound to 0.0.0.0, the tests connect to 127.0.0.1 only; nothing leaves the machin
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -95,6 +96,12 @@ class ServeBeyondLoopbackIsTlsByDefault(unittest.TestCase):
     def tearDown(self):
         self.serve.close()
 
+    def stopped_log(self):
+        """Stops serve; its stderr."""
+        self.serve.proc.send_signal(signal.SIGTERM)
+        self.serve.proc.wait(timeout=TIMEOUT)
+        return self.serve.proc.stderr.read()
+
     def test_the_summary_prints_https_urls_the_tls_chat_and_the_fingerprint(self):
         urls = [l.split()[-1] for l in self.serve.lines if l.startswith(("dashboard ", "           h"))]
         self.assertTrue(urls and all(u.startswith("https://") for u in urls), urls)
@@ -148,12 +155,14 @@ class ServeBeyondLoopbackIsTlsByDefault(unittest.TestCase):
         lines = s_client(self.serve.chat_port, f"/auth {TOKEN}\n")
         self.assertTrue(any(l.endswith("tina: pinned hello") for l in lines), lines)
         self.assertFalse(any("must not be said" in l or "in clear" in l for l in lines), lines)
+        self.assertRegex(self.stopped_log(), r"warn chat: 127\.0\.0\.1:\d+ TLS handshake failed: ")
 
     def test_plain_http_to_the_tls_dashboard_gets_no_page(self):
         r = subprocess.run(["curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w",
                             "%{http_code}", f"http://127.0.0.1:{self.serve.http_port}/api/status"],
                            capture_output=True, text=True, timeout=TIMEOUT)
         self.assertNotEqual(r.stdout, "200")
+        self.assertRegex(self.stopped_log(), r"warn http: 127\.0\.0\.1:\d+ TLS handshake failed: ")
 
 
 class ServeNoTls(unittest.TestCase):

@@ -410,6 +410,8 @@ ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, Chat
       }
       return;
     }
+    if (c->filter() && !c->filter()->established() && !c->close_reason().empty())
+      log::warn("chat", c->peer().to_string(), " TLS handshake failed: ", c->close_reason());
     if (auto g = gates_.find(c.get()); g != gates_.end()) {
       c->loop()->cancel(g->second.timer);
       gates_.erase(g);
