@@ -126,10 +126,12 @@ class ChatClient:
 
 
 class NcLines:
-    """nc as a chat client (to 127.0.0.1): lines in on stdin, lines out read on a thread."""
+    """nc as a chat client (to 127.0.0.1): lines in on stdin, lines out read on a thread.
+    command: another netcat and its options, e.g. ("ncat", "--ssl")."""
 
-    def __init__(self, port):
-        self.proc = subprocess.Popen(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE,
+    def __init__(self, port, command=("nc",)):
+        self.name = command[0]
+        self.proc = subprocess.Popen([*command, "127.0.0.1", str(port)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -149,7 +151,7 @@ class NcLines:
             try:
                 line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.001))
             except queue.Empty:
-                raise AssertionError(f"nc saw no line matching {pattern!r}; saw {seen[-10:]}")
+                raise AssertionError(f"{self.name} saw no line matching {pattern!r}; saw {seen[-10:]}")
             seen.append(line)
             if re.search(pattern, line):
                 return seen

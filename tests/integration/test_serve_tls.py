@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`duplex serve` over TLS: HTTPS for the dashboard, TLS for the TCP chat, on by default when
-bound beyond loopback. Real peers: curl --cacert, openssl s_client, `duplex chat --tls --pin`.
+bound beyond loopback. Real peers: curl --cacert, openssl s_client, ncat --ssl,
+`duplex chat --tls --pin`.
 Bound to 0.0.0.0, the tests connect to 127.0.0.1 only; nothing leaves the machine."""
 import os
 import re
@@ -12,7 +13,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_harness import DUPLEX, TIMEOUT, Serve  # noqa: E402
+from serve_harness import DUPLEX, TIMEOUT, NcLines, Serve  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from prerequisites import requires  # noqa: E402
 
@@ -136,6 +137,25 @@ class ServeBeyondLoopbackIsTlsByDefault(unittest.TestCase):
         lines = s_client(self.serve.chat_port, "/auth wrong\nintruder\n")
         self.assertEqual(lines[-1], "! wrong token; disconnected", lines)
         self.assertFalse(any("hello over tls" in l for l in lines), lines)
+
+    @requires(shutil.which("ncat"), "needs ncat (nmap's netcat)")
+    def test_ncat_ssl_chats_both_ways_after_auth(self):
+        # The summary names ncat --ssl for the TLS chat port: it works as said.
+        ncat = NcLines(self.serve.chat_port, ("ncat", "--ssl"))
+        try:
+            ncat.send(f"/auth {TOKEN}")
+            ncat.expect(r"^\* authenticated$")
+            ncat.send("/nick nelly")
+            ncat.expect(r"is now nelly$")
+            ncat.send("hello from ncat")
+            ncat.expect(STAMP + r"nelly: hello from ncat$")
+            r = chat(self.serve.chat_port, "--tls", "--pin", self.fingerprint, "--token", TOKEN,
+                     "--name", "tom", stdin="hello to ncat\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"(?m)" + STAMP + r"nelly: hello from ncat$")
+            ncat.expect(STAMP + r"tom: hello to ncat$")
+        finally:
+            ncat.close()
 
     def test_duplex_chat_tls_with_the_printed_pin_chats_and_with_another_pin_is_refused(self):
         r = chat(self.serve.chat_port, "--tls", "--pin", self.fingerprint, "--token", TOKEN,
