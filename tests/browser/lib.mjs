@@ -31,10 +31,11 @@ export async function prerequisites(name, needs = []) {
   return chromium;
 }
 
-export async function launch(chromium) {
+// args: more Chromium flags (e.g. the one key to trust).
+export async function launch(chromium, args = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...args],
     timeout: 30_000,
   });
 }
@@ -127,16 +128,17 @@ export class Child {
   }
 }
 
-// `duplex serve` on free ports with a fresh database; resolves once its startup summary
-// named the dashboard's URL and the chat port.
-export async function startServe(duplex, dir) {
+// `duplex serve` on free ports with a fresh database (args: more options, e.g. --tls);
+// resolves once its startup summary named the dashboard's URL and the chat port.
+export async function startServe(duplex, dir, args = []) {
   const serve = new Child('duplex serve', duplex,
     ['serve', '--port', '0', '--chat-port', '0', '--discovery-port', '0',
-     '--db', path.join(dir, 'chat.db')]);
+     '--db', path.join(dir, 'chat.db'), ...args]);
   // "dashboard  http://127.0.0.1:PORT/?token=TOKEN" and "chat       tcp 127.0.0.1:PORT (...)"
-  const http = await serve.waitFor(/^dashboard\s+(http:\/\/[^\s/]+:(\d+)\/\S*)$/m,
+  // (https:// and "tls" with --tls)
+  const http = await serve.waitFor(/^dashboard\s+(https?:\/\/[^\s/]+:(\d+)\/\S*)$/m,
                                    {what: 'the dashboard URL'});
-  const chat = await serve.waitFor(/^chat\s+tcp\s+\S+:(\d+)\b/m, {what: 'the chat port'});
+  const chat = await serve.waitFor(/^chat\s+(?:tcp|tls)\s+\S+:(\d+)\b/m, {what: 'the chat port'});
   const url = new URL(http[1]);
   return {serve, url: url.href, base: url.origin + '/', token: url.searchParams.get('token'),
           httpPort: Number(http[2]), chatPort: Number(chat[1])};
@@ -150,8 +152,10 @@ export function requireServe(name, duplex) {
 
 // `duplex chat 127.0.0.1:PORT --name NAME`, the terminal client; resolves once the server
 // announced the name ("* guest-3 is now NAME").
-export async function startTerminal(duplex, port, name) {
-  const client = new Child(`duplex chat (${name})`, duplex, ['chat', `127.0.0.1:${port}`, '--name', name]);
+// args: more options (e.g. --tls --pin SHA256).
+export async function startTerminal(duplex, port, name, args = []) {
+  const client = new Child(`duplex chat (${name})`, duplex,
+                           ['chat', `127.0.0.1:${port}`, '--name', name, ...args]);
   await client.waitFor(new RegExp(`is now ${name}$`, 'm'), {what: `the name ${name} confirmed`});
   return client;
 }
