@@ -85,6 +85,7 @@ void Client::arm_deadline(Clock::duration after, std::string what) {
 }
 
 void Client::handle_control(Buffer& input) {
+  if (input.readable_bytes() > 0) server_spoke_ = true;
   reader_.append(input.view());
   input.retrieve_all();
   try {

@@ -65,8 +65,10 @@ class Client {
   Session* session() noexcept { return session_.get(); }
   // The server answered ACCESS_DENIED: it was busy with another test.
   bool denied() const noexcept { return denied_; }
-  // The control connection was made (false: refused, unreachable, timed out).
-  bool reached_server() const noexcept { return static_cast<bool>(control_); }
+  // The server sent at least one byte on the control connection. A connection that closes
+  // before that may have landed in the accept queue of a listener that iperf3 -s was
+  // closing after the previous test (it reopens it): the test never began.
+  bool server_spoke() const noexcept { return server_spoke_; }
 
  private:
   enum class Phase { kConnecting, kWaiting, kStreams, kRunning, kEnding, kResults, kDone };
@@ -96,6 +98,7 @@ class Client {
   Phase phase_ = Phase::kConnecting;
   bool expect_json_ = false;
   bool denied_ = false;
+  bool server_spoke_ = false;  // server_spoke()
   std::int32_t server_error_[2] = {0, 0};
   int server_error_words_ = -1;  // SERVER_ERROR: how many of its two numbers are read
   std::unique_ptr<Session> session_;

@@ -211,9 +211,10 @@ void Compare::run(Protocol protocol) {
 void Compare::run_done(bool ok, const std::string& why) {
   if (done_) return;
   // The server may still be closing the first test when the second one asks: iperf3 -s
-  // answers ACCESS_DENIED, or refuses the connection while it reopens its listener. Ask
-  // again every 100 ms, for up to 3 s after the TCP run.
-  if (!ok && running_ == Protocol::kUdp && (client_->denied() || !client_->reached_server()) &&
+  // answers ACCESS_DENIED, refuses the connection while it reopens its listener, or resets
+  // one that reached the listener it was closing (before saying a word). Ask again every
+  // 100 ms, for up to 3 s after the TCP run.
+  if (!ok && running_ == Protocol::kUdp && (client_->denied() || !client_->server_spoke()) &&
       Clock::now() < retry_until_) {
     retry_timer_ = loop_->run_after(std::chrono::milliseconds(100), [this] {
       retry_timer_ = TimerId{};
