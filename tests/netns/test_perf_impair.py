@@ -109,16 +109,26 @@ def perf_when_served(*args):
 
 
 def check_udp_delivers_98_percent():
-    r = perf_when_served("-u", "-R", "-b", "16M", "-l", "200", "-t", "5", "--json")
+    # -O 1: the sender starts at TEST_RUNNING, which the receiver learns over the control
+    # connection, through the same 2 % loss: when that segment is lost, the receiver starts
+    # an RTO (~0.25 s) later and the datagrams sent meanwhile overflow its socket buffer
+    # (iperf3 -R does the same). That loss is the test's start-up, not the link's: omit the
+    # first second (seen in about 1 run in 8: ~2,900 extra lost, all in the first interval).
+    r = perf_when_served("-u", "-R", "-b", "16M", "-l", "200", "-t", "5", "-O", "1", "--json")
     doc = json.loads(r.stdout)
     spanned = lost = 0
     for interval in doc["intervals"]:
         for s in interval["streams"]:
+            if s["omitted"]:
+                continue
             spanned += s["packets"]
             lost += s["lost_packets"]
     assert spanned >= 40_000, (spanned, doc["end"]["sum"])
     delivered = 1 - lost / spanned
-    assert abs(delivered - 0.98) <= 0.005, f"delivered {delivered:.4f} of {spanned}"
+    per_interval = [(s["packets"], s["lost_packets"], s["omitted"])
+                    for i in doc["intervals"] for s in i["streams"]]
+    assert abs(delivered - 0.98) <= 0.005, \
+        f"delivered {delivered:.4f} of {spanned}; (datagrams, lost, omitted) per interval: {per_interval}"
     print(f"  UDP: {delivered * 100:.2f}% of {spanned} datagrams delivered (2% lost asked)")
 
 
