@@ -227,8 +227,7 @@ class Session {
       return 1;
     }
     if (!heard_ && !interrupted_) {
-      std::cerr << "duplex chat: " << peer_.to_string()
-                << ": the server closed without a line"
+      std::cerr << "duplex chat: " << peer_.to_string() << ": the server closed without a line"
                 << (settings_.tls ? "" : " (a TLS port? add --tls)") << '\n';
       return 1;
     }
