@@ -58,9 +58,10 @@ Options:
   --send-timeout S      seconds a peer may leave a response unread (default 30); then
                         the connection is reset
   --max-body BYTES      largest request body (default 8388608); larger: 413
-  --tls                 HTTPS: TLS 1.2 or 1.3 only, OpenSSL's secure defaults, no
-                        renegotiation, session tickets, ALPN http/1.1. Prints the
-                        certificate's SHA-256 at start (for curl --pinnedpubkey or a pin).
+  --tls                 HTTPS: TLS 1.2 or 1.3 only (1.2: ECDHE with AES-GCM or
+                        CHACHA20-POLY1305 only), no renegotiation, session tickets and
+                        resumption, ALPN http/1.1. Prints the certificate's SHA-256
+                        at start (for curl --pinnedpubkey or a pin).
                         Plain HTTP sent to the port is answered 400 "use https://" and
                         closed (one line on stderr)
   --cert FILE --key FILE  --tls: the certificate (PEM, chain after it) and its key.

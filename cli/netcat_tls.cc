@@ -55,7 +55,7 @@ void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& c
                  {"resumed", s.resumed()},
                  {"peer_subject", subject},
                  {"peer_sha256", s.peer_fingerprint()}},
-                "TLS " + s.protocol() + " " + s.cipher() +
+                "TLS " + s.protocol() + " " + s.cipher() + (s.resumed() ? " resumed" : "") +
                     (subject.empty() ? std::string(", no peer certificate")
                                      : ", peer " + subject + " SHA-256 " + s.peer_fingerprint()));
   };

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """sslscan against `duplex http serve --tls`: its XML report must show SSLv2, SSLv3, TLS 1.0
-and TLS 1.1 disabled, TLS 1.2 and 1.3 enabled, no renegotiation, no weak cipher (none below
-128 bits, none that sslscan rates weak/medium/null/anonymous, no RC4, DES, 3DES, NULL,
-EXPORT, anonymous or MD5 suite), no compression; and openssl s_client over TLS 1.2 reports
+and TLS 1.1 disabled, TLS 1.2 and 1.3 enabled, no renegotiation, in TLS 1.2 only ECDHE with
+AES-GCM or CHACHA20-POLY1305 (no CBC; a client asking for CBC alone is refused), no weak
+cipher (none below 128 bits, none that sslscan rates weak/medium/null/anonymous, no RC4,
+DES, 3DES, NULL, EXPORT, anonymous or MD5 suite), no compression; and openssl s_client over TLS 1.2 reports
 "Compression: NONE" (sslscan built without zlib cannot test compression itself). Each check
 looks for the element it needs, so a report that changes shape fails instead of passing.
 Loopback only.
@@ -77,6 +78,20 @@ class HttpsScan(unittest.TestCase):
             self.assertGreaterEqual(int(c.get("bits")), 128, name)
             self.assertIn(c.get("strength"), ("strong", "acceptable"), name)
             self.assertIsNone(WEAK_NAMES.search(name), name)
+
+    def test_tls12_offers_only_ecdhe_with_aead(self):
+        tls12 = [c.get("cipher") for c in self.scan.findall("cipher")
+                 if c.get("sslversion") == "TLSv1.2"]
+        self.assertGreater(len(tls12), 0, self.text)
+        for name in tls12:
+            self.assertTrue(name.startswith("ECDHE-"), f"{name}: not ECDHE")
+            self.assertRegex(name, r"-GCM-|CHACHA20-POLY1305", f"{name}: not AEAD (CBC?)")
+        # And a client that asks for CBC alone is refused.
+        r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.server.port}",
+                            "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"], input=b"",
+                           capture_output=True, timeout=TIMEOUT)
+        self.assertNotEqual(r.returncode, 0, r.stdout.decode(errors="replace"))
+        self.assertIn("handshake failure", r.stderr.decode(errors="replace"))
 
     def test_no_compression(self):
         comp = self.scan.find("compression")

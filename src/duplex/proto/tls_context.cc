@@ -82,6 +82,8 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const 
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!PSK";
+
 SSL_CTX* new_context(bool server) {
   SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
   if (!ctx) throw Error("cannot create a TLS context: " + openssl_error());
@@ -89,6 +91,12 @@ SSL_CTX* new_context(bool server) {
   SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // TLS 1.2: forward secrecy and AEAD only (no CBC, no static RSA or DH key exchange). TLS
+  // 1.3's suites are all AEAD and stay OpenSSL's default.
+  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+    SSL_CTX_free(ctx);
+    throw Error("cannot set the TLS 1.2 cipher suites: " + openssl_error());
+  }
   // Records are written from our own buffers, which may move between calls; idle sessions
   // give their read and write buffers back.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |

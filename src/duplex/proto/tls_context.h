@@ -1,9 +1,10 @@
 // Public. The configuration that every TLS session of one side shares (OpenSSL's SSL_CTX),
 // and the certificates it presents or trusts.
 //
-// Policy, the same for every command: TLS 1.2 and 1.3 only, OpenSSL's default cipher
-// lists (no RC4, 3DES, export or anonymous suites), no compression, renegotiation off,
-// session tickets and the server's session cache on (resumption). A server answers ALPN
+// Policy, the same for every command: TLS 1.2 and 1.3 only; in TLS 1.2 only ECDHE with an
+// AEAD cipher (AES-GCM, CHACHA20-POLY1305: no CBC, no RSA key exchange), in TLS 1.3
+// OpenSSL's default suites (all AEAD); no compression, renegotiation off, session tickets
+// and the server's session cache on (resumption, TLS 1.2 and 1.3). A server answers ALPN
 // with http/1.1 when the client offers it and says nothing otherwise.
 //
 // A client verifies the server against the system CAs (or --ca FILE) and its host name or

@@ -57,7 +57,8 @@ std::string describe_failure(unsigned long e, long verify_result, bool server) {
   if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
     return "the peer offers only TLS versions below 1.2, which duplex refuses";
   if (reason == SSL_R_NO_SHARED_CIPHER)
-    return "no cipher in common with the peer (duplex offers OpenSSL's secure defaults only)";
+    return "no cipher in common with the peer (in TLS 1.2 duplex offers only ECDHE with AES-GCM or "
+           "CHACHA20-POLY1305)";
   const char* text = ERR_reason_error_string(e);
   return std::string("TLS handshake failed: ") + (text ? text : "unknown error");
 }
