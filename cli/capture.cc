@@ -66,8 +66,10 @@ Options:
   -h, --help             this help
 
 FILTER is tcpdump's filter syntax (man pcap-filter), all remaining words joined.
-Live capture needs root or CAP_NET_RAW. It runs until -c, SIGINT (Ctrl-C) or SIGTERM, then
-prints "N packets captured, M received by filter, K dropped by kernel" on stderr.
+Live capture needs root or CAP_NET_RAW. It runs until -c, SIGINT (Ctrl-C) or SIGTERM; on a
+signal it first takes the packets that the kernel has already accepted (at most 0.4 s; a
+second Ctrl-C skips them), then prints "N packets captured, M received by filter, K dropped
+by kernel" on stderr. On lo the kernel counts each packet twice (its outgoing copy too).
 
 Examples:
   duplex capture -i eth0 -c 10                    ten packets, one line each (tcpdump -nn)

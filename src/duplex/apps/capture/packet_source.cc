@@ -2,6 +2,9 @@
 
 #include <pcap/pcap.h>
 
+#include <poll.h>
+
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +13,11 @@
 
 namespace duplex::capture {
 namespace {
+
+// How long the kernel holds a block of the ring that is not full before handing it over
+// (TPACKET_V3's retire timer). tcpdump uses 1,000 ms; a shorter one shows a slow capture
+// sooner and bounds the wait for the last packets after a stop.
+constexpr int kBlockTimeoutMs = 250;
 
 // Above this a pcap header's snap length is not a capture setting but a corrupt (or not a
 // pcap) file: libpcap's own maximum is 256 KiB, and no link carries 16 MiB frames.
@@ -159,7 +167,7 @@ void PacketSource::open_live(const SourceOptions& options) {
   if (p == nullptr) throw CaptureError("cannot capture on " + name_ + ": " + error);
   pcap_set_snaplen(p, options.snaplen);
   pcap_set_promisc(p, options.promiscuous && name_ != "any" ? 1 : 0);
-  pcap_set_timeout(p, 1000);
+  pcap_set_timeout(p, kBlockTimeoutMs);
   pcap_set_immediate_mode(p, options.immediate ? 1 : 0);
   if (options.buffer_size > 0) pcap_set_buffer_size(p, options.buffer_size);
   const int status = pcap_activate(p);
@@ -202,6 +210,7 @@ std::uint64_t PacketSource::run(std::uint64_t count,
   std::uint64_t delivered = 0;
   auto counted = [&](const CapturedPacket& p) {
     ++delivered;
+    ++handed_over_;
     fn(p);
   };
   const std::function<void(const CapturedPacket&)> call = counted;
@@ -211,7 +220,10 @@ std::uint64_t PacketSource::run(std::uint64_t count,
     const int n = left > INT_MAX ? INT_MAX : static_cast<int>(left);
     const int status =
         pcap_loop(as_pcap(pcap_), n == 0 ? -1 : n, on_packet, reinterpret_cast<u_char*>(&loop));
-    if (status == PCAP_ERROR_BREAK) break;
+    if (status == PCAP_ERROR_BREAK) {
+      if (live_) drain(count, delivered, &loop);
+      break;
+    }
     if (status == PCAP_ERROR) fail_reading();
     if (!live_ || status == 0) break;  // the file's end, or `count` delivered
   }
@@ -231,7 +243,39 @@ std::uint64_t PacketSource::dispatch(int max,
   Loop loop{&fn, &file_offset_};
   const int n = pcap_dispatch(as_pcap(pcap_), max, on_packet, reinterpret_cast<u_char*>(&loop));
   if (n == PCAP_ERROR) fail_reading();
-  return n < 0 ? 0 : static_cast<std::uint64_t>(n);
+  if (n <= 0) return 0;
+  handed_over_ += static_cast<std::uint64_t>(n);
+  return static_cast<std::uint64_t>(n);
+}
+
+void PacketSource::drain(std::uint64_t count, std::uint64_t& delivered, void* loop) {
+  // Every packet that the filter accepted was either dropped (the ring was full) or put in
+  // the ring; read until all of those have been handed over, or until the block timer has
+  // surely fired once since the stop (then every block holding an earlier packet has been
+  // handed over). The counts can stay apart: traffic goes on, and libpcap drops in user
+  // space what the kernel counted, such as a loopback packet's outgoing copy.
+  pcap_t* p = as_pcap(pcap_);
+  char error[PCAP_ERRBUF_SIZE] = {};
+  // Blocking reads would wait in poll() without a timeout (TPACKET_V3 leaves it to the
+  // kernel's timer), past the deadline if nothing more comes.
+  if (pcap_setnonblock(p, 1, error) != 0) return;
+  const int fd = pcap_get_selectable_fd(p);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(kBlockTimeoutMs + kBlockTimeoutMs / 2);
+  while (stops_.load() < 2 && (count == 0 || delivered < count)) {
+    const SourceStats s = stats();
+    if (s.received <= handed_over_ + s.dropped) break;
+    const std::uint64_t left = count == 0 ? 0 : count - delivered;
+    const int n = left == 0 || left > INT_MAX ? -1 : static_cast<int>(left);
+    const int got = pcap_dispatch(p, n, on_packet, static_cast<u_char*>(loop));
+    if (got == PCAP_ERROR) fail_reading();
+    if (got > 0) continue;
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (wait.count() <= 0 || fd < 0) break;
+    pollfd readable{fd, POLLIN, 0};
+    ::poll(&readable, 1, static_cast<int>(wait.count()));  // EINTR: a second stop(), or not
+  }
 }
 
 void PacketSource::fail_reading() {
@@ -251,7 +295,10 @@ void PacketSource::fail_reading() {
   throw CaptureError("capture on " + name_ + " failed: " + why);
 }
 
-void PacketSource::stop() noexcept { pcap_breakloop(as_pcap(pcap_)); }
+void PacketSource::stop() noexcept {
+  stops_.fetch_add(1);
+  pcap_breakloop(as_pcap(pcap_));
+}
 
 SourceStats PacketSource::stats() const {
   pcap_stat s{};

@@ -14,6 +14,7 @@
 // call.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,6 +78,11 @@ class PacketSource {
   // Calls `fn` for each packet until `count` were delivered (0: no limit), the file ends or
   // stop() is called; returns how many were delivered. A file that turns out to be
   // truncated or corrupt midway throws CaptureError after the packets before the bad record.
+  // Stopped live, it first hands over what the kernel has already accepted: the ring is
+  // passed over a block at a time, and a block that is not full waits for its timer, so the
+  // last packets before a Ctrl-C would otherwise be counted as received and never read
+  // (tcpdump loses them). That takes at most 1.5 block timeouts (375 ms); a second stop()
+  // ends it.
   std::uint64_t run(std::uint64_t count, const std::function<void(const CapturedPacket&)>& fn);
   // For an event loop (live captures): reads never block, and the fd polls readable when
   // packets wait. Throws CaptureError when libpcap refuses.
@@ -85,7 +91,8 @@ class PacketSource {
   // Hands over the packets that wait, at most `max` (so one busy capture cannot hold the
   // loop); returns how many, 0 when none waited. Throws CaptureError when reading fails.
   std::uint64_t dispatch(int max, const std::function<void(const CapturedPacket&)>& fn);
-  // Ends run() after the packet in hand. Safe to call from a signal handler.
+  // Ends run() after the packet in hand (and the drain above). Safe to call from a signal
+  // handler.
   void stop() noexcept;
   // The kernel's counters; live captures only.
   SourceStats stats() const;
@@ -98,6 +105,8 @@ class PacketSource {
   void open_file(const SourceOptions& options);
   void set_filter(const std::string& filter);
   [[noreturn]] void fail_reading();
+  // After a stop(): reads what the kernel accepted before it; see run().
+  void drain(std::uint64_t count, std::uint64_t& delivered, void* loop);
 
   void* pcap_ = nullptr;  // pcap_t*
   bool live_ = false;
@@ -105,6 +114,8 @@ class PacketSource {
   std::string name_;
   // For a classic pcap file: where the next record starts, to name a truncated one.
   std::uint64_t file_offset_ = 0;
+  std::uint64_t handed_over_ = 0;  // packets delivered by run() and dispatch() in all
+  std::atomic<int> stops_{0};
 };
 
 // An interface libpcap can capture on (pcap_findalldevs), "any" included.
