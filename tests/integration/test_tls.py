@@ -229,6 +229,48 @@ class TlsInterop(unittest.TestCase):
             [DUPLEX, "connect", "--tls", "--pin", self.pin, "127.0.0.1", "PORT"], False,
             "socat")
 
+    def test_a_slow_reader_of_listen_tls_gets_every_byte_before_the_fin(self):
+        # stdout taken 4 KiB at a time: records wait in the session while stdout is full, and
+        # the FIN behind them must not end the stream before they are decrypted (it did, 1
+        # run in 3, with exit status 0 and "FIN without close_notify").
+        data = os.urandom(8 * SIZE)
+        source = self.path("source.bin")
+        with open(source, "wb") as f:
+            f.write(data)
+        port = free_port()
+        procs = []
+        try:
+            with open(self.path("listen.err"), "wb") as err:
+                listener = subprocess.Popen(
+                    [DUPLEX, "listen", "--tls", "-v", "--cert", self.cert, "--key", self.key,
+                     "127.0.0.1", str(port)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=err)
+            procs.append(listener)
+            wait_until(lambda: listening(port) or listener.poll() is not None, "the listener")
+            with open(source, "rb") as f:
+                procs.append(subprocess.Popen(
+                    [DUPLEX, "connect", "--tls", "--pin", self.pin, "127.0.0.1", str(port)],
+                    stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            digest, received = hashlib.sha256(), 0
+            while chunk := os.read(listener.stdout.fileno(), 4096):
+                digest.update(chunk)
+                received += len(chunk)
+            for p in procs:
+                p.wait(TIMEOUT)
+            with open(self.path("listen.err")) as f:
+                err = f.read()
+            self.assertEqual(received, len(data), err)
+            self.assertEqual(digest.hexdigest(), hashlib.sha256(data).hexdigest())
+            self.assertIn("peer sent close_notify", err)
+            self.assertEqual(listener.returncode, 0, err)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                p.wait()
+            if procs:
+                procs[0].stdout.close()
+
 
 class TlsRefusals(unittest.TestCase):
     @classmethod

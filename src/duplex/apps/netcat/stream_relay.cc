@@ -123,8 +123,8 @@ void StreamRelay::update() {
   const bool read_in = !in_eof_ && up_.readable_bytes() + sealed < options_.high_water;
   const bool write_sock = tls_ ? sealed > 0 : !up_.empty();
   // During the handshake the socket is read whatever stdout holds: nothing is decrypted yet.
-  const bool read_sock =
-      !peer_eof_ && (down_.readable_bytes() < options_.high_water || (tls_ && !tls_->open()));
+  const bool read_sock = !peer_eof_ && !fin_seen_ &&
+                         (down_.readable_bytes() < options_.high_water || (tls_ && !tls_->open()));
   const bool write_out = !down_.empty() && !out_closed_;
   in_->want(read_in, false);
   if (!out_closed_) out_->want(false, write_out);
@@ -218,10 +218,11 @@ void StreamRelay::read_socket() {
         fail("the peer closed the connection during the TLS handshake");
         return;
       }
-      // The peer's side is over either way; whether its last bytes were cut short, TLS
-      // cannot tell without close_notify.
-      peer_eof_ = true;
-      if (options_.on_event) options_.on_event("peer sent FIN without close_notify");
+      // Records that came before the FIN may still wait in the session for stdout to take
+      // what it holds: the FIN counts once they are decrypted (unseal() decides).
+      fin_seen_ = true;
+      unseal();
+      if (finished_) return;
       write_local();
     } else if (!ends_quietly(errno)) {
       fail(errno_text(errno));
@@ -335,6 +336,12 @@ void StreamRelay::unseal() {
   if (status == tls::Session::Status::kClosed && !peer_eof_) {
     peer_eof_ = true;
     if (options_.on_event) options_.on_event("peer sent close_notify");
+  }
+  // After a FIN, below high_water means every record fed has been decrypted: the peer's side
+  // is over, and whether its last bytes were cut short TLS cannot tell without close_notify.
+  if (fin_seen_ && !peer_eof_ && down_.readable_bytes() < options_.high_water) {
+    peer_eof_ = true;
+    if (options_.on_event) options_.on_event("peer sent FIN without close_notify");
   }
 }
 

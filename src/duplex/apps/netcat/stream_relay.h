@@ -123,6 +123,7 @@ class StreamRelay {
   bool in_eof_ = false;
   bool fin_sent_ = false;
   bool peer_eof_ = false;
+  bool fin_seen_ = false;  // TLS: the peer's FIN, perhaps behind records not yet decrypted
   bool out_closed_ = false;
   bool finished_ = false;
   bool queued_ = false;
