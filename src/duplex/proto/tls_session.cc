@@ -1,9 +1,11 @@
 #include "duplex/proto/tls_session.h"
 
 #include <arpa/inet.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <algorithm>
 
 #include "duplex/base/error.h"
 
@@ -184,9 +186,14 @@ Session::Status Session::read(Buffer& out, std::size_t limit) {
     if (advance() == Status::kFailed) return Status::kFailed;
     if (!open_) return Status::kOk;
   }
+  // Room for everything fed, once: plaintext is never longer than its records (and one more
+  // record may wait inside OpenSSL). Growing a record at a time instead doubled the buffer
+  // past what the caller keeps between reads, so it was freed and faulted in again each time.
+  if (out.readable_bytes() < limit)
+    out.ensure_writable(std::min(limit - out.readable_bytes(), pending_ciphertext() + kRecord));
   while (!peer_closed_ && out.readable_bytes() < limit) {
     ERR_clear_error();
-    out.ensure_writable(kRecord);
+    if (out.writable_bytes() == 0) out.ensure_writable(kRecord);  // SSL_read takes part of one
     const std::size_t room = std::min(out.writable_bytes(), limit - out.readable_bytes());
     std::size_t got = 0;
     const int ret = SSL_read_ex(ssl_, out.begin_write(), room, &got);

@@ -63,7 +63,7 @@ void Buffer::prepend(const void* data, std::size_t n) {
     // Rare: move the readable bytes back to leave n bytes in front.
     std::size_t readable = readable_bytes();
     std::size_t cap = std::max(kFirstAllocation, n + readable + kCheapPrepend);
-    auto fresh = std::make_unique<char[]>(cap);
+    auto fresh = std::make_unique_for_overwrite<char[]>(cap);
     if (readable) std::memcpy(fresh.get() + n, peek(), readable);
     data_ = std::move(fresh);
     capacity_ = cap;
@@ -85,7 +85,7 @@ void Buffer::grow(std::size_t n) {
     std::memmove(data_.get() + kCheapPrepend, peek(), readable);
   } else {
     std::size_t cap = std::max({kFirstAllocation, kCheapPrepend + readable + n, capacity_ * 2});
-    auto fresh = std::make_unique<char[]>(cap);
+    auto fresh = std::make_unique_for_overwrite<char[]>(cap);
     if (readable) std::memcpy(fresh.get() + kCheapPrepend, peek(), readable);
     data_ = std::move(fresh);
     capacity_ = cap;
