@@ -89,6 +89,9 @@ Options:
                        whatever names it holds
   --insecure           --tls: check neither the certificate nor the name (says so on
                        stderr: anyone on the path can read and change the connection)
+  --cert FILE --key FILE  --tls: present this client certificate (PEM, chain after it)
+                       and its key when the server asks for one (listen --client-ca,
+                       s_server -Verify)
   --handshake-timeout S  --tls: give up when the handshake takes longer (default 10)
   -v, --verbose        connection events on stderr
   --json               connection events on stderr as one JSON object a line
@@ -111,11 +114,14 @@ Examples:
   duplex connect --tls -v example.org 443 <<< $'HEAD / HTTP/1.0\r\nHost: example.org\r\n'
   duplex connect --tls --pin 3F:1A:...:9C 192.0.2.7 9443  # a self-signed duplex listen --tls
   duplex connect --tls --ca ca.pem db.internal 5433        # a private CA
+  duplex connect --tls --ca ca.pem --cert me.pem --key me.key db.internal 5433
+                                                        # with a client certificate
 
 Exit status: 0 the session ended in order (or -z: at least one port open);
 1 refused (for -u: ICMP port unreachable), unreachable, timed out, reset, idle timeout
 (or -z: no port open), a TLS handshake that failed (the line names why: not trusted,
-another host, wrong pin, not TLS) or timed out;
+expired with its date, for another host with the names it is for, wrong pin, not TLS, the
+server wants a client certificate or refused ours) or timed out;
 2 usage error: unknown option, missing argument, port 70000, a host that does not resolve.
 )";
 

@@ -98,6 +98,10 @@ Options:
                        names and addresses, made once and kept in
                        $XDG_DATA_HOME/duplex/tls (else ~/.local/share/duplex/tls, mode
                        0600), so its fingerprint stays the same from run to run
+  --client-ca FILE     --tls: require a client certificate issued by a CA in FILE (PEM);
+                       a client without one, or with one from another CA, is refused
+                       with one line saying which (-k goes on serving). -v names each
+                       client's certificate subject and SHA-256
   --handshake-timeout S  --tls: drop a client whose handshake takes longer (default 10)
   -v, --verbose        events (listening, accepted, denied, closed; with --tls the
                        protocol, cipher and client certificate) on stderr
@@ -118,12 +122,13 @@ Examples:
   duplex listen -u --multicast 239.1.2.3 --interface lo 5000
   duplex listen --tls 9443                            # prints the SHA-256 to --pin
   duplex listen --tls -k --cert site.pem --key site.key 9443
+  duplex listen --tls -k -v --client-ca clients-ca.pem 9443   # client certificates only
   openssl s_client -connect 127.0.0.1:9443            # or: ncat --ssl 127.0.0.1 9443
 
 Exit status: 0 the session ended in order (or SIGINT/SIGTERM stopped the listener);
 1 cannot listen (address in use, permission), the session was reset or timed out, its
 TLS handshake failed, or (--exec without -k) the program failed; 2 usage error (also an
-unreadable --cert or --key, or a key that does not belong to the certificate).
+unreadable --cert, --key or --client-ca, or a key that does not belong to the certificate).
 )";
 
 inet::AccessList parse_access(const Args& args) {

@@ -50,6 +50,7 @@ std::vector<Option> common_options() {
           {"ca", 0, true},
           {"pin", 0, true},
           {"insecure", 0, false},
+          {"client-ca", 0, true},
           {"handshake-timeout", 0, true}};
 }
 

@@ -10,9 +10,9 @@ namespace duplex::cli::netcat {
 
 void check_tls_flags(const Args& args, const Common& common, bool server) {
   const std::vector<std::string> client_only = {"ca", "pin", "insecure"};
-  const std::vector<std::string> server_only = {"cert", "key"};
+  const std::vector<std::string> server_only = {"client-ca"};
   if (!common.tls) {
-    for (const char* f : {"ca", "pin", "insecure", "cert", "key", "handshake-timeout"})
+    for (const char* f : {"ca", "pin", "insecure", "cert", "key", "client-ca", "handshake-timeout"})
       if (args.has(f)) args.fail("--" + std::string(f) + " is for TLS; add --tls");
     return;
   }
@@ -20,7 +20,8 @@ void check_tls_flags(const Args& args, const Common& common, bool server) {
   for (const std::string& f : server ? client_only : server_only)
     if (args.has(f))
       args.fail("--" + f + " is for " + (server ? "duplex connect" : "duplex listen") +
-                " (client certificates are not supported yet)");
+                (server ? " (a listener checks clients with --client-ca FILE)"
+                        : " (a client presents its certificate with --cert and --key)"));
   if (args.has("cert") != args.has("key"))
     args.fail("--cert and --key go together: the certificate and its private key");
   const int trust = args.has("ca") + args.has("pin") + args.has("insecure");

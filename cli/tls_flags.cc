@@ -30,6 +30,10 @@ std::shared_ptr<tls::Context> client_tls_context(const Args& args, const std::st
                 "listen --tls` prints it)");
   }
   o.insecure = args.has("insecure");
+  if (auto cert = args.value("cert")) {  // a client certificate, for a server that asks
+    o.identity.cert_pem = read_pem(args, "--cert", *cert);
+    o.identity.key_pem = read_pem(args, "--key", *args.value("key"));
+  }
   if (o.insecure)
     std::cerr << command
               << ": --insecure: the server's certificate and name are NOT checked; anyone on "
@@ -37,7 +41,7 @@ std::shared_ptr<tls::Context> client_tls_context(const Args& args, const std::st
   try {
     return tls::Context::client(o);
   } catch (const Error& e) {
-    args.fail(e.what());
+    args.fail(std::string(args.has("cert") ? "--cert/--key: " : "") + e.what());
   }
 }
 
@@ -55,11 +59,13 @@ ServerTls server_tls_context(const Args& args) {
       o.identity = tls::self_signed_in(dir, &created);
       out.origin = std::string(created ? "self-signed, new, " : "self-signed, ") + "kept in " + dir;
     }
+    o.client_ca_file = args.value("client-ca").value_or("");
     out.context = tls::Context::server(o);
     out.fingerprint = tls::fingerprint_text(tls::fingerprint_of_pem(o.identity.cert_pem));
     return out;
   } catch (const Error& e) {
-    args.fail(std::string(args.has("cert") ? "--cert/--key: " : "") + e.what());
+    const std::string what = e.what();
+    args.fail((args.has("cert") && what.rfind("--", 0) != 0 ? "--cert/--key: " : "") + what);
   }
 }
 

@@ -25,7 +25,7 @@ using duplex::tls::Session;
 struct Contexts {
   Contexts() {
     const auto id = duplex::tls::generate_self_signed({"localhost"}, {"127.0.0.1"});
-    server = Context::server({id, true});
+    server = Context::server({id, true, {}});
     duplex::tls::ClientOptions o;
     o.insecure = true;
     client = Context::client(o);

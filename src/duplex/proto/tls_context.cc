@@ -266,11 +266,11 @@ CertificateKey self_signed_in(const std::string& dir, bool* created) {
 
 Context::~Context() { SSL_CTX_free(ctx_); }
 
-std::shared_ptr<Context> Context::server(const ServerOptions& options) {
-  std::shared_ptr<Context> c(new Context(new_context(true), true));
-  SSL_CTX* ctx = c->ctx_;
-  BioPtr cb(BIO_new_mem_buf(options.identity.cert_pem.data(),
-                            static_cast<int>(options.identity.cert_pem.size())));
+namespace {
+
+// The certificate (and the chain after it in the PEM text) and its key that `ctx` presents.
+void use_identity(SSL_CTX* ctx, const CertificateKey& identity) {
+  BioPtr cb(BIO_new_mem_buf(identity.cert_pem.data(), static_cast<int>(identity.cert_pem.size())));
   X509Ptr leaf(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
   if (!leaf || SSL_CTX_use_certificate(ctx, leaf.get()) != 1)
     throw Error("the certificate is not a PEM certificate: " + openssl_error());
@@ -278,14 +278,32 @@ std::shared_ptr<Context> Context::server(const ServerOptions& options) {
   while (X509* extra = PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr))
     SSL_CTX_add0_chain_cert(ctx, extra);
   ERR_clear_error();  // the end of the PEM text
-  BioPtr kb(BIO_new_mem_buf(options.identity.key_pem.data(),
-                            static_cast<int>(options.identity.key_pem.size())));
+  BioPtr kb(BIO_new_mem_buf(identity.key_pem.data(), static_cast<int>(identity.key_pem.size())));
   PkeyPtr key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
   if (!key) throw Error("the key is not a PEM private key (or is encrypted): " + openssl_error());
   if (X509_check_private_key(leaf.get(), key.get()) != 1 ||
       SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
     throw Error("the key does not belong to the certificate; give the key made with it");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Context> Context::server(const ServerOptions& options) {
+  std::shared_ptr<Context> c(new Context(new_context(true), true));
+  SSL_CTX* ctx = c->ctx_;
+  use_identity(ctx, options.identity);
+  if (!options.client_ca_file.empty()) {
+    const char* file = options.client_ca_file.c_str();
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(file);
+    if (!names || SSL_CTX_load_verify_locations(ctx, file, nullptr) != 1) {
+      if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      throw Error("--client-ca " + options.client_ca_file +
+                  ": not a readable PEM file of CA certificates (" + openssl_error() + ")");
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);  // the CAs named in the CertificateRequest
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   if (options.alpn_http11) SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
@@ -316,6 +334,7 @@ std::shared_ptr<Context> Context::client(const ClientOptions& options) {
     SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()),
                             static_cast<unsigned int>(wire.size()));
   }
+  if (!options.identity.cert_pem.empty()) use_identity(ctx, options.identity);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
   return c;
 }

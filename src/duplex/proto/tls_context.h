@@ -9,9 +9,10 @@
 //
 // A client verifies the server against the system CAs (or --ca FILE) and its host name or
 // address; `pin` trusts exactly one certificate by the SHA-256 of its DER bytes, whatever
-// signed it; `insecure` checks nothing. Construction throws duplex::Error with one line
-// naming the file or setting at fault. A Context may be shared by sessions on any thread
-// once built (OpenSSL's SSL_CTX is thread-safe for that).
+// signed it; `insecure` checks nothing. A client may present a certificate (`identity`);
+// a server with `client_ca_file` requires one and verifies it. Construction throws duplex::Error
+// with one line naming the file or setting at fault. A Context may be shared by sessions on any
+// thread once built (OpenSSL's SSL_CTX is thread-safe for that).
 #pragma once
 
 #include <array>
@@ -58,6 +59,9 @@ std::string default_certificate_dir();
 struct ServerOptions {
   CertificateKey identity;  // PEM: the certificate chain and its key
   bool alpn_http11 = true;  // select http/1.1 when the client offers it
+  // Not empty: every client must present a certificate that a CA in this PEM file signed
+  // (--client-ca); the handshake fails without one.
+  std::string client_ca_file;
 };
 
 struct ClientOptions {
@@ -65,6 +69,7 @@ struct ClientOptions {
   std::optional<Fingerprint> pin;  // trust exactly this certificate
   bool insecure = false;           // verify nothing (say so loudly)
   std::vector<std::string> alpn;   // offered, e.g. {"http/1.1"}; none by default
+  CertificateKey identity;         // a client certificate for a server that asks; "": none
 };
 
 class Context {

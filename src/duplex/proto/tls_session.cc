@@ -26,29 +26,100 @@ int session_index() {
   return index;
 }
 
+std::string time_text(const ASN1_TIME* t) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  ASN1_TIME_print(bio, t);  // "Dec  5 03:33:06 2026 GMT", as openssl x509 -dates says
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  std::string text = n > 0 ? std::string(data, static_cast<std::size_t>(n)) : "?";
+  BIO_free(bio);
+  return text;
+}
+
+std::string subject_text(X509* cert) {
+  char text[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), text, sizeof text);
+  return text;
+}
+
+// The names a certificate is for: its subjectAltName DNS names and addresses, else its CN.
+std::string names_of(X509* cert) {
+  std::string names;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+    std::string name;
+    if (g->type == GEN_DNS) {
+      const ASN1_STRING* d = g->d.dNSName;
+      name.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
+                  static_cast<std::size_t>(ASN1_STRING_length(d)));
+    } else if (g->type == GEN_IPADD) {
+      const ASN1_STRING* a = g->d.iPAddress;
+      char text[INET6_ADDRSTRLEN] = {};
+      const int family = ASN1_STRING_length(a) == 4 ? AF_INET : AF_INET6;
+      if (ASN1_STRING_length(a) == 4 || ASN1_STRING_length(a) == 16)
+        ::inet_ntop(family, ASN1_STRING_get0_data(a), text, sizeof text);
+      name = text;
+    }
+    if (!name.empty()) names += (names.empty() ? "" : ", ") + name;
+  }
+  GENERAL_NAMES_free(sans);
+  if (!names.empty()) return names;
+  char cn[256] = {};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
+    return cn;
+  return "no name";
+}
+
+// A certificate check that failed, as one line naming the certificate's own dates, names or
+// issuer, and the fix. `server`: we verify a client's certificate (--client-ca).
+std::string describe_verify_failure(int error, X509* cert, int depth, bool server,
+                                    const std::string& server_name) {
+  const std::string why = X509_verify_cert_error_string(error);
+  std::string which = server ? "client certificate" : "certificate";
+  if (depth > 0 && cert) which += "'s issuer " + subject_text(cert);
+  switch (error) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return which + " has expired (notAfter " + time_text(X509_get0_notAfter(cert)) +
+             "); renew it, or check the clock";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return which + " is not valid yet (notBefore " + time_text(X509_get0_notBefore(cert)) +
+             "); check the clock";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "certificate is for " + names_of(cert) + ", not " + server_name +
+             "; connect by a name it lists, or trust it with --pin SHA256";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      if (server)
+        return "client certificate " + subject_text(cert) + " not trusted (" + why +
+               "): no CA in --client-ca issued it";
+      return "certificate not trusted (" + why +
+             "); trust it with --ca FILE or --pin SHA256 (or --insecure to skip the check)";
+    default:
+      return which + " verify failed: " + why;
+  }
+}
+
 // The error of a failed handshake as one line with the fix.
 std::string describe_failure(unsigned long e, long verify_result, bool server) {
   const int reason = ERR_GET_REASON(e);
-  if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && verify_result != X509_V_OK) {
-    std::string why = X509_verify_cert_error_string(verify_result);
-    switch (verify_result) {
-      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-        return "certificate not trusted (" + why +
-               "); trust it with --ca FILE or --pin SHA256 (or --insecure to skip the check)";
-      case X509_V_ERR_HOSTNAME_MISMATCH:
-      case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        return "certificate is for another host (" + why +
-               "); connect by a name it lists, or trust it with --pin SHA256";
-      case X509_V_ERR_CERT_HAS_EXPIRED:
-      case X509_V_ERR_CERT_NOT_YET_VALID:
-        return "certificate " + why + "; check the clock, or renew the certificate";
-      default:
-        return "certificate verify failed: " + why;
-    }
-  }
+  // verify_peer() names the certificate's failure; this is for a check it did not see.
+  if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && verify_result != X509_V_OK)
+    return std::string("certificate verify failed: ") +
+           X509_verify_cert_error_string(verify_result);
+  if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+    return "the client sent no certificate; --client-ca requires one (its --cert and --key)";
+  if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)
+    return "the server requires a client certificate; give --cert FILE --key FILE";
+  if (!server &&
+      (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+       reason == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED))
+    return std::string("the server refused our client certificate (") + ERR_reason_error_string(e) +
+           "); give one that a CA it trusts issued";
   if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST)
     return "the peer sent plain HTTP to a TLS port; use https:// (or drop --tls on the server)";
   if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
@@ -67,26 +138,35 @@ std::string describe_failure(unsigned long e, long verify_result, bool server) {
 
 }  // namespace
 
-// At depth 0 with a pin: the certificate is trusted exactly when its SHA-256 matches,
-// whatever the chain says (a pin is for self-signed servers).
+// Every verifying session's check, certificate by certificate: with a pin, the server's
+// certificate (depth 0) is trusted exactly when its SHA-256 matches, whatever the chain says
+// (a pin is for self-signed servers). Otherwise OpenSSL's verdict stands, and the first
+// failure is kept as the line error() gives, naming the certificate's own dates or names.
 int verify_peer(int ok, X509_STORE_CTX* store) {
   SSL* ssl =
       static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* self = static_cast<Session*>(SSL_get_ex_data(ssl, session_index()));
-  if (!self || !self->context_->pin()) return ok;
-  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+  if (!self) return ok;
   X509* cert = X509_STORE_CTX_get_current_cert(store);
-  Fingerprint f{};
-  unsigned int len = 0;
-  X509_digest(cert, EVP_sha256(), f.data(), &len);
-  if (f == *self->context_->pin()) {
-    X509_STORE_CTX_set_error(store, X509_V_OK);
-    return 1;
+  const int depth = X509_STORE_CTX_get_error_depth(store);
+  if (self->context_->pin()) {
+    if (depth != 0) return 1;
+    Fingerprint f{};
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), f.data(), &len);
+    if (f == *self->context_->pin()) {
+      X509_STORE_CTX_set_error(store, X509_V_OK);
+      return 1;
+    }
+    self->verify_error_ = "certificate does not match --pin: the server's SHA-256 is " +
+                          fingerprint_text(f) + "; check the pin (or the server)";
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
   }
-  self->pin_error_ = "certificate does not match --pin: the server's SHA-256 is " +
-                     fingerprint_text(f) + "; check the pin (or the server)";
-  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-  return 0;
+  if (!ok && self->verify_error_.empty())
+    self->verify_error_ = describe_verify_failure(X509_STORE_CTX_get_error(store), cert, depth,
+                                                  self->context_->is_server(), self->server_name_);
+  return ok;
 }
 
 Session::Session(std::shared_ptr<const Context> context, std::string_view server_name)
@@ -102,6 +182,8 @@ Session::Session(std::shared_ptr<const Context> context, std::string_view server
   SSL_set_ex_data(ssl_, session_index(), this);
   if (context_->is_server()) {
     SSL_set_accept_state(ssl_);
+    if (SSL_get_verify_mode(ssl_) != SSL_VERIFY_NONE)  // --client-ca
+      SSL_set_verify(ssl_, SSL_get_verify_mode(ssl_), verify_peer);
     return;
   }
   SSL_set_connect_state(ssl_);
@@ -113,7 +195,7 @@ Session::Session(std::shared_ptr<const Context> context, std::string_view server
   } else if (context_->pin()) {
     SSL_set_verify(ssl_, SSL_VERIFY_PEER, verify_peer);
   } else {
-    SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+    SSL_set_verify(ssl_, SSL_VERIFY_PEER, verify_peer);
     if (!server_name_.empty()) {
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
       if (is_address(server_name_)) {
@@ -145,8 +227,8 @@ void Session::drain_output() {
 Session::Status Session::fail_with(int ssl_error, int ret) {
   failed_ = true;
   const unsigned long e = ERR_peek_error();
-  if (!pin_error_.empty()) {
-    error_ = pin_error_;
+  if (!verify_error_.empty()) {
+    error_ = verify_error_;
   } else if (ssl_error == SSL_ERROR_SSL && e != 0) {
     plain_http_ = ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST;
     error_ = describe_failure(e, SSL_get_verify_result(ssl_), context_->is_server());

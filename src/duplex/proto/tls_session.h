@@ -95,7 +95,7 @@ class Session {
   Buffer output_;
   std::string server_name_;
   std::string error_;
-  std::string pin_error_;
+  std::string verify_error_;  // the first certificate check that failed, as one line
   bool open_ = false;
   bool failed_ = false;
   bool peer_closed_ = false;

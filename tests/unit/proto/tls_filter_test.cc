@@ -25,7 +25,7 @@ const CertificateKey& identity() {
 }
 
 std::shared_ptr<Context> server_context() {
-  static const auto ctx = Context::server({identity(), true});
+  static const auto ctx = Context::server({identity(), true, {}});
   return ctx;
 }
 
