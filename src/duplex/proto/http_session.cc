@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "duplex/base/log.h"
+#include "duplex/reactor/buffer.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::http {
@@ -386,11 +387,14 @@ bool Session::pump_file(const TcpConnectionPtr& c) {
   return file_done(c);
 }
 
-// Under a filter (TLS) the socket takes records, not the file: each chunk is read into
-// out_ behind the response head still there (the one copy), and sent through the filter.
-// The write-complete callback brings us back whenever the connection holds output.
+// Under a filter (TLS) the socket takes records, not the file: each chunk is read behind
+// the response head into the loop thread's chunk buffer (the one copy; a std::string would
+// zero-fill each chunk before pread overwrote it) and sent through the filter, which
+// encrypts it before send() returns, so the buffer is free again for any session of this
+// thread. The write-complete callback brings us back whenever the connection holds output.
 bool Session::pump_file_copy(const TcpConnectionPtr& c) {
   constexpr std::size_t kChunk = 256 * 1024;
+  thread_local Buffer chunk;
   while (file_left_ > 0) {
     if (c->output_bytes() > 0) {
       send_progress_ = c->bytes_sent() + file_offset_;
@@ -398,23 +402,18 @@ bool Session::pump_file_copy(const TcpConnectionPtr& c) {
       return false;
     }
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_left_, kChunk));
-    const std::size_t head = out_.size();
-    out_.resize(head + want);
+    chunk.retrieve_all();
+    chunk.append(out_.data(), out_.size());
+    chunk.ensure_writable(want);
     const ssize_t r =
-        ::pread(file_->fd(), out_.data() + head, want, static_cast<off_t>(file_offset_));
-    if (r < 0 && errno == EINTR) {
-      out_.resize(head);
-      continue;
-    }
-    if (r <= 0) {
-      out_.resize(head);
-      break;  // the file shrank under us: the framing is lost
-    }
-    out_.resize(head + static_cast<std::size_t>(r));
+        ::pread(file_->fd(), chunk.begin_write(), want, static_cast<off_t>(file_offset_));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;  // the file shrank under us: the framing is lost
+    chunk.has_written(static_cast<std::size_t>(r));
     file_offset_ += static_cast<std::uint64_t>(r);
     file_left_ -= static_cast<std::uint64_t>(r);
-    c->send(out_);
     out_.clear();
+    c->send(chunk);
   }
   return file_done(c);
 }
