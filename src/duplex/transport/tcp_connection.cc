@@ -159,7 +159,9 @@ void TcpConnection::filter_read(const char* data, std::size_t len, Clock::time_p
     filter_failed();
     return;
   }
-  if (!flush_filter()) return;  // handshake answers, tickets
+  // Handshake answers and session tickets wait in wire() for what the users send in answer
+  // to this input (filter_send() writes wire() whole), so a server's tickets and its first
+  // response leave in one segment; flushed below if nothing was sent.
   if (!filter_open_ && filter_->established()) {
     filter_established();
     if (state() == State::kDisconnected) return;
@@ -171,6 +173,7 @@ void TcpConnection::filter_read(const char* data, std::size_t len, Clock::time_p
       input_.retrieve_all();
     }
   }
+  if (!flush_filter()) return;
   input_.release_if_empty();
   if (r == StreamFilter::Result::kClosed && !peer_closed_ && state() != State::kDisconnected)
     handle_peer_eof();
