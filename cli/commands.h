@@ -27,5 +27,6 @@ int capture_main(Argv args);  // cli/capture.cc
 int perf_main(Argv args);     // cli/perf.cc
 int impair_main(Argv args);   // cli/impair.cc
 int lab_main(Argv args);      // cli/lab.cc
+int scan_main(Argv args);     // cli/scan.cc
 
 }  // namespace duplex::cli

@@ -35,6 +35,7 @@ constexpr Command kCommands[] = {
     {"impair", duplex::cli::impair_main,
      "a bump in the wire: loss, delay, rate, reordering between two interfaces (L2)"},
     {"lab", duplex::cli::lab_main, "three network namespaces, A - hop - B, for experiments (L2)"},
+    {"scan", duplex::cli::scan_main, "which ports answer: a TCP connect scan, UDP, as nmap (L4)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";

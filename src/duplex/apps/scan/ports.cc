@@ -13,7 +13,8 @@ std::uint16_t parse_port(std::string_view word, std::string_view list) {
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
   if (word.empty() || end != word.data() + word.size()) {
-    throw ParseError("'" + std::string(list) + "': '" + std::string(word) +
+    const std::string where = word == list ? "" : "'" + std::string(list) + "': ";
+    throw ParseError(where + "'" + std::string(word) +
                      "' is not a port; write ports and ranges as 22,80,8000-8100");
   }
   if (ec == std::errc::result_out_of_range || value > 65535) {

@@ -1,7 +1,7 @@
 #include "duplex/apps/scan/targets.h"
 
 #include <ifaddrs.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "duplex/base/error.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/inet/uint128.h"
+#include "duplex/transport/tcp_client.h"
 
 namespace duplex::scan {
 namespace {
@@ -126,29 +127,6 @@ TargetSpec parse_target(std::string_view text) {
   return spec;
 }
 
-namespace {
-
-inet::Address resolve(const std::string& name) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &list);
-  if (rc != 0) {
-    throw Error("cannot resolve '" + name + "': " + ::gai_strerror(rc) +
-                "; check the name, or give an address");
-  }
-  std::optional<inet::Endpoint> found;
-  for (addrinfo* ai = list; ai && !found; ai = ai->ai_next) {
-    found = inet::Endpoint::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
-  }
-  ::freeaddrinfo(list);
-  if (!found) throw Error("'" + name + "' has no IPv4 or IPv6 address");
-  return found->address();
-}
-
-}  // namespace
-
 std::vector<Target> expand_targets(const std::vector<TargetSpec>& specs, std::uint64_t limit) {
   std::uint64_t total = 0;
   for (const auto& s : specs) {
@@ -168,7 +146,7 @@ std::vector<Target> expand_targets(const std::vector<TargetSpec>& specs, std::ui
   };
   for (const auto& s : specs) {
     if (s.kind == TargetSpec::Kind::name) {
-      add(resolve(s.text), s.text);
+      add(TcpClient::resolve(s.text, 0).front().address(), s.text);
       continue;
     }
     const std::uint64_t n = s.count();

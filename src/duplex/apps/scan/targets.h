@@ -7,8 +7,9 @@
 // is checked before any is expanded, so a typo costs nothing; a malformed one is a
 // duplex::ParseError whose message names the word and the fix.
 //
-// Everything here is a value or pure computation except resolve() (getaddrinfo) and
-// local_prefixes() (getifaddrs): safe to call from any thread.
+// Everything here is a value or pure computation, except that expand_targets() resolves names
+// (getaddrinfo) and local_prefixes() reads the interfaces (getifaddrs): all of it is safe to
+// call from any thread.
 #pragma once
 
 #include <cstdint>

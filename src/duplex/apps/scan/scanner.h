@@ -1,0 +1,115 @@
+// Public. The scan engine on the reactor: one non-blocking socket per probe, thousands in
+// flight, a per-host RTT that sets each probe's timeout, a retry for a probe that timed out,
+// and an optional rate. Hosts are not pinged first: every target is scanned, as nmap -Pn.
+//
+// TCP (a connect scan): connect() without blocking; the connection made is open (and reset
+// at once, SO_LINGER 0, so a large scan leaves no TIME_WAIT behind), ECONNREFUSED is
+// closed, an ICMP error (EHOSTUNREACH, ENETUNREACH...) or a timeout after the retries is
+// filtered. The time from connect() to the answer is an RTT sample for the host (first tries
+// only, Karn's rule). With `banner`, an open port's socket is kept for up to `banner_wait`:
+// what the service says first is kept, or, when it says nothing for half of that, the answer
+// to a minimal HTTP request (banner.h).
+//
+// The probes go host by host in the order given; each host's result is handed to on_host()
+// in that order once all its ports have a state, so output can stream.
+//
+// Threading: a Scanner belongs to its loop's thread; construct, start and destroy it there.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "duplex/apps/scan/scan_result.h"
+#include "duplex/reactor/event_loop.h"
+
+namespace duplex::scan {
+
+struct ScanOptions {
+  Protocol protocol = Protocol::tcp;
+  std::size_t max_inflight = 1024;  // sockets open at once (see probe_fd_budget())
+  double rate = 0;                  // probes a second; 0: as fast as the sockets allow
+  unsigned retries = 1;             // more tries for a probe that timed out
+  RttLimits rtt;
+  bool banner = false;
+  std::chrono::milliseconds banner_wait{2000};
+};
+
+struct ScanProgress {
+  std::uint64_t done = 0, total = 0;  // ports with a state, of hosts x ports
+  std::uint64_t open = 0;
+  std::size_t inflight = 0;
+  std::size_t hosts_done = 0, hosts = 0;
+};
+
+class Scanner {
+ public:
+  using HostCallback = std::function<void(HostResult)>;
+
+  Scanner(EventLoop& loop, std::vector<Target> targets, std::vector<std::uint16_t> ports,
+          ScanOptions options);
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  void on_host(HostCallback cb) { on_host_ = std::move(cb); }
+  void on_done(std::function<void()> cb) { on_done_ = std::move(cb); }
+
+  // Starts probing; on_done() runs after the last host's result (at once for no targets).
+  void start();
+  // Closes every probe in flight; no further callbacks.
+  void stop();
+
+  ScanProgress progress() const noexcept;
+
+ private:
+  struct Host;
+  struct Slot;
+  struct Work {
+    std::uint32_t host;
+    std::uint32_t port;  // index into ports_
+    std::uint8_t attempt;
+  };
+
+  bool next_work(Work& w);
+  void launch_more();
+  void launch(std::uint32_t slot, const Work& w);
+  void on_ready(std::uint32_t slot);
+  void on_banner(std::uint32_t slot);
+  void on_tick();
+  void expire(std::uint32_t slot, Clock::time_point now);
+  void finish(std::uint32_t slot, PortOutcome outcome);
+  void settle(const Work& w, PortOutcome outcome);
+  void release(std::uint32_t slot);
+  void schedule_pump();
+  void report_ready_hosts();
+  Clock::duration timeout_for(std::uint32_t host) const;
+
+  EventLoop& loop_;
+  ScanOptions options_;
+  std::vector<std::uint16_t> ports_;
+  std::vector<Host> hosts_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;
+  std::deque<Work> retries_;
+  std::uint32_t cursor_host_ = 0, cursor_port_ = 0;
+  std::size_t next_report_ = 0;
+  RttEstimator all_hosts_rtt_;  // for a host that has not answered yet
+  double tokens_ = 0;
+  Clock::time_point last_refill_{};
+  TimerId tick_{};
+  bool running_ = false, pump_queued_ = false, stalled_ = false;
+  std::uint64_t done_ = 0, open_ = 0;
+  std::size_t inflight_ = 0, hosts_done_ = 0;
+  HostCallback on_host_;
+  std::function<void()> on_done_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Raises RLIMIT_NOFILE's soft limit to its hard limit and returns how many probe sockets fit
+// under it, leaving 64 descriptors for the rest of the process.
+std::size_t probe_fd_budget() noexcept;
+
+}  // namespace duplex::scan

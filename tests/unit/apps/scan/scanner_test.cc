@@ -1,0 +1,150 @@
+// apps/scan: the scan engine against listeners on loopback (open and closed ports, IPv4 and
+// IPv6, a host reported only once all its ports have a state), and the reports it prints.
+#include <gtest/gtest.h>
+
+#include "duplex/apps/scan/banner.h"
+#include "duplex/apps/scan/report.h"
+#include "duplex/apps/scan/scanner.h"
+#include "duplex/reactor/event_loop.h"
+#include "duplex/transport/socket.h"
+
+namespace duplex::scan {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Listener {
+  Socket socket;
+  std::uint16_t port;
+  explicit Listener(const char* address) {
+    socket = Socket::tcp(inet::Endpoint(inet::Address::parse(address), 0));
+    socket.bind(inet::Endpoint(inet::Address::parse(address), 0));
+    socket.listen();
+    port = socket.local_endpoint().port();
+  }
+};
+
+// A port that nothing listens on: bound, then closed.
+std::uint16_t closed_port(const char* address) {
+  Listener l(address);
+  return l.port;
+}
+
+std::vector<HostResult> run_scan(std::vector<Target> targets, std::vector<std::uint16_t> ports,
+                                 ScanOptions options = {}) {
+  EventLoop loop;
+  std::vector<HostResult> out;
+  Scanner scanner(loop, std::move(targets), std::move(ports), options);
+  scanner.on_host([&](HostResult r) { out.push_back(std::move(r)); });
+  bool done = false;
+  scanner.on_done([&] {
+    done = true;
+    loop.quit();
+  });
+  loop.run_after(20s, [&] { loop.quit(); });
+  scanner.start();
+  if (!done) loop.loop();
+  EXPECT_TRUE(done);
+  return out;
+}
+
+TEST(ScanEngine, AListenerIsOpenAndNothingListeningIsClosed) {
+  Listener open4("127.0.0.1"), open6("::1");
+  const std::uint16_t closed4 = closed_port("127.0.0.1");
+  const auto results = run_scan(
+      {{inet::Address::parse("127.0.0.1"), "localhost"}, {inet::Address::parse("::1"), ""}},
+      {open4.port, closed4, open6.port});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].target.address.to_string(), "127.0.0.1");  // in the order given
+  EXPECT_EQ(results[0].outcomes[0].state, PortState::open);
+  EXPECT_EQ(results[0].outcomes[0].reason, Reason::syn_ack);
+  EXPECT_EQ(results[0].outcomes[1].state, PortState::closed);
+  EXPECT_EQ(results[0].outcomes[1].reason, Reason::conn_refused);
+  EXPECT_EQ(results[1].outcomes[2].state, PortState::open);
+  EXPECT_EQ(results[1].outcomes[0].state, results[1].outcomes[0].state);
+  EXPECT_TRUE(results[0].rtt.measured());
+  EXPECT_LT(results[0].rtt.srtt(), 100ms);
+}
+
+TEST(ScanEngine, ManyPortsThroughFewSlotsAllGetAState) {
+  Listener open("127.0.0.1");
+  std::vector<std::uint16_t> ports;
+  for (std::uint16_t p = 1; p <= 400; ++p) ports.push_back(p);
+  ports.push_back(open.port);
+  ScanOptions options;
+  options.max_inflight = 7;
+  const auto results = run_scan({{inet::Address::parse("127.0.0.1"), ""}}, ports, options);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].outcomes.back().state, PortState::open);
+  EXPECT_EQ(results[0].count(PortState::open) + results[0].count(PortState::closed), 401u);
+}
+
+TEST(ScanEngine, ARateSpreadsTheProbesOverTime) {
+  const std::uint16_t closed = closed_port("127.0.0.1");
+  ScanOptions options;
+  options.rate = 100;
+  const auto start = std::chrono::steady_clock::now();
+  run_scan({{inet::Address::parse("127.0.0.1"), ""}}, std::vector<std::uint16_t>(1, closed),
+           options);
+  std::vector<std::uint16_t> ports;
+  for (std::uint16_t p = 1; p <= 30; ++p) ports.push_back(p);
+  run_scan({{inet::Address::parse("127.0.0.1"), ""}}, ports, options);
+  // 31 probes at 100 a second, one tick's worth at once: at least about 0.2 s.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+}
+
+TEST(ScanEngine, NoTargetsIsDoneAtOnce) { EXPECT_TRUE(run_scan({}, {80}).empty()); }
+
+HostResult sample_result() {
+  static const std::vector<std::uint16_t> ports{443, 22, 80, 81};
+  HostResult r;
+  r.target = {inet::Address::parse("192.0.2.7"), "web"};
+  r.ports = ports;
+  r.outcomes = {{PortState::open, Reason::syn_ack},
+                {PortState::open, Reason::syn_ack},
+                {PortState::closed, Reason::conn_refused},
+                {PortState::filtered, Reason::no_response}};
+  r.rtt.sample(2ms);
+  return r;
+}
+
+const Services kServices = Services::parse("ssh 22/tcp\nhttp 80/tcp\nhttps 443/tcp\n");
+
+TEST(ScanReport, TheTableShowsOpenPortsInOrderAndCountsTheRest) {
+  EXPECT_EQ(text_report(sample_result(), kServices),
+            "scan report for web (192.0.2.7)\n"
+            "rtt 2.00 ms (+- 1.00)\n"
+            "Not shown: 1 closed, 1 filtered\n"
+            "PORT     STATE  SERVICE\n"
+            "22/tcp   open   ssh\n"
+            "443/tcp  open   https\n");
+}
+
+TEST(ScanReport, GrepableIsNmapsLineWithTheCommonestStateIgnored) {
+  auto r = sample_result();
+  r.outcomes[3] = {PortState::closed, Reason::conn_refused};
+  EXPECT_EQ(grepable_report(r, kServices),
+            "Host: 192.0.2.7 (web)\tPorts: 22/open/tcp//ssh///, 443/open/tcp//https///"
+            "\tIgnored State: closed (2)\n");
+}
+
+TEST(ScanReport, JsonHasCountsReasonsAndEveryPortWithAll) {
+  const auto j = json_report(sample_result(), kServices, {true});
+  EXPECT_EQ(j["host"], "192.0.2.7");
+  EXPECT_EQ(j["counts"]["open"], 2);
+  EXPECT_EQ(j["ports"].size(), 4u);
+  EXPECT_EQ(j["ports"][0]["port"], 22);
+  EXPECT_EQ(j["ports"][2]["state"], "filtered");
+  EXPECT_EQ(j["ports"][2]["reason"], "no-response");
+  EXPECT_EQ(j["srtt_ms"], 2.0);
+}
+
+TEST(ScanBanner, ControlCharactersAreEscaped) {
+  EXPECT_EQ(escape_banner("SSH-2.0-OpenSSH_9.2\r\n"), "SSH-2.0-OpenSSH_9.2");
+  EXPECT_EQ(escape_banner(std::string_view("a\x1b[31mb\tc\\\xff\n\x00z", 14)),
+            "a\\x1b[31mb\\tc\\\\\\xff\\n\\x00z");
+  EXPECT_EQ(escape_banner("abcdef", 3), "abc...");
+}
+
+}  // namespace
+}  // namespace duplex::scan
