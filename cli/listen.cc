@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "duplex/apps/netcat/broker.h"
 #include "duplex/apps/netcat/exec_child.h"
+#include "duplex/apps/netcat/exec_relay.h"
 #include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/access_list.h"
@@ -91,8 +92,9 @@ Options:
                        OpenSSL's secure defaults, renegotiation off, session tickets on,
                        ALPN http/1.1 when a client asks. The certificate's SHA-256
                        fingerprint is printed at start (for `connect --pin`). A client that
-                       does not speak TLS is refused with one line and an alert. Not with
-                       --exec, --sh-exec or --broker yet
+                       does not speak TLS is refused with one line and an alert. With
+                       -k, --exec/--sh-exec (the program starts once the handshake is
+                       done and talks plaintext through pipes) and --broker too
   --cert FILE --key FILE  --tls: the certificate (PEM, chain after it) and its key.
                        Without them: a self-signed ECDSA P-256 certificate for this host's
                        names and addresses, made once and kept in
@@ -123,6 +125,8 @@ Examples:
   duplex listen --tls 9443                            # prints the SHA-256 to --pin
   duplex listen --tls -k --cert site.pem --key site.key 9443
   duplex listen --tls -k -v --client-ca clients-ca.pem 9443   # client certificates only
+  duplex listen --tls -k --exec cat 9443              # an echo service over TLS
+  duplex listen --tls --broker 9443                   # a chat hub over TLS
   openssl s_client -connect 127.0.0.1:9443            # or: ncat --ssl 127.0.0.1 9443
 
 Exit status: 0 the session ended in order (or SIGINT/SIGTERM stopped the listener);
@@ -178,8 +182,10 @@ class Server {
     });
     if (mode == Mode::kBroker) {
       broker_ = std::make_unique<apps::Broker>(&loop_);
+      if (tls) netcat::add_tls(*broker_, tls, common_);
       broker_->on_change([this](const TcpConnectionPtr& c, bool up) {
         if (up) return;
+        if (tls) netcat::report_tls_failure(*c, common_);
         const std::string peer = unix_path_.empty() ? c->peer().to_string() : unix_path_;
         events_.emit("closed", {{"peer", peer}}, "closed " + peer);
       });
@@ -191,13 +197,14 @@ class Server {
                  std::string("listening on ") + protocol + " " + local_name_);
     loop_.loop();
     broker_.reset();
+    exec_relays_.reset();
     return status_;
   }
 
  private:
   std::size_t active() const {
     return mode == Mode::kBroker ? broker_->size()
-           : mode == Mode::kExec ? children_.size()
+           : mode == Mode::kExec ? std::max(children_.size(), exec_relays_->size())
                                  : (relay_ ? 1 : 0);
   }
 
@@ -232,6 +239,7 @@ class Server {
 
   void serve(Socket socket, const inet::Endpoint& peer, const std::string& name) {
     if (mode == Mode::kBroker) return broker_->add(std::move(socket), local_, peer);
+    if (mode == Mode::kExec && tls) return exec_tls(std::move(socket), name);
     if (mode == Mode::kExec) {
       try {
         const pid_t pid = apps::spawn_with_socket(socket.fd(), command);
@@ -265,6 +273,28 @@ class Server {
     });
   }
 
+  // --exec over TLS: the program runs behind a relay, once the handshake is done.
+  void exec_tls(Socket socket, const std::string& name) {
+    apps::RelayOptions options = netcat::relay_options(common_, events_);
+    netcat::add_tls(options, tls, "", events_);
+    const auto started = [this, name](pid_t pid, const std::string& error) {
+      if (pid < 0) {
+        std::cerr << "duplex listen: " << error << '\n';
+        status_ = 1;
+        return;
+      }
+      children_.insert(pid);
+      events_.emit("exec", {{"peer", name}, {"pid", pid}},
+                   "started '" + command[0] + "' (pid " + std::to_string(pid) + ") for " + name);
+    };
+    exec_relays_->start(std::move(socket), command, std::move(options), started,
+                        [this, name](const apps::RelayResult& r) {
+                          if (netcat::session_ended(events_, name, r) != 0 && !keep_open)
+                            status_ = 1;
+                          if (!keep_open && children_.empty()) loop_.quit();
+                        });
+  }
+
   void reap() {
     int wstatus = 0;
     pid_t pid;
@@ -274,8 +304,8 @@ class Server {
       events_.emit("exited", {{"pid", pid}, {"status", code}},
                    "pid " + std::to_string(pid) + " exited with status " + std::to_string(code));
       if (!keep_open) {
-        status_ = code == 0 ? 0 : 1;
-        if (children_.empty()) loop_.quit();
+        status_ = code == 0 ? status_ : 1;
+        if (children_.empty() && exec_relays_->size() == 0) loop_.quit();
       }
     }
   }
@@ -290,6 +320,7 @@ class Server {
   std::string local_name_;
   std::unique_ptr<apps::StreamRelay> relay_;
   std::unique_ptr<apps::Broker> broker_;
+  std::unique_ptr<apps::ExecRelays> exec_relays_ = std::make_unique<apps::ExecRelays>(&loop_);
   std::set<pid_t> children_;
   bool stopping_ = false;
   int status_ = 0;

@@ -3,8 +3,10 @@
 #include <iostream>
 #include <vector>
 
+#include "duplex/proto/tls_filter.h"
 #include "duplex/proto/tls_session.h"
 #include "tls_flags.h"
+#include "tls_server.h"
 
 namespace duplex::cli::netcat {
 
@@ -26,8 +28,6 @@ void check_tls_flags(const Args& args, const Common& common, bool server) {
     args.fail("--cert and --key go together: the certificate and its private key");
   const int trust = args.has("ca") + args.has("pin") + args.has("insecure");
   if (trust > 1) args.fail("--ca, --pin and --insecure exclude each other; give one");
-  if (args.has("exec") || args.has("sh-exec") || args.has("broker"))
-    args.fail("--tls with --exec, --sh-exec or --broker is not supported yet; use plain listen");
 }
 
 std::shared_ptr<tls::Context> client_tls(const Args& args, const Events& events) {
@@ -60,6 +60,15 @@ void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& c
                     (subject.empty() ? std::string(", no peer certificate")
                                      : ", peer " + subject + " SHA-256 " + s.peer_fingerprint()));
   };
+}
+
+void add_tls(apps::Broker& broker, const std::shared_ptr<tls::Context>& context,
+             const Common& common) {
+  broker.set_filter(tls::filter_factory(context), common.handshake_timeout);
+}
+
+void report_tls_failure(const TcpConnection& c, const Common& common) {
+  log_tls_failure("duplex listen", c, common.json);
 }
 
 }  // namespace duplex::cli::netcat

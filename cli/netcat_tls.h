@@ -6,9 +6,14 @@
 #include <string>
 
 #include "args.h"
+#include "duplex/apps/netcat/broker.h"
 #include "duplex/apps/netcat/stream_relay.h"
 #include "duplex/proto/tls_context.h"
 #include "netcat.h"
+
+namespace duplex {
+class TcpConnection;
+}
 
 namespace duplex::cli::netcat {
 
@@ -22,5 +27,10 @@ std::shared_ptr<tls::Context> server_tls(const Args& args, const Events& events)
 // Puts a new session of `context` under the relay (`server_name` for a client).
 void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& context,
              const std::string& server_name, const Events& events);
+// Puts a server session of `context` under every client of the broker.
+void add_tls(apps::Broker& broker, const std::shared_ptr<tls::Context>& context,
+             const Common& common);
+// A broker's client that closed in its handshake: one line naming why, as a relay's.
+void report_tls_failure(const TcpConnection& c, const Common& common);
 
 }  // namespace duplex::cli::netcat

@@ -8,11 +8,14 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "duplex/inet/endpoint.h"
+#include "duplex/reactor/timer_queue.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/socket.h"
+#include "duplex/transport/stream_filter.h"
 
 namespace duplex {
 class EventLoop;
@@ -31,6 +34,14 @@ class Broker {
   Broker& operator=(const Broker&) = delete;
 
   void on_change(Change cb) { change_ = std::move(cb); }
+  // A filter (TLS) under every client from now on, and its handshake timeout. What a client
+  // sends reaches the others once decrypted; a client still in its handshake gets the
+  // room's bytes after it.
+  void set_filter(std::function<std::unique_ptr<StreamFilter>()> factory,
+                  Clock::duration handshake_timeout) {
+    filter_ = std::move(factory);
+    handshake_timeout_ = handshake_timeout;
+  }
   // Takes an accepted, non-blocking socket.
   void add(Socket socket, const inet::Endpoint& local, const inet::Endpoint& peer);
   std::size_t size() const noexcept { return clients_.size(); }
@@ -45,6 +56,8 @@ class Broker {
   std::vector<TcpConnectionPtr> clients_;
   bool paused_ = false;
   Change change_;
+  std::function<std::unique_ptr<StreamFilter>()> filter_;
+  Clock::duration handshake_timeout_{};
 };
 
 }  // namespace duplex::apps

@@ -51,19 +51,22 @@ std::vector<std::string> split_command(std::string_view line) {
 }
 
 pid_t spawn_with_socket(int fd, const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
   // Accepted sockets are non-blocking; ordinary programs expect blocking stdin/stdout
   // (cat fails with EAGAIN otherwise). The flag lives in the shared file description.
   if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0 && (flags & O_NONBLOCK))
     ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return spawn_with_fds(fd, fd, argv);
+}
+
+pid_t spawn_with_fds(int in, int out, const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, in, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;

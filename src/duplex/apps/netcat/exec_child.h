@@ -21,5 +21,7 @@ std::vector<std::string> split_command(std::string_view line);
 // or ignored, and `fd` is made blocking, as programs expect of stdin. Returns the pid; throws
 // duplex::Error naming the program when it cannot start.
 pid_t spawn_with_socket(int fd, const std::vector<std::string>& argv);
+// The same with `in` as stdin and `out` as stdout (pipes, say), left as they are.
+pid_t spawn_with_fds(int in, int out, const std::vector<std::string>& argv);
 
 }  // namespace duplex::apps
