@@ -59,6 +59,11 @@ it sent.
 --broadcast says otherwise; a second time after a third of --timeout, in case one is lost)
 and prints a line per server as it answers, until --timeout:
   192.168.1.20:7000  labhost  0.1.0  http://192.168.1.20:8080/
+  192.168.1.21:7000  lab2  0.1.0  https://192.168.1.21:8080/  tls SHA-256 4D:A6:...:25
+With --connect to a server that answered "tls", the session is TLS and trusts the
+certificate that the answer named (said on stderr), unless --pin, --ca or --insecure says
+otherwise. Anyone on the link can answer a probe, so a --token goes only with --pin (or
+--ca): compare the fingerprint with the one `duplex serve` printed.
 255.255.255.255 leaves by the interface of the default route only; on another subnet give
 its broadcast address (`duplex ip 10.0.0.7/24` prints it). Routers do not forward
 broadcasts: discovery finds servers on your own link.
@@ -82,7 +87,8 @@ Options:
   --discovery-port N    --discover: the servers' UDP port (default 7001)
   --timeout T           --discover: how long to collect answers (default 1s)
   --json                --discover: one JSON object per server and line
-  --connect             --discover: join the first server that answers
+  --connect             --discover: join the first server that answers (--tls, --pin,
+                        --ca, --insecure: how to trust it; see above)
   -h, --help            this help
 Durations: 2, 1.5, 2s, 500ms.
 
@@ -96,6 +102,7 @@ Examples:
   duplex chat --discover
   duplex chat --discover --broadcast 192.168.1.255 --timeout 2s --json
   duplex chat --discover --broadcast 127.255.255.255 --connect --name alice
+  duplex chat --discover --connect --pin 4D:A6:...:25 --token s3cret
   nc 127.0.0.1 7000                             # plain nc works too
 
 --token, --name and --room are granted before anything of stdin is said: a wrong token or
@@ -570,8 +577,17 @@ int chat_main(Argv argv) {
                          })))
     args.fail("--token (or DUPLEX_TOKEN) must be one word, as duplex serve printed it");
 
+  if (args.has("ca") + args.has("pin") + args.has("insecure") > 1)
+    args.fail("--ca, --pin and --insecure exclude each other; give one");
   if (args.has("discover")) {
     args.expect_positionals(0, 0, "no HOST (--discover finds the hosts)");
+    for (const auto* only : {"tls", "ca", "pin", "insecure"})
+      if (args.has(only) && !args.has("connect"))
+        args.fail("--" + std::string(only) +
+                  " with --discover goes with --connect (it says how to trust the server "
+                  "joined)");
+    if (args.has("ca") || args.has("pin") || args.has("insecure"))
+      settings.tls = client_tls_context(args, "duplex chat");
     return chat::discover(args, settings);
   }
   for (const auto* only : {"broadcast", "discovery-port", "timeout", "json", "connect"})
@@ -589,8 +605,6 @@ int chat_main(Argv argv) {
   }
   if (target.host.empty()) args.fail("HOST is empty in '" + pos[0] + "'");
   if (args.has("tls")) {
-    if (args.has("ca") + args.has("pin") + args.has("insecure") > 1)
-      args.fail("--ca, --pin and --insecure exclude each other; give one");
     settings.tls = client_tls_context(args, "duplex chat");
     settings.server_name = target.host;
   }

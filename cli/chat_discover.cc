@@ -14,6 +14,7 @@
 #include "duplex/apps/chat/discovery_probe.h"
 #include "duplex/base/error.h"
 #include "duplex/inet/address.h"
+#include "duplex/proto/tls_context.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
 #include "netcat.h"
@@ -32,23 +33,59 @@ std::string seconds_text(Clock::duration d) {
 void print_server(const apps::DiscoveredServer& s, bool json) {
   const std::string url = s.dashboard_url();
   if (json) {
-    print_json({{"address", s.address.to_string()},
-                {"chat_port", s.chat_port},
-                {"chat", s.chat().to_string()},
-                {"host", s.host},
-                {"version", s.version},
-                {"http_port", s.http_port},
-                {"dashboard", url},
-                {"token_required", s.token_required}});
+    nlohmann::json j{{"address", s.address.to_string()},
+                     {"chat_port", s.chat_port},
+                     {"chat", s.chat().to_string()},
+                     {"host", s.host},
+                     {"version", s.version},
+                     {"http_port", s.http_port},
+                     {"dashboard", url},
+                     {"token_required", s.token_required},
+                     {"tls", s.tls}};
+    if (!s.sha256.empty()) j["sha256"] = s.sha256;
+    print_json(j);
   } else {
     std::string line = bold(s.chat().to_string()) + "  " +
                        (s.host.empty() ? "-" : printable(s.host)) + "  " +
                        (s.version.empty() ? "-" : printable(s.version)) + "  " +
                        (url.empty() ? "(no dashboard)" : cyan(url));
+    if (s.tls) line += "  tls" + (s.sha256.empty() ? "" : " SHA-256 " + printable(s.sha256));
     if (s.token_required) line += dim(" (token required)");
     std::cout << line << '\n';
   }
   std::cout << std::flush;  // one line as each server answers
+}
+
+// The TLS settings for joining `s`: the context of --ca, --pin or --insecure (already in
+// `settings`), else one that trusts the certificate the answer named. Returns why it
+// refuses, if it does.
+std::optional<std::string> tls_for(const Args& args, const apps::DiscoveredServer& s,
+                                   SessionSettings& settings) {
+  const bool trust_given = settings.tls != nullptr;
+  if (!s.tls) {
+    if (trust_given || args.has("tls"))
+      return s.chat().to_string() + " answered without TLS, and --tls, --ca, --pin or " +
+             "--insecure asks for it; join it without them, or find another server";
+    return std::nullopt;
+  }
+  settings.server_name = s.address.to_string();
+  if (trust_given) return std::nullopt;
+  const auto pin = tls::parse_fingerprint(s.sha256);
+  if (!pin)
+    return s.chat().to_string() + " uses TLS but its answer named no certificate; give --pin " +
+           "with the SHA-256 that duplex serve printed";
+  // Anyone on the link can answer a probe: the token goes only where the user said.
+  if (settings.token)
+    return "not sending the token to " + s.chat().to_string() +
+           " on the word of its own discovery answer: give --pin with the SHA-256 that " +
+           "duplex serve printed (this answer named " + printable(s.sha256) + ")";
+  std::cerr << "duplex chat: trusting the certificate that " << s.chat().to_string()
+            << "'s answer named, SHA-256 " << printable(s.sha256)
+            << "; compare it with the one duplex serve printed, or give --pin\n";
+  tls::ClientOptions o;
+  o.pin = pin;
+  settings.tls = tls::Context::client(o);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -105,7 +142,12 @@ int discover(const Args& args, const SessionSettings& settings) {
     return 1;
   }
   if (!join) return 0;
-  return run_session({first->chat()}, settings);
+  SessionSettings joined = settings;
+  if (auto refused = tls_for(args, *first, joined)) {
+    std::cerr << "duplex chat: " << *refused << '\n';
+    return 1;
+  }
+  return run_session({first->chat()}, joined);
 }
 
 }  // namespace duplex::cli::chat

@@ -355,8 +355,13 @@ int serve_main(Argv argv) {
   if (discovery_on) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    apps::DiscoveryInfo info{kVersion, host, chat.listen_endpoint().port(),
-                             http_server.listen_endpoint().port(), !loopback};
+    apps::DiscoveryInfo info{
+        kVersion,  host, chat.listen_endpoint().port(), http_server.listen_endpoint().port(),
+        !loopback, ""};
+    if (tls) {
+      info.tls_sha256 = tls->fingerprint;
+      std::erase(info.tls_sha256, ':');
+    }
     discovery = std::make_unique<apps::DiscoveryResponder>(
         &loop, inet::Endpoint(inet::Address::parse("0.0.0.0"), discovery_port), info, loopback);
   }

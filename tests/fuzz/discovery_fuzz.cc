@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "duplex/apps/chat/discovery.h"
@@ -21,13 +22,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto server = apps::parse_discovery_answer(datagram, from);
   if (!server) return 0;
   if (server->chat_port == 0 || server->address != from) std::abort();
-  const apps::DiscoveryInfo info{server->version, server->host, server->chat_port,
-                                 server->http_port, server->token_required};
+  std::string hex = server->sha256;  // "AB:CD:..." or ""
+  std::erase(hex, ':');
+  if (!hex.empty() && (!server->tls || hex.size() != 64)) std::abort();
+  const apps::DiscoveryInfo info{server->version,   server->host,           server->chat_port,
+                                 server->http_port, server->token_required, hex};
   const std::string answer = apps::discovery_answer(info);
   if (answer.size() > 256) std::abort();  // never an amplifier
   const auto again = apps::parse_discovery_answer(answer, from);
   if (!again || again->chat_port != server->chat_port || again->http_port != server->http_port ||
-      again->token_required != server->token_required)
+      again->token_required != server->token_required || again->sha256 != server->sha256 ||
+      again->tls != !hex.empty())
     std::abort();
   return 0;
 }

@@ -303,7 +303,7 @@ class ChatWithoutServer(unittest.TestCase):
         self.assertEqual(found, {"address": "127.0.0.1", "chat": "127.0.0.1:7777",
                                  "chat_port": 7777, "host": "box", "version": "9.9.9",
                                  "http_port": 8888, "dashboard": "http://127.0.0.1:8888/",
-                                 "token_required": True})
+                                 "token_required": True, "tls": False})
 
     def test_discover_with_nobody_answering_is_one_line_and_status_1(self):
         r = run("chat", "--discover", "--broadcast", "127.255.255.255", "--discovery-port",

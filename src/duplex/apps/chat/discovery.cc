@@ -10,15 +10,20 @@ std::string discovery_answer(const DiscoveryInfo& info) {
   std::string host = info.host;
   std::string version = info.version;
   while (true) {
-    auto answer = nlohmann::json{{"service", "duplex"},
+    auto fields = nlohmann::json{{"service", "duplex"},
                                  {"version", version},
                                  {"host", host},
                                  {"chat_port", info.chat_port},
                                  {"http_port", info.http_port},
-                                 {"token_required", info.token_required}}
-                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                                 {"token_required", info.token_required}};
+    if (info.tls_sha256.size() == 64) {  // anything else would not be a SHA-256
+      fields["tls"] = true;
+      fields["sha256"] = info.tls_sha256;
+    }
+    auto answer = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // Never larger than the probe: a reflected answer must not amplify. The host is cut
-    // first, then the version; with both empty the answer is about 110 bytes.
+    // first, then the version; with both empty the answer is about 110 bytes (190 with
+    // TLS).
     if (answer.size() <= chat::kDiscoveryProbeBytes) return answer;
     if (!host.empty()) {
       host.resize(host.size() / 2);

@@ -23,11 +23,14 @@ struct DiscoveryInfo {
   std::uint16_t chat_port = 0;
   std::uint16_t http_port = 0;
   bool token_required = false;
+  // TLS on the chat port and the dashboard: the certificate's SHA-256 as 64 hex digits (no
+  // colons, to keep the answer small); "" in clear text. Any other length is left out.
+  std::string tls_sha256 = {};
 };
 
 // The answer: {"service":"duplex","version":...,"host":...,"chat_port":...,
-// "http_port":...,"token_required":...}, at most kDiscoveryProbeBytes long (a longer host
-// name is cut, then the version).
+// "http_port":...,"token_required":...}, with "tls":true and "sha256":"..." when TLS is on,
+// at most kDiscoveryProbeBytes long (a longer host name is cut, then the version).
 std::string discovery_answer(const DiscoveryInfo& info);
 // The probe datagram: kDiscoveryProbe padded with spaces to kDiscoveryProbeBytes.
 std::string discovery_probe();

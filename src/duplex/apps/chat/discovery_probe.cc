@@ -1,6 +1,7 @@
 #include "duplex/apps/chat/discovery_probe.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <span>
 
@@ -27,13 +28,28 @@ std::string string_field(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// 64 hex digits as "AB:CD:...", the way serve prints a fingerprint; "" if `hex` is not that.
+std::string colon_fingerprint(std::string_view hex) {
+  if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      }))
+    return {};
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    if (i != 0) out += ':';
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string DiscoveredServer::dashboard_url() const {
   if (http_port == 0) return {};
   const std::string host_part =
       address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
-  return "http://" + host_part + ":" + std::to_string(http_port) + "/";
+  return (tls ? "https://" : "http://") + host_part + ":" + std::to_string(http_port) + "/";
 }
 
 std::optional<DiscoveredServer> parse_discovery_answer(std::string_view datagram,
@@ -50,6 +66,9 @@ std::optional<DiscoveredServer> parse_discovery_answer(std::string_view datagram
   s.version = string_field(j, "version");
   const auto token = j.find("token_required");
   s.token_required = token != j.end() && token->is_boolean() && token->get<bool>();
+  const auto tls = j.find("tls");
+  s.tls = tls != j.end() && tls->is_boolean() && tls->get<bool>();
+  if (s.tls) s.sha256 = colon_fingerprint(string_field(j, "sha256"));
   return s;
 }
 

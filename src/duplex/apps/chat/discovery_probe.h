@@ -37,9 +37,15 @@ struct DiscoveredServer {
   std::uint16_t chat_port = 0;
   std::uint16_t http_port = 0;  // 0 when it runs no dashboard
   bool token_required = false;  // the dashboard wants ?token=...
+  bool tls = false;             // TLS on the chat port, HTTPS on the dashboard
+  // The certificate's SHA-256 that the answer names, "AB:CD:..." as serve prints it; "" when
+  // it named none (or not 64 hex digits). Anyone on the link can answer a probe, so this
+  // says which certificate the answer claims, not that it is the right one.
+  std::string sha256;
 
   inet::Endpoint chat() const { return {address, chat_port}; }
-  // "http://10.0.0.5:8080/" ("http://[2001:db8::5]:8080/"); empty without an HTTP port.
+  // "http://10.0.0.5:8080/" ("https://[2001:db8::5]:8080/" with TLS); empty without an
+  // HTTP port.
   std::string dashboard_url() const;
 };
 

@@ -56,6 +56,38 @@ TEST(DiscoveryAnswer, RefusesWhatIsNotADuplexAnswer) {
   }
 }
 
+TEST(DiscoveryAnswer, ATlsServerNamesItsCertificateAndTheDashboardIsHttps) {
+  const std::string hex(64, 'a');
+  DiscoveryInfo info{"0.1.0", std::string(255, 'h'), 7000, 8080, true, hex};
+  const std::string answer = discovery_answer(info);
+  EXPECT_LE(answer.size(), discovery_probe().size());  // the host name is cut, not the hash
+  auto s = parse_discovery_answer(answer, kFrom);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->tls);
+  std::string colons;
+  for (int i = 0; i < 32; ++i) colons += i == 0 ? "AA" : ":AA";
+  EXPECT_EQ(s->sha256, colons);
+  EXPECT_EQ(s->dashboard_url(), "https://192.168.1.20:8080/");
+  info.tls_sha256 = "abc";  // not a SHA-256: left out, so the answer says clear text
+  s = parse_discovery_answer(discovery_answer(info), kFrom);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->tls);
+}
+
+TEST(DiscoveryAnswer, TlsNeedsABooleanAndTheHashSixtyFourHexDigits) {
+  auto s = parse_discovery_answer(R"({"service":"duplex","chat_port":7000,"tls":"yes"})", kFrom);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->tls);
+  for (const char* hash : {"", "zz", "\\u001b[31m", "0123456789abcdef"}) {
+    s = parse_discovery_answer(std::string(R"({"service":"duplex","chat_port":7000,"tls":true,)") +
+                                   R"("sha256":")" + hash + R"("})",
+                               kFrom);
+    ASSERT_TRUE(s) << hash;
+    EXPECT_TRUE(s->tls);
+    EXPECT_EQ(s->sha256, "") << hash;  // the client then asks for --pin
+  }
+}
+
 TEST(DiscoveryResponderRules, OnlyTheExactPaddedProbeIsOne) {
   const std::string probe = discovery_probe();
   EXPECT_EQ(probe.size(), chat::kDiscoveryProbeBytes);
