@@ -237,6 +237,54 @@ TEST(TlsSession, CaFileTrustsTheServerAndTheNameIsChecked) {
   ::unlink(ca.c_str());
 }
 
+// --client-ca: the server asks for a certificate and trusts only those FILE's CAs issued
+// (here one self-signed certificate, its own CA).
+TEST(TlsSession, ClientCaRequiresACertificateItIssued) {
+  static const CertificateKey alice = generate_self_signed({"alice"}, {});
+  static const CertificateKey mallory = generate_self_signed({"mallory"}, {});
+  const std::string ca = temp_file(alice.cert_pem);
+  const auto server_ctx = Context::server({test_identity(), true, ca});
+  const auto client_with = [](const CertificateKey& id) {
+    ClientOptions o;
+    o.pin = fingerprint_of_pem(test_identity().cert_pem);
+    o.identity = id;
+    return Context::client(o);
+  };
+  {
+    Session client(client_with(alice), "localhost"), server(server_ctx);
+    client.start();
+    exchange(client, server);
+    ASSERT_TRUE(server.open()) << server.error();
+    EXPECT_NE(server.peer_subject().find("CN=alice"), std::string::npos);
+    EXPECT_EQ(server.peer_fingerprint(), fingerprint_text(fingerprint_of_pem(alice.cert_pem)));
+  }
+  {
+    Session client(client_with({}), "localhost"), server(server_ctx);
+    client.start();
+    exchange(client, server);
+    EXPECT_TRUE(server.failed());
+    EXPECT_EQ(server.error().rfind("the client sent no certificate", 0), 0u) << server.error();
+    Buffer plain;  // TLS 1.3: the client learns it from the server's alert
+    EXPECT_EQ(client.read(plain, 1024), Session::Status::kFailed);
+    EXPECT_NE(client.error().find("requires a client certificate"), std::string::npos)
+        << client.error();
+  }
+  {
+    Session client(client_with(mallory), "localhost"), server(server_ctx);
+    client.start();
+    exchange(client, server);
+    EXPECT_TRUE(server.failed());
+    EXPECT_NE(server.error().find("client certificate /O=duplex/CN=mallory not trusted"),
+              std::string::npos)
+        << server.error();
+    Buffer plain;
+    EXPECT_EQ(client.read(plain, 1024), Session::Status::kFailed);
+    EXPECT_NE(client.error().find("refused our client certificate"), std::string::npos)
+        << client.error();
+  }
+  ::unlink(ca.c_str());
+}
+
 TEST(TlsSession, InsecureSkipsTheCheck) {
   ClientOptions o;
   o.insecure = true;
