@@ -11,6 +11,7 @@ tests/netns/test_scan.py."""
 import ipaddress
 import json
 import os
+import pty
 import random
 import re
 import resource
@@ -114,6 +115,29 @@ class ScanOutput(unittest.TestCase):
             self.assertNotIn(f"\n{p}/tcp", r.stdout)
         self.assertRegex(r.stdout, r"scanned 1 host, 4 TCP ports each, in [\d.]+ s\n$")
 
+    def test_progress_goes_to_stderr_only_on_a_terminal(self):
+        main, side = pty.openpty()
+        # 4000 probes at 2000 a second: two seconds, so the one-second progress line shows.
+        p = subprocess.Popen([os.environ.get("DUPLEX", "duplex"), "scan", "127.0.0.1", "-p",
+                              "1-4000", "--rate", "2000", "-G"], stdout=subprocess.PIPE,
+                             stderr=side, text=True)
+        os.close(side)
+        out, _ = p.communicate(timeout=60)
+        progress = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            progress += chunk
+        os.close(main)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(progress.decode(), r"\d+/4000 ports \(\d+%\), \d+ open, 0/1 hosts")
+        self.assertTrue(progress.endswith(b"\r\x1b[K"), progress[-40:])  # cleared at the end
+        self.assertTrue(out.startswith("Host: 127.0.0.1 ()"), out)
+
     def test_grepable_is_one_nmap_line_per_host(self):
         r = duplex_scan("127.0.0.1", "localhost", "-p", self.ports, "-G")
         lines = r.stdout.splitlines()
@@ -139,9 +163,12 @@ class ScanOutput(unittest.TestCase):
 
         def greet():
             c, _ = greeting.accept()
-            c.sendall(b"220 hello\x1b[31m\r\n")
-            c.recv(100)
-            c.close()
+            with c:
+                c.sendall(b"220 hello\x1b[31m\r\n")
+                try:
+                    c.recv(100)  # the scanner's reset (SO_LINGER 0) ends it
+                except ConnectionResetError:
+                    pass
         threading.Thread(target=greet, daemon=True).start()
         ports = f"{greeting.getsockname()[1]},{http_port}"
         r = duplex_scan("127.0.0.1", "-p", ports, "--banner", "--json")
