@@ -48,7 +48,7 @@ struct Scanner::Slot {
 
 Scanner::Scanner(EventLoop& loop, std::vector<Target> targets, std::vector<std::uint16_t> ports,
                  ScanOptions options)
-    : loop_(loop), options_(options), ports_(std::move(ports)), all_hosts_rtt_(options.rtt) {
+    : loop_(loop), options_(options), ports_(std::move(ports)) {
   hosts_.resize(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
     hosts_[i].target = std::move(targets[i]);
@@ -200,7 +200,6 @@ void Scanner::on_ready(std::uint32_t i) {
     const auto rtt =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.sent);
     hosts_[slot.work.host].rtt.sample(rtt);
-    all_hosts_rtt_.sample(rtt);
   }
   finish(i, *outcome);
 }
@@ -258,7 +257,7 @@ void Scanner::expire(std::uint32_t i, Clock::time_point now) {
     }
     return;
   }
-  if (now - slot.sent < timeout_for(slot.work.host)) return;
+  if (now - slot.sent < timeout_for(slot.work)) return;
   const Work w = slot.work;
   release(i);
   if (w.attempt < options_.retries) {
@@ -269,9 +268,13 @@ void Scanner::expire(std::uint32_t i, Clock::time_point now) {
              Reason::no_response});
 }
 
-Clock::duration Scanner::timeout_for(std::uint32_t host) const {
-  const RttEstimator& own = hosts_[host].rtt;
-  return own.measured() ? own.timeout() : all_hosts_rtt_.timeout();
+// The host's timeout (the initial one until it answers), doubled for each retry as TCP backs
+// off: a retry's answer is no RTT sample (Karn), so without the backoff a host whose RTT
+// grew past its timeout would never be heard again.
+Clock::duration Scanner::timeout_for(const Work& w) const {
+  const auto base = hosts_[w.host].rtt.timeout();
+  return std::min<Clock::duration>(base * (1 << std::min<unsigned>(w.attempt, 6)),
+                                   options_.rtt.max);
 }
 
 void Scanner::release(std::uint32_t i) {

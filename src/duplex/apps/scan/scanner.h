@@ -6,9 +6,9 @@
 // at once, SO_LINGER 0, so a large scan leaves no TIME_WAIT behind), ECONNREFUSED is
 // closed, an ICMP error (EHOSTUNREACH, ENETUNREACH...) or a timeout after the retries is
 // filtered. The time from connect() to the answer is an RTT sample for the host (first tries
-// only, Karn's rule). With `banner`, an open port's socket is kept for up to `banner_wait`:
-// what the service says first is kept, or, when it says nothing for half of that, the answer
-// to a minimal HTTP request (banner.h).
+// only, Karn's rule); a retry waits twice as long as the try before it. With `banner`, an open
+// port's socket is kept for up to `banner_wait`: what the service says first is kept, or, when it
+// says nothing for half of that, the answer to a minimal HTTP request (banner.h).
 //
 // The probes go host by host in the order given; each host's result is handed to on_host()
 // in that order once all its ports have a state, so output can stream.
@@ -85,7 +85,7 @@ class Scanner {
   void release(std::uint32_t slot);
   void schedule_pump();
   void report_ready_hosts();
-  Clock::duration timeout_for(std::uint32_t host) const;
+  Clock::duration timeout_for(const Work& w) const;
 
   EventLoop& loop_;
   ScanOptions options_;
@@ -96,7 +96,6 @@ class Scanner {
   std::deque<Work> retries_;
   std::uint32_t cursor_host_ = 0, cursor_port_ = 0;
   std::size_t next_report_ = 0;
-  RttEstimator all_hosts_rtt_;  // for a host that has not answered yet
   double tokens_ = 0;
   Clock::time_point last_refill_{};
   TimerId tick_{};
