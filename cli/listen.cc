@@ -182,7 +182,7 @@ class Server {
     });
     if (mode == Mode::kBroker) {
       broker_ = std::make_unique<apps::Broker>(&loop_);
-      if (tls) netcat::add_tls(*broker_, tls, common_);
+      if (tls) netcat::add_tls(*broker_, tls, common_, events_);
       broker_->on_change([this](const TcpConnectionPtr& c, bool up) {
         if (up) return;
         if (tls) netcat::report_tls_failure(*c, common_);

@@ -5,6 +5,7 @@
 
 #include "duplex/proto/tls_filter.h"
 #include "duplex/proto/tls_session.h"
+#include "duplex/transport/tcp_connection.h"
 #include "tls_flags.h"
 #include "tls_server.h"
 
@@ -43,28 +44,41 @@ std::shared_ptr<tls::Context> server_tls(const Args& args, const Events& events)
   return tls.context;
 }
 
+namespace {
+
+// -v: the protocol, the cipher and the peer's certificate of an established session.
+void report_session(const tls::Session& s, const Events& events) {
+  const std::string subject = s.peer_subject();
+  events.emit("tls",
+              {{"protocol", s.protocol()},
+               {"cipher", s.cipher()},
+               {"alpn", s.alpn()},
+               {"resumed", s.resumed()},
+               {"peer_subject", subject},
+               {"peer_sha256", s.peer_fingerprint()}},
+              "TLS " + s.protocol() + " " + s.cipher() + (s.resumed() ? " resumed" : "") +
+                  (subject.empty() ? std::string(", no peer certificate")
+                                   : ", peer " + subject + " SHA-256 " + s.peer_fingerprint()));
+}
+
+}  // namespace
+
 void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& context,
              const std::string& server_name, const Events& events) {
   options.tls = std::make_shared<tls::Session>(context, server_name);
   if (!events.enabled()) return;
-  options.on_tls_established = [&events](const tls::Session& s) {
-    const std::string subject = s.peer_subject();
-    events.emit("tls",
-                {{"protocol", s.protocol()},
-                 {"cipher", s.cipher()},
-                 {"alpn", s.alpn()},
-                 {"resumed", s.resumed()},
-                 {"peer_subject", subject},
-                 {"peer_sha256", s.peer_fingerprint()}},
-                "TLS " + s.protocol() + " " + s.cipher() + (s.resumed() ? " resumed" : "") +
-                    (subject.empty() ? std::string(", no peer certificate")
-                                     : ", peer " + subject + " SHA-256 " + s.peer_fingerprint()));
-  };
+  options.on_tls_established = [&events](const tls::Session& s) { report_session(s, events); };
 }
 
 void add_tls(apps::Broker& broker, const std::shared_ptr<tls::Context>& context,
-             const Common& common) {
-  broker.set_filter(tls::filter_factory(context), common.handshake_timeout);
+             const Common& common, const Events& events) {
+  std::function<void(const TcpConnectionPtr&)> secure;
+  if (events.enabled())
+    secure = [&events](const TcpConnectionPtr& c) {
+      if (const auto* f = dynamic_cast<const tls::Filter*>(c->filter()))
+        report_session(f->session(), events);
+    };
+  broker.set_filter(tls::filter_factory(context), common.handshake_timeout, std::move(secure));
 }
 
 void report_tls_failure(const TcpConnection& c, const Common& common) {

@@ -27,9 +27,10 @@ std::shared_ptr<tls::Context> server_tls(const Args& args, const Events& events)
 // Puts a new session of `context` under the relay (`server_name` for a client).
 void add_tls(apps::RelayOptions& options, const std::shared_ptr<tls::Context>& context,
              const std::string& server_name, const Events& events);
-// Puts a server session of `context` under every client of the broker.
+// Puts a server session of `context` under every client of the broker (with -v, each
+// client's protocol, cipher and certificate once its handshake is done).
 void add_tls(apps::Broker& broker, const std::shared_ptr<tls::Context>& context,
-             const Common& common);
+             const Common& common, const Events& events);
 // A broker's client that closed in its handshake: one line naming why, as a relay's.
 void report_tls_failure(const TcpConnection& c, const Common& common);
 

@@ -220,6 +220,10 @@ class ListenModes(unittest.TestCase):
         wait_until(lambda: server.stderr().count("accepted") == 1, "a", detail=server.stderr)
         b = self.peer(server.port, "s_client")
         wait_until(lambda: server.stderr().count("accepted") == 2, "b", detail=server.stderr)
+        # -v names each client's session once its handshake is done.
+        wait_until(lambda: server.stderr().count("no peer certificate") == 2,
+                   "both handshakes in -v", detail=server.stderr)
+        self.assertRegex(server.stderr(), r"TLS TLSv1\.3 TLS_\w+, no peer certificate")
         a.send(b"from a\n")
         wait_until(lambda: b.out == b"from a\n", "a's line at b", detail=lambda: repr(b.out))
         b.send(b"from b\n")

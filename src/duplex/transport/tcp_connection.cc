@@ -183,6 +183,8 @@ void TcpConnection::filter_established() {
   filter_open_ = true;
   if (handshake_timer_) loop_->cancel(handshake_timer_);
   handshake_timer_ = {};
+  if (filter_established_cb_) filter_established_cb_(shared_from_this());
+  if (state() == State::kDisconnected) return;
   if (pending_plain_.empty()) return;
   filter_send(pending_plain_.peek(), pending_plain_.readable_bytes());
   pending_plain_.retrieve_all();

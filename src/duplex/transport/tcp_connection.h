@@ -105,6 +105,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void set_connection_callback(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
   void set_message_callback(MessageCallback cb) { message_cb_ = std::move(cb); }
   void set_write_complete_callback(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
+  // With a filter: told once its handshake is done (to describe() it, say).
+  void set_filter_established_callback(WriteCompleteCallback cb) {
+    filter_established_cb_ = std::move(cb);
+  }
   void set_high_water_mark(std::size_t bytes, HighWaterMarkCallback cb) {
     high_water_mark_ = bytes;
     high_water_cb_ = std::move(cb);
@@ -198,6 +202,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   ConnectionCallback connection_cb_;
   MessageCallback message_cb_;
   WriteCompleteCallback write_complete_cb_;
+  WriteCompleteCallback filter_established_cb_;
   HighWaterMarkCallback high_water_cb_;
   CloseCallback close_cb_;
   PeerShutdownCallback peer_shutdown_cb_;

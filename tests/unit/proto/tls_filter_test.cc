@@ -52,6 +52,7 @@ struct Side {
   bool peer_shutdown = false;
   std::string reason;
   std::string described;
+  int established = 0;  // filter-established callbacks seen
 };
 
 // Two connections over a socketpair, each with the filter given (nullptr: plain).
@@ -75,6 +76,7 @@ class PairTest : public ::testing::Test {
     auto c = std::make_shared<TcpConnection>(runner_.loop(), name, std::move(s), test::loopback(),
                                              test::loopback());
     if (f) c->set_filter(std::move(f), timeout);
+    c->set_filter_established_callback([&side](const TcpConnectionPtr&) { ++side.established; });
     c->set_connection_callback([&side](const TcpConnectionPtr& conn) {
       if (conn->connected()) {
         side.up = true;
@@ -132,6 +134,8 @@ TEST_F(PairTest, HandshakeThenDataBothWaysAsPlaintext) {
   runner_.call([&] {
     EXPECT_NE(b_.described.find("TLSv1.3"), std::string::npos) << b_.described;
     EXPECT_NE(b_.described.find("ALPN http/1.1"), std::string::npos) << b_.described;
+    EXPECT_EQ(a_.established, 1);  // once each, when the handshake is done
+    EXPECT_EQ(b_.established, 1);
     // The wire carries more than the plaintext: records and the handshake.
     EXPECT_GT(a_.conn->bytes_sent(), std::string("hello from a").size() + 200);
     EXPECT_EQ(a_.conn->bytes_sent(), b_.conn->bytes_received());
@@ -226,6 +230,7 @@ TEST_F(PairTest, WrongPinFailsTheHandshakeOnBothSides) {
     EXPECT_NE(a_.reason.find("--pin"), std::string::npos) << a_.reason;
     EXPECT_FALSE(b_.reason.empty());
     EXPECT_EQ(b_.received, "");
+    EXPECT_EQ(a_.established, 0);
     return 0;
   });
 }

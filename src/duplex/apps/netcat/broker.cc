@@ -29,7 +29,10 @@ void Broker::add(Socket socket, const inet::Endpoint& local, const inet::Endpoin
     if (change_) change_(c, false);
     drained();  // a slow client that left no longer holds the others back
   });
-  if (filter_) conn->set_filter(filter_(), handshake_timeout_);
+  if (filter_) {
+    conn->set_filter(filter_(), handshake_timeout_);
+    if (secure_) conn->set_filter_established_callback(secure_);
+  }
   clients_.push_back(conn);
   conn->connect_established();
   if (paused_) conn->pause_reading();

@@ -37,10 +37,13 @@ class Broker {
   // A filter (TLS) under every client from now on, and its handshake timeout. What a client
   // sends reaches the others once decrypted; a client still in its handshake gets the
   // room's bytes after it.
+  // `secure` is told when a client's handshake is done.
   void set_filter(std::function<std::unique_ptr<StreamFilter>()> factory,
-                  Clock::duration handshake_timeout) {
+                  Clock::duration handshake_timeout,
+                  std::function<void(const TcpConnectionPtr&)> secure = nullptr) {
     filter_ = std::move(factory);
     handshake_timeout_ = handshake_timeout;
+    secure_ = std::move(secure);
   }
   // Takes an accepted, non-blocking socket.
   void add(Socket socket, const inet::Endpoint& local, const inet::Endpoint& peer);
@@ -58,6 +61,7 @@ class Broker {
   Change change_;
   std::function<std::unique_ptr<StreamFilter>()> filter_;
   Clock::duration handshake_timeout_{};
+  std::function<void(const TcpConnectionPtr&)> secure_;
 };
 
 }  // namespace duplex::apps
