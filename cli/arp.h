@@ -25,6 +25,8 @@ std::string vendor_text(const link::MacAddress& mac);
 // The value of --name as seconds (decimals allowed, at least `min`); a UsageError otherwise.
 std::optional<std::chrono::nanoseconds> seconds_option(const Args& args, std::string_view name,
                                                        double min);
+// A round trip in milliseconds with three decimals: "0.412" (arp ping, ndp).
+std::string ms(std::chrono::nanoseconds d);
 // SIGINT and SIGTERM set a flag that interrupted() reports, so that a running ping, scan or
 // watch ends its loop cleanly and prints its summary.
 void install_interrupt_handler();

@@ -83,13 +83,13 @@ std::string_view mode_name(ArpPingMode m) {
   return "request";
 }
 
+}  // namespace
+
 std::string ms(std::chrono::nanoseconds d) {
   char text[32];
   std::snprintf(text, sizeof text, "%.3f", static_cast<double>(d.count()) / 1e6);
   return text;
 }
-
-}  // namespace
 
 std::optional<std::chrono::nanoseconds> seconds_option(const Args& args, std::string_view name,
                                                        double min) {

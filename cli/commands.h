@@ -28,5 +28,6 @@ int perf_main(Argv args);     // cli/perf.cc
 int impair_main(Argv args);   // cli/impair.cc
 int lab_main(Argv args);      // cli/lab.cc
 int scan_main(Argv args);     // cli/scan.cc
+int ndp_main(Argv args);      // cli/ndp.cc
 
 }  // namespace duplex::cli

@@ -19,6 +19,8 @@ constexpr Command kCommands[] = {
     {"ip", duplex::cli::ip_main, "IPv4/IPv6 addresses, subnets, split, aggregate, ranges (L3)"},
     {"mac", duplex::cli::mac_main, "MAC addresses: vendor, formats, I/G and U/L bits (L2)"},
     {"arp", duplex::cli::arp_main, "neighbour table, ARP ping/scan/watch on real frames (L2)"},
+    {"ndp", duplex::cli::ndp_main,
+     "IPv6 neighbours: NDP ping, duplicate address detection, routers (L2)"},
     {"echo", duplex::cli::echo_main, "TCP/UDP echo server: a test peer and benchmark target (L4)"},
     {"http", duplex::cli::http_main,
      "HTTP/1.1 server: static files, ranges, conditional requests (L7)"},

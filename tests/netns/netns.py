@@ -88,6 +88,14 @@ class Host:
         link = json.loads(self.sh(["ip", "-j", "link", "show", "dev", self.dev]).stdout)
         return link[0]["address"]
 
+    def link_local(self):
+        """The link-local address of eth0 once the kernel has made it (None until then)."""
+        out = self.sh(["ip", "-j", "-6", "addr", "show", "dev", self.dev, "scope", "link"]).stdout
+        for a in (json.loads(out or "[]") or [{}])[0].get("addr_info", []):
+            if a.get("scope") == "link" and "local" in a and "tentative" not in a:
+                return a["local"]
+        return None
+
     def neigh(self, *extra):
         """`ip -j neigh show dev eth0`, the oracle for the neighbour table."""
         out = self.sh(["ip", "-j", "neigh", "show", "dev", self.dev] + list(extra)).stdout
@@ -95,9 +103,14 @@ class Host:
 
 
 class Lab:
-    """with Lab({"a": "10.99.0.1/24", "b": "10.99.0.2/24"}) as lab: lab["a"].sh([...])"""
+    """with Lab({"a": "10.99.0.1/24", "b": "10.99.0.2/24"}) as lab: lab["a"].sh([...])
 
-    def __init__(self, hosts):
+    With ipv6=True the hosts keep IPv6 (for the NDP tests): each gets fd99::<n>/64 as
+    `host.ip6` besides its link-local address, both without DAD so that they are usable at
+    once (the switch namespace stays without IPv6: it says nothing on the link)."""
+
+    def __init__(self, hosts, ipv6=False):
+        self.ipv6 = ipv6
         self.tag = f"{PREFIX}{os.getpid()}{chr(ord('a') + Lab._count)}"
         Lab._count += 1
         self.switch = f"{self.tag}sw"
@@ -128,6 +141,9 @@ class Lab:
 
     def _build(self):
         self._netns(self.switch)
+        if self.ipv6:  # the bridge and its ports stay silent on the IPv6 link
+            run(["ip", "netns", "exec", self.switch, "sysctl", "-qw",
+                 "net.ipv6.conf.all.disable_ipv6=1"])
         run(["ip", "-n", self.switch, "link", "add", "name", "br0", "type", "bridge"])
         run(["ip", "-n", self.switch, "link", "set", "br0", "up"])
         for i, host in enumerate(self.hosts.values()):
@@ -137,10 +153,16 @@ class Lab:
             run(["ip", "-n", self.switch, "link", "add", "name", port, "type", "veth", "peer",
                  "name", "eth0", "netns", host.ns])
             run(["ip", "-n", self.switch, "link", "set", port, "master", "br0", "up"])
-            # IPv6 off: its DAD and router solicitations would only add noise to the tables.
-            host.sh(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+            if self.ipv6:
+                host.ip6 = f"fd99::{i + 1}"
+                host.sh(["sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"])
+                host.sh(["ip", "addr", "add", host.ip6 + "/64", "dev", "eth0", "nodad"])
+            else:
+                # IPv6 off: its DAD and router solicitations would only add noise to the tables.
+                host.sh(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
             host.sh(["ip", "addr", "add", host.cidr, "dev", "eth0"])
             host.sh(["ip", "link", "set", "eth0", "up"])
+
 
     def close(self):
         for name in reversed(self.made):

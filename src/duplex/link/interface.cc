@@ -6,6 +6,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "duplex/base/error.h"
@@ -58,7 +59,13 @@ std::optional<internal::Route> internal::route_of(const nlmsghdr* m) {
   r.type = rt->rtm_type;
   r.oif = a.u32(RTA_OIF);
   r.multipath = a.get(RTA_MULTIPATH) != nullptr;
-  if (auto g = a.bytes(RTA_GATEWAY); g.size() == 4) r.gateway = ipv4_of(g);
+  if (auto g = a.bytes(RTA_GATEWAY); g.size() == 4) {
+    r.gateway = ipv4_of(g);
+  } else if (g.size() == 16) {
+    std::array<std::uint8_t, 16> b{};
+    std::copy(g.begin(), g.end(), b.begin());
+    r.gateway = inet::Address::v6(b);
+  }
   return r;
 }
 
@@ -117,7 +124,6 @@ Interface Interface::by_index(unsigned index) {
 }
 
 Interface route_interface(const inet::Address& ip) {
-  if (!ip.is_v4()) throw Error("ARP resolves IPv4 addresses only; " + ip.to_string() + " is IPv6");
   const auto interfaces = Interface::all();
   std::vector<std::string> holders;
   for (const auto& i : interfaces)
@@ -132,9 +138,9 @@ Interface route_interface(const inet::Address& ip) {
   Netlink nl;
   Netlink::Request req(RTM_GETROUTE, 0);
   auto* rt = req.put<rtmsg>();
-  rt->rtm_family = AF_INET;
-  rt->rtm_dst_len = 32;
-  req.attr(RTA_DST, std::span<const std::uint8_t>(ip.data(), 4));
+  rt->rtm_family = ip.is_v4() ? AF_INET : AF_INET6;
+  rt->rtm_dst_len = ip.is_v4() ? 32 : 128;
+  req.attr(RTA_DST, std::span<const std::uint8_t>(ip.data(), ip.is_v4() ? 4 : 16));
   bool found = false, multipath = false;
   unsigned oif = 0;
   std::uint8_t type = 0;
@@ -161,7 +167,7 @@ Interface route_interface(const inet::Address& ip) {
   if (gateway)
     throw Error(ip.to_string() + " is not on a local link: its route goes via " +
                 gateway->to_string() + " dev " + out.name +
-                "; ARP reaches on-link hosts only (pass --dev to ask on that link anyway)");
+                "; ARP and NDP reach on-link hosts only (pass --dev to ask on that link anyway)");
   return out;
 }
 

@@ -36,7 +36,8 @@ struct Interface {
   static Interface by_index(unsigned index);
 };
 
-// The interface by which `ip` is reached directly on the link (no gateway), for ARP.
+// The interface by which `ip` (IPv4 or IPv6) is reached directly on the link (no gateway),
+// for ARP and NDP.
 // Throws duplex::Error, naming the fix (pass --dev), when there is no route, when the route
 // goes through a gateway, when `ip` is one of our own addresses, or when the choice is
 // ambiguous: more than one interface has a subnet holding `ip`, or a multipath route.
