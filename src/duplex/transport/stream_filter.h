@@ -13,7 +13,9 @@
 //   output()         plaintext to send, only once established(); records go to wire()
 //   close()          our side is done (close_notify) into wire(); the connection then sends
 //                    FIN
-//   wire()           bytes for the socket; the connection empties it after each call
+//   wire()           bytes for the socket; the connection empties it after each call (after
+//                    input(), once the message callback has sent its answer through
+//                    output(), so tickets and the first reply share a segment)
 //   kFailed          error() holds one line saying why (and wire() perhaps an alert)
 #pragma once
 
