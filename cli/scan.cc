@@ -35,6 +35,8 @@ HOSTS: addresses (192.0.2.1, 2001:db8::1), CIDRs (192.0.2.0/24), ranges (192.0.2
 Ports:
   -p, --ports PORTS    22,80,443, ranges 1-1024, 8000- (to 65535), -p- for all 65535
       --top N          the N most common ports (nmap-services' frequencies; default: 1000)
+  -s, --syn            a SYN scan (half-open, as nmap -sS): raw sockets, so root or
+                       CAP_NET_RAW; no socket per port, so no --max-inflight clamp; IPv4
   -u, --udp            a UDP scan instead of TCP (Linux hosts rate-limit their ICMP errors,
                        so some closed ports are known only after the timeouts and retries)
 
@@ -67,6 +69,7 @@ Examples:
   duplex scan 192.168.1.10 --banner -p 21,22,25,80
   duplex scan 192.168.1.0/24 -p 80 -G | grep /open/
   duplex scan 127.0.0.1 -u -p 53,123,161      # UDP
+  sudo duplex scan 192.168.1.10 --syn -p-     # half-open, as nmap -sS
   duplex scan scanme.nmap.org --yes -p 22,80  # outside the local subnets: --yes
 
 Exit status: 0 the scan ran (whatever it found), 1 it failed (a name that does not
@@ -128,6 +131,7 @@ int scan_main(Argv argv) {
             {{"ports", 'p', true},
              {"top", 0, true},
              {"udp", 'u', false},
+             {"syn", 's', false},
              {"max-inflight", 0, true},
              {"rate", 0, true},
              {"retries", 0, true},
@@ -146,12 +150,23 @@ int scan_main(Argv argv) {
   if (args.has("json") && args.has("grepable")) args.fail("give --json or -G, not both");
   scan::ScanOptions options;
   options.protocol = args.has("udp") ? scan::Protocol::udp : scan::Protocol::tcp;
+  options.syn = args.has("syn");
+  if (options.syn && options.protocol == scan::Protocol::udp)
+    args.fail("give --syn or -u, not both");
+  if (options.syn && args.has("banner")) args.fail("--banner needs connections; leave out --syn");
   if (args.has("banner") && options.protocol == scan::Protocol::udp) {
     args.fail("--banner reads TCP services; leave out -u");
   }
   auto ports = choose_ports(args, options.protocol);
   auto targets = choose_targets(args);
-  options.max_inflight = choose_inflight(args);
+  if (options.syn) {
+    for (const auto& t : targets) {
+      if (!t.address.is_v4())
+        args.fail("--syn scans IPv4 only, so far; scan " + t.address.to_string() + " without it");
+    }
+  }
+  options.max_inflight = options.syn ? args.number("max-inflight", 1, 1'000'000).value_or(1024)
+                                     : choose_inflight(args);
   options.rate = static_cast<double>(args.number("rate", 1, 10'000'000).value_or(0));
   options.retries = static_cast<unsigned>(args.number("retries", 0, 10).value_or(1));
   if (auto ms = args.number("max-rtt-timeout", 10, 600'000)) {

@@ -1,12 +1,13 @@
 // libFuzzer target for what `duplex scan` reads: a service's banner bytes (network input)
-// through escape_banner(), and the same bytes as a services(5) file, a port list and a target
-// word (apps/scan). Build with clang:
+// through escape_banner(), the same bytes as a packet from the SYN scan's raw TCP and ICMP
+// sockets (SynMatcher), and as a services(5) file, a port list and a target word (apps/scan). Build with clang:
 //   CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DDUPLEX_FUZZ=ON
 //   cmake --build build/fuzz --target scan_input_fuzz
 //   build/fuzz/tests/scan_input_fuzz -max_total_time=20 tests/fuzz/corpus/scan_input
 // Besides "no crash, no sanitizer report", it checks that an escaped banner is printable ASCII
 // only, that a parsed port list holds ports 1-65535 without duplicates, and that a parsed
-// target's block is not backwards. Names are parsed, never resolved.
+// target's block is not backwards, and that a packet matched to a probe gives the state its
+// kind stands for. Names are parsed, never resolved.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "duplex/apps/scan/banner.h"
 #include "duplex/apps/scan/ports.h"
 #include "duplex/apps/scan/services.h"
+#include "duplex/apps/scan/syn_socket.h"
 #include "duplex/apps/scan/targets.h"
 #include "duplex/base/error.h"
 
@@ -27,6 +29,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (c < 0x20 || c > 0x7e) std::abort();
   }
   if (escaped.size() > 64 * 4 + 3) std::abort();
+
+  // A fixed secret so that the corpus can hold packets that match (cookie 0 of the seeds).
+  const duplex::scan::SynMatcher matcher(61000, 0);
+  if (const auto a = matcher.from_tcp({data, size})) {
+    if (a->outcome.state != duplex::scan::PortState::open &&
+        a->outcome.state != duplex::scan::PortState::closed)
+      std::abort();
+  }
+  if (const auto a = matcher.from_icmp({data, size})) {
+    if (a->outcome.state != duplex::scan::PortState::filtered) std::abort();
+  }
 
   const auto services = duplex::scan::Services::parse(text);
   (void)services.name(80, duplex::scan::Protocol::tcp);

@@ -14,10 +14,11 @@ NMAP = shutil.which("nmap")
 NEED_NMAP = "nmap is missing: run scripts/setup (apt-get install nmap)"
 
 
-def nmap_states(target, ports, udp=False, wrap=(), timeout=300):
-    """nmap -sT (or -sU) -Pn on `target`: {port: state}. A state nmap folded into
+def nmap_states(target, ports, udp=False, syn=False, wrap=(), timeout=300):
+    """nmap -sT (or -sU, or -sS) -Pn on `target`: {port: state}. A state nmap folded into
     <extraports> is given to every port it did not list."""
-    args = list(wrap) + [NMAP, "-sU" if udp else "-sT", "-Pn", "-n", "-T4", "-oX", "-",
+    kind = "-sU" if udp else "-sS" if syn else "-sT"
+    args = list(wrap) + [NMAP, kind, "-Pn", "-n", "-T4", "-oX", "-",
                          "-p", ",".join(map(str, ports))]
     if ":" in target:
         args.append("-6")

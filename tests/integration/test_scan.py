@@ -15,6 +15,7 @@ import pty
 import random
 import re
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -217,10 +218,24 @@ class BadInput(unittest.TestCase):
             (["127.0.0.1", "-p", "22", "--top", "5"], "give -p or --top, not both"),
             (["127.0.0.1", "--bogus"], ".*--bogus"),
             ([], "give the hosts to scan"),
+            (["127.0.0.1", "-p", "22", "--syn", "-u"], "give --syn or -u, not both"),
+            (["::1", "-p", "22", "--syn"], "--syn scans IPv4 only, so far"),
         ]
         for args, pattern in cases:
             with self.subTest(args=args):
                 self.refused(args, pattern)
+
+    def test_syn_without_raw_sockets_says_how_to_get_them(self):
+        args = [os.environ.get("DUPLEX", "duplex"), "scan", "127.0.0.1", "-p", "22", "--syn"]
+        if os.geteuid() == 0:  # drop root and every capability for this one run
+            if shutil.which("setpriv") is None:
+                self.skipTest("setpriv (util-linux) is missing")
+            args = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all"] + args
+        r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, r"^duplex scan: a SYN scan needs raw sockets: EPERM.*"
+                                   r"CAP_NET_RAW.*\n$")
 
     def test_too_few_descriptors_clamp_the_inflight_with_a_warning(self):
         def low_limit():

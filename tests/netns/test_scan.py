@@ -2,7 +2,7 @@
 """`duplex scan` against nmap between two namespaces: host b listens on TCP and UDP ports
 chosen at random by the test, and its nftables rules drop some ports, reject some with a TCP
 reset and some with ICMP admin-prohibited (also at random). From host a, `duplex scan` and
-Debian's nmap (-sT, and -sU for UDP) scan the same ports; every port's state must be the
+Debian's nmap (-sT; -sS against --syn; -sU for UDP) scan the same ports; every port's state must be the
 same, and must be what the rules say:
 
   TCP  listening: open; nothing there or `reject with tcp reset`: closed;
@@ -93,21 +93,21 @@ class Target:
         self.server.wait(timeout=10)
 
 
-def scan_both(lab, ports, udp=False):
+def scan_both(lab, ports, udp=False, syn=False):
     wrap = ["ip", "netns", "exec", lab["a"].ns]
-    ours, host = duplex_states(B, ports, udp=udp, wrap=wrap)
-    theirs = nmap_states(B, ports, udp=udp, wrap=wrap)
+    ours, host = duplex_states(B, ports, udp=udp, wrap=wrap, extra=["--syn"] if syn else [])
+    theirs = nmap_states(B, ports, udp=udp, syn=syn, wrap=wrap)
     return ours, theirs, host
 
 
-def test_tcp_states_equal_nmaps():
+def tcp_case(syn):
     ports = random.sample(range(1024, 60000), 28)
     open_, closed, drop, reset, admin, reset_listening = pick(ports, (8, 6, 4, 3, 4, 3))
     with Lab({"a": f"{A}/24", "b": f"{B}/24"}) as lab:
         target = Target(lab, tcp=open_ + reset_listening + drop[:2],
                         rules=nft_rules("tcp", drop, reset + reset_listening, admin))
         try:
-            ours, theirs, host = scan_both(lab, ports)
+            ours, theirs, host = scan_both(lab, ports, syn=syn)
         finally:
             target.close()
     expected = {p: "open" for p in open_}
@@ -117,6 +117,15 @@ def test_tcp_states_equal_nmaps():
     assert ours == theirs, f"duplex {ours} != nmap {theirs}"
     assert host["counts"]["open"] == len(open_), host
     assert host.get("srtt_ms", 0) > 0, host
+
+
+def test_tcp_states_equal_nmaps():
+    tcp_case(syn=False)
+
+
+def test_syn_states_equal_nmaps():
+    """--syn (raw sockets) against nmap -sS, on the same kind of random rules."""
+    tcp_case(syn=True)
 
 
 def test_udp_states_equal_nmaps():
@@ -141,4 +150,4 @@ if __name__ == "__main__":
                       ("nft", "nft is missing: run scripts/setup (apt-get install nftables)")):
         if shutil.which(tool) is None:
             exit_skipped(why)
-    main([test_tcp_states_equal_nmaps, test_udp_states_equal_nmaps])
+    main([test_tcp_states_equal_nmaps, test_syn_states_equal_nmaps, test_udp_states_equal_nmaps])

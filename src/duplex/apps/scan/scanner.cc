@@ -8,6 +8,7 @@
 
 #include "duplex/apps/scan/banner.h"
 #include "duplex/apps/scan/probe.h"
+#include "duplex/apps/scan/syn_socket.h"
 #include "duplex/reactor/channel.h"
 
 namespace duplex::scan {
@@ -27,7 +28,8 @@ constexpr std::size_t kLaunchBatch = 32;
 
 struct Scanner::Host {
   Target target;
-  std::vector<PortOutcome> outcomes;  // made when the host's first probe goes out
+  std::optional<inet::Address> source;  // a SYN scan's source address towards it
+  std::vector<PortOutcome> outcomes;    // made when the host's first probe goes out
   std::vector<std::string> banners;
   RttEstimator rtt;
   std::uint32_t remaining = 0;  // ports without a state yet
@@ -62,6 +64,8 @@ Scanner::Scanner(EventLoop& loop, std::vector<Target> targets, std::vector<std::
 
 Scanner::~Scanner() {
   stop();
+  syn_tcp_channel_.reset();
+  syn_icmp_channel_.reset();
   *alive_ = false;
 }
 
@@ -75,6 +79,7 @@ void Scanner::start() {
     if (on_done_) on_done_();
     return;
   }
+  if (options_.syn) start_syn();
   std::weak_ptr<bool> alive = alive_;
   tick_ = loop_.run_every(kTick, [this, alive] {
     if (!alive.expired()) on_tick();
@@ -83,6 +88,10 @@ void Scanner::start() {
 }
 
 void Scanner::stop() {
+  // The raw sockets' channels stay until the destructor: stop() may run inside their reads.
+  if (syn_tcp_channel_) syn_tcp_channel_->disable_all();
+  if (syn_icmp_channel_) syn_icmp_channel_->disable_all();
+  syn_slots_.clear();
   if (tick_) loop_.cancel(tick_);
   tick_ = {};
   running_ = false;
@@ -150,6 +159,13 @@ void Scanner::launch_more() {
 }
 
 void Scanner::launch(std::uint32_t i, const Work& w) {
+  if (syn_) {
+    if (!launch_syn(i, w)) {
+      retries_.push_front(w);
+      stalled_ = true;
+    }
+    return;
+  }
   const Host& host = hosts_[w.host];
   const inet::Endpoint to(host.target.address, ports_[w.port]);
   std::optional<PortOutcome> outcome;
@@ -215,7 +231,7 @@ void Scanner::finish(std::uint32_t i, PortOutcome outcome) {
     slot.channel->enable_reading();
     return;
   }
-  if (connected) {
+  if (connected && slot.socket.valid()) {
     // Reset instead of FIN: no TIME_WAIT per open port, and the service sees a short visit.
     linger l{1, 0};
     ::setsockopt(slot.socket.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -279,6 +295,7 @@ Clock::duration Scanner::timeout_for(const Work& w) const {
 
 void Scanner::release(std::uint32_t i) {
   Slot& slot = slots_[i];
+  if (syn_) syn_slots_.erase(syn_key(slot.work.host, ports_[slot.work.port]));
   slot.channel.reset();
   slot.socket = Socket();
   slot.busy = false;
@@ -330,6 +347,54 @@ void Scanner::schedule_pump() {
     pump_queued_ = false;
     launch_more();
   });
+}
+
+void Scanner::start_syn() {
+  syn_ = std::make_unique<SynSocket>();
+  for (std::uint32_t i = 0; i < hosts_.size(); ++i)
+    host_index_.emplace(hosts_[i].target.address, i);
+  auto on_answer = [this](const SynAnswer& a) { on_syn_answer(a); };
+  syn_tcp_channel_ = std::make_unique<Channel>(&loop_, syn_->tcp_fd());
+  syn_tcp_channel_->on_read([this, on_answer] { syn_->read_tcp(on_answer); });
+  syn_tcp_channel_->enable_reading();
+  syn_icmp_channel_ = std::make_unique<Channel>(&loop_, syn_->icmp_fd());
+  syn_icmp_channel_->on_read([this, on_answer] { syn_->read_icmp(on_answer); });
+  syn_icmp_channel_->enable_reading();
+}
+
+// False when the machine is out of buffers: the probe waits for the next tick.
+bool Scanner::launch_syn(std::uint32_t i, const Work& w) {
+  Host& host = hosts_[w.host];
+  if (!host.source) host.source = SynSocket::source_for(host.target.address);
+  if (!host.source) {  // no route
+    settle(w, {PortState::filtered, Reason::net_unreach});
+    return true;
+  }
+  const int err = syn_->send_syn(*host.source, host.target.address, ports_[w.port]);
+  if (err != 0 && is_resource_error(err)) return false;
+  free_.pop_back();
+  ++inflight_;
+  if (options_.rate > 0) tokens_ -= 1;
+  Slot& slot = slots_[i];
+  slot.work = w;
+  slot.sent = Clock::now();
+  slot.busy = true;
+  syn_slots_[syn_key(w.host, ports_[w.port])] = i;
+  if (err != 0) finish(i, outcome_of(Protocol::tcp, err));
+  return true;
+}
+
+void Scanner::on_syn_answer(const SynAnswer& a) {
+  const auto host = host_index_.find(a.host);
+  if (host == host_index_.end()) return;
+  const auto slot = syn_slots_.find(syn_key(host->second, a.port));
+  if (slot == syn_slots_.end()) return;  // a duplicate, or an answer after the timeout
+  const std::uint32_t i = slot->second;
+  if (slots_[i].work.attempt == 0) {
+    hosts_[host->second].rtt.sample(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slots_[i].sent));
+  }
+  finish(i, a.outcome);
 }
 
 std::size_t probe_fd_budget() noexcept {

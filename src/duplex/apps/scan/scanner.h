@@ -20,12 +20,20 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "duplex/apps/scan/scan_result.h"
 #include "duplex/reactor/event_loop.h"
 
+namespace duplex {
+class Channel;
+}
+
 namespace duplex::scan {
+
+class SynSocket;
+struct SynAnswer;
 
 struct ScanOptions {
   Protocol protocol = Protocol::tcp;
@@ -35,6 +43,8 @@ struct ScanOptions {
   RttLimits rtt;
   bool banner = false;
   std::chrono::milliseconds banner_wait{2000};
+  // TCP only: a SYN scan through raw sockets (syn_socket.h) instead of connect(); IPv4.
+  bool syn = false;
 };
 
 struct ScanProgress {
@@ -58,6 +68,7 @@ class Scanner {
   void on_done(std::function<void()> cb) { on_done_ = std::move(cb); }
 
   // Starts probing; on_done() runs after the last host's result (at once for no targets).
+  // Throws duplex::Error when a SYN scan cannot open its raw sockets.
   void start();
   // Closes every probe in flight; no further callbacks.
   void stop();
@@ -76,6 +87,12 @@ class Scanner {
   bool next_work(Work& w);
   void launch_more();
   void launch(std::uint32_t slot, const Work& w);
+  void start_syn();
+  bool launch_syn(std::uint32_t slot, const Work& w);
+  void on_syn_answer(const SynAnswer& a);
+  std::uint64_t syn_key(std::uint32_t host, std::uint16_t port) const noexcept {
+    return (std::uint64_t{host} << 16) | port;
+  }
   void on_ready(std::uint32_t slot);
   void on_banner(std::uint32_t slot);
   void on_tick();
@@ -105,6 +122,11 @@ class Scanner {
   HostCallback on_host_;
   std::function<void()> on_done_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // A SYN scan: the raw sockets, and how an answer finds its probe's slot.
+  std::unique_ptr<SynSocket> syn_;
+  std::unique_ptr<Channel> syn_tcp_channel_, syn_icmp_channel_;
+  std::unordered_map<inet::Address, std::uint32_t> host_index_;
+  std::unordered_map<std::uint64_t, std::uint32_t> syn_slots_;
 };
 
 // Raises RLIMIT_NOFILE's soft limit to its hard limit and returns how many probe sockets fit

@@ -5,6 +5,7 @@
 #include "duplex/apps/scan/banner.h"
 #include "duplex/apps/scan/report.h"
 #include "duplex/apps/scan/scanner.h"
+#include "duplex/apps/scan/syn_socket.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/socket.h"
 
@@ -144,6 +145,83 @@ TEST(ScanBanner, ControlCharactersAreEscaped) {
   EXPECT_EQ(escape_banner(std::string_view("a\x1b[31mb\tc\\\xff\n\x00z", 14)),
             "a\\x1b[31mb\\tc\\\\\\xff\\n\\x00z");
   EXPECT_EQ(escape_banner("abcdef", 3), "abc...");
+}
+
+// An IPv4 packet (no options, checksums left 0: the matcher reads, it does not verify).
+std::vector<std::uint8_t> ipv4(const char* from, const char* to, std::uint8_t protocol,
+                               std::vector<std::uint8_t> payload) {
+  std::vector<std::uint8_t> p(20);
+  p[0] = 0x45;
+  const auto total = static_cast<std::uint16_t>(20 + payload.size());
+  p[2] = static_cast<std::uint8_t>(total >> 8);
+  p[3] = static_cast<std::uint8_t>(total);
+  p[8] = 64;
+  p[9] = protocol;
+  const auto a = inet::Address::parse(from), b = inet::Address::parse(to);
+  std::copy(a.data(), a.data() + 4, p.begin() + 12);
+  std::copy(b.data(), b.data() + 4, p.begin() + 16);
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+std::vector<std::uint8_t> tcp(std::uint16_t from, std::uint16_t to, std::uint32_t seq,
+                              std::uint32_t ack, std::uint8_t flags) {
+  std::vector<std::uint8_t> t(20);
+  auto put = [&](std::size_t at, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      t[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * (bytes - 1 - i)));
+  };
+  put(0, from, 2);
+  put(2, to, 2);
+  put(4, seq, 4);
+  put(8, ack, 4);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  return t;
+}
+
+TEST(ScanSyn, ASynAckToOurCookieIsOpenAResetClosed) {
+  const SynMatcher m(61000, 42);
+  const auto host = inet::Address::parse("10.99.0.2");
+  const std::uint32_t ack = m.cookie(host, 80) + 1;
+  const auto open = m.from_tcp(ipv4("10.99.0.2", "10.99.0.1", 6, tcp(80, 61000, 7, ack, 0x12)));
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->host, host);
+  EXPECT_EQ(open->port, 80);
+  EXPECT_EQ(open->outcome.state, PortState::open);
+  const auto closed = m.from_tcp(ipv4("10.99.0.2", "10.99.0.1", 6, tcp(80, 61000, 0, ack, 0x14)));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->outcome.state, PortState::closed);
+}
+
+TEST(ScanSyn, StraysAreIgnored) {
+  const SynMatcher m(61000, 42);
+  const std::uint32_t ack = m.cookie(inet::Address::parse("10.99.0.2"), 80) + 1;
+  // Another port of ours, another acknowledgment, another host, a bare ACK.
+  EXPECT_FALSE(m.from_tcp(ipv4("10.99.0.2", "10.99.0.1", 6, tcp(80, 61001, 7, ack, 0x12))));
+  EXPECT_FALSE(m.from_tcp(ipv4("10.99.0.2", "10.99.0.1", 6, tcp(80, 61000, 7, ack + 1, 0x12))));
+  EXPECT_FALSE(m.from_tcp(ipv4("10.99.0.3", "10.99.0.1", 6, tcp(80, 61000, 7, ack, 0x12))));
+  EXPECT_FALSE(m.from_tcp(ipv4("10.99.0.2", "10.99.0.1", 6, tcp(80, 61000, 7, ack, 0x10))));
+  EXPECT_FALSE(m.from_tcp({}));
+}
+
+TEST(ScanSyn, AnUnreachableQuotingOurSynIsFiltered) {
+  const SynMatcher m(61000, 42);
+  const auto host = inet::Address::parse("10.99.0.2");
+  auto quoted = ipv4("10.99.0.1", "10.99.0.2", 6, tcp(61000, 443, m.cookie(host, 443), 0, 0x02));
+  quoted.resize(28);  // the IP header and 8 bytes of TCP, as routers quote
+  std::vector<std::uint8_t> icmp{3, 13, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+  const auto a = m.from_icmp(ipv4("10.99.0.2", "10.99.0.1", 1, icmp));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, host);
+  EXPECT_EQ(a->port, 443);
+  EXPECT_EQ(a->outcome.state, PortState::filtered);
+  EXPECT_EQ(a->outcome.reason, Reason::admin_prohibited);
+  quoted[24] ^= 1;  // another sequence number: not ours
+  icmp.resize(8);
+  icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+  EXPECT_FALSE(m.from_icmp(ipv4("10.99.0.2", "10.99.0.1", 1, icmp)));
 }
 
 }  // namespace
