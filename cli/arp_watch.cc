@@ -16,9 +16,11 @@
 #include "args.h"
 #include "arp.h"
 #include "duplex/base/error.h"
+#include "duplex/inet/icmpv6.h"
 #include "duplex/link/arp_frame.h"
 #include "duplex/link/arp_watch.h"
 #include "duplex/link/interface.h"
+#include "duplex/link/ndp.h"
 #include "duplex/link/packet_socket.h"
 #include "duplex/link/station_db.h"
 #include "output.h"
@@ -32,9 +34,13 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kHelp =
     R"(Usage: duplex arp watch [--dev IF] [--db FILE] [--json] [--exec CMD] [-c N] [-w SECONDS]
+                        [--arp-only]
 
 Listens to the ARP traffic of the link, passively (it sends nothing), in the manner of
 arpwatch, and remembers which MAC claims which IPv4 address in an SQLite station database.
+IPv6 stations go into the same database, from neighbour discovery: an advertisement's
+target link-layer address claims its target, a solicitation's or a router advertisement's
+source link-layer address claims its source (a solicitation from ::, DAD, claims nothing).
 It reports, one line (or one JSON object) per event:
 
   new station                  an IP seen for the first time
@@ -44,7 +50,7 @@ It reports, one line (or one JSON object) per event:
                                fighting over one address, typically a spoofer and its victim
   reused old ethernet address  an IP back to a MAC it had earlier, but not the last one
   ethernet mismatch            the Ethernet source differs from the ARP sender MAC
-  bogon                        a sender IP outside every subnet of the interface
+  bogon                        a sender IPv4 address outside every subnet of the interface
 
 A repeated mismatch or bogon is reported once per 5 minutes per station, and floods of
 other events are capped at 20 a second; a change of MAC is always reported at once.
@@ -55,10 +61,13 @@ Options:
                 ~/.local/share/duplex/arpwatch.db); it also logs every event reported
   --json        one JSON object per event: time, event (new_station,
                 changed_ethernet_address, flip_flop, reused_old_address, ethernet_mismatch,
-                bogon), dev, ip, mac, vendor, old_mac, old_vendor, ethernet, op
+                bogon), dev, ip, mac, vendor, old_mac, old_vendor, ethernet, op ("request",
+                "reply"; for IPv6 "neighbor advertisement", "neighbor solicitation",
+                "router advertisement", "router solicitation")
   --exec CMD    run CMD with /bin/sh for each event, with DUPLEX_EVENT, DUPLEX_DEV,
                 DUPLEX_IP, DUPLEX_MAC, DUPLEX_OLD_MAC, DUPLEX_ETHERNET, DUPLEX_VENDOR and
                 DUPLEX_JSON in its environment (at most 8 hooks run at once)
+  --arp-only    IPv4 stations only: no packet socket for IPv6 neighbour discovery
   -c, --count N     stop after N events
   -w, --deadline S  stop after S seconds
 
@@ -95,7 +104,8 @@ Json event_json(const StationEvent& e) {
           {"old_mac", e.old_mac ? Json(e.old_mac->to_string()) : Json(nullptr)},
           {"old_vendor", e.old_mac ? vendor_json(*e.old_mac) : Json(nullptr)},
           {"ethernet", e.ethernet.to_string()},
-          {"op", link::to_string(e.op)}};
+          {"op", e.ndp_type ? std::string(inet::icmpv6_type_name(e.ndp_type))
+                            : std::string(link::to_string(e.op))}};
 }
 
 std::string event_line(const StationEvent& e) {
@@ -170,6 +180,7 @@ class Hooks {
 struct Watched {
   link::Interface interface;
   link::PacketSocket socket;
+  std::optional<link::PacketSocket> ndp;  // IPv6 frames, filtered to NDP messages
   std::unique_ptr<link::ArpWatch> watch;
 };
 
@@ -188,7 +199,8 @@ int watch_main(Argv argv) {
              {"json", 0, false},
              {"exec", 0, true},
              {"count", 'c', true},
-             {"deadline", 'w', true}});
+             {"deadline", 'w', true},
+             {"arp-only", 0, false}});
   if (args.help()) {
     std::cout << kHelp;
     return 0;
@@ -213,8 +225,13 @@ int watch_main(Argv argv) {
     std::vector<inet::Prefix> subnets;
     for (const auto& p : i.ipv4) subnets.push_back(p.masked());
     link::PacketSocket socket(i.index);
+    std::optional<link::PacketSocket> ndp;
+    if (!args.has("arp-only")) {
+      ndp.emplace(i.index, link::kEthertypeIpv6);
+      link::attach_ndp_filter(*ndp);
+    }
     auto w = std::make_unique<link::ArpWatch>(db, i.name, std::move(subnets));
-    watched.push_back({std::move(i), std::move(socket), std::move(w)});
+    watched.push_back({std::move(i), std::move(socket), std::move(ndp), std::move(w)});
   }
   std::optional<Hooks> hooks;
   if (auto cmd = args.value("exec")) hooks.emplace(*cmd);
@@ -227,9 +244,17 @@ int watch_main(Argv argv) {
   using Clock = std::chrono::steady_clock;
   const auto end = deadline ? Clock::now() + *deadline : Clock::time_point::max();
   std::vector<pollfd> fds;
-  for (const auto& w : watched) fds.push_back({w.socket.fd(), POLLIN, 0});
-  std::array<std::uint8_t, 1600> buffer{};
-  std::uint64_t events = 0, frames = 0, malformed = 0;
+  std::vector<std::pair<Watched*, bool>> owners;  // per fd: its interface, and whether NDP
+  for (auto& w : watched) {
+    fds.push_back({w.socket.fd(), POLLIN, 0});
+    owners.emplace_back(&w, false);
+    if (w.ndp) {
+      fds.push_back({w.ndp->fd(), POLLIN, 0});
+      owners.emplace_back(&w, true);
+    }
+  }
+  std::array<std::uint8_t, 2048> buffer{};
+  std::uint64_t events = 0, frames = 0, malformed = 0, ndp_messages = 0;
   bool done = false;
   // FIXME: a poll() loop of its own until the reactor's EventLoop lands; then each packet
   // socket becomes a Channel on the loop and the deadline a timer.
@@ -244,16 +269,27 @@ int watch_main(Argv argv) {
     if (ready <= 0) continue;
     for (std::size_t i = 0; i < fds.size() && !done; ++i) {
       if (!(fds[i].revents & POLLIN)) continue;
-      auto& w = watched[i];
-      while (auto got = w.socket.receive(buffer)) {
-        ++frames;
-        link::ArpFrame f;
-        if (link::ArpFrame::decode(std::span(buffer.data(), got->size), f) !=
-            link::ArpError::none) {
-          ++malformed;
-          continue;
+      auto& [w, is_ndp] = owners[i];
+      auto& socket = is_ndp ? *w->ndp : w->socket;
+      while (auto got = socket.receive(buffer)) {
+        const auto bytes = std::span<const std::uint8_t>(buffer.data(), got->size);
+        std::vector<StationEvent> found;
+        if (is_ndp) {
+          // Invalid NDP (RFC 4861's checks) is dropped as a host drops it, uncounted.
+          const auto f = link::decode_ndp_frame(bytes);
+          if (!f) continue;
+          ++ndp_messages;
+          found = w->watch->observe(f->message, f->ethernet_source, now_micros());
+        } else {
+          ++frames;
+          link::ArpFrame f;
+          if (link::ArpFrame::decode(bytes, f) != link::ArpError::none) {
+            ++malformed;
+            continue;
+          }
+          found = w->watch->observe(f, now_micros());
         }
-        for (const auto& e : w.watch->observe(f, now_micros())) {
+        for (const auto& e : found) {
           if (json)
             print_json(event_json(e));
           else
@@ -269,8 +305,8 @@ int watch_main(Argv argv) {
   std::uint64_t suppressed = 0;
   for (const auto& w : watched) suppressed += w.watch->suppressed();
   std::cerr << "duplex arp watch: " << frames << " ARP frames, " << malformed << " malformed, "
-            << suppressed << " repeated events held back; " << db.station_count() << " stations in "
-            << db.path() << '\n';
+            << ndp_messages << " NDP messages, " << suppressed << " repeated events held back; "
+            << db.station_count() << " stations in " << db.path() << '\n';
   return 0;
 }
 

@@ -107,7 +107,7 @@ class Lab:
 
     With ipv6=True the hosts keep IPv6 (for the NDP tests): each gets fd99::<n>/64 as
     `host.ip6` besides its link-local address, both without DAD so that they are usable at
-    once (the switch namespace stays without IPv6: it says nothing on the link)."""
+    once."""
 
     def __init__(self, hosts, ipv6=False):
         self.ipv6 = ipv6
@@ -141,9 +141,10 @@ class Lab:
 
     def _build(self):
         self._netns(self.switch)
-        if self.ipv6:  # the bridge and its ports stay silent on the IPv6 link
-            run(["ip", "netns", "exec", self.switch, "sysctl", "-qw",
-                 "net.ipv6.conf.all.disable_ipv6=1"])
+        # No IPv6 on the switch: the bridge and its ports say nothing on the link (their router
+        # solicitations would be stations to `arp watch`, noise to every test).
+        run(["ip", "netns", "exec", self.switch, "sysctl", "-qw",
+             "net.ipv6.conf.all.disable_ipv6=1"])
         run(["ip", "-n", self.switch, "link", "add", "name", "br0", "type", "bridge"])
         run(["ip", "-n", self.switch, "link", "set", "br0", "up"])
         for i, host in enumerate(self.hosts.values()):
@@ -156,6 +157,8 @@ class Lab:
             if self.ipv6:
                 host.ip6 = f"fd99::{i + 1}"
                 host.sh(["sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"])
+                # No router solicitations of its own: the tests' frames are the only ones.
+                host.sh(["sysctl", "-qw", "net.ipv6.conf.eth0.router_solicitations=0"])
                 host.sh(["ip", "addr", "add", host.ip6 + "/64", "dev", "eth0", "nodad"])
             else:
                 # IPv6 off: its DAD and router solicitations would only add noise to the tables.

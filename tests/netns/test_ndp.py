@@ -4,7 +4,10 @@ taken address and against another node's DAD, routers against radvd (the same fi
 rdisc6 prints), and the bad input that exits 2."""
 
 import contextlib
+import json
+import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -87,31 +90,44 @@ def test_dad_of_the_peer_address_is_duplicate():
         assert "solicited=No" in r.stdout, r.stdout
 
 
-# Another node's DAD: solicitations from :: for fd99::99 sent by Python's own packet socket.
-_DAD_PROBE = r"""
+# A neighbour message sent by Python's own packet socket (not by duplex, not by the kernel):
+# argv: dev, ethernet source, ethernet destination, IPv6 source, destination, ICMPv6 type,
+# flags byte, target, then optionally an option type and its MAC; times, interval.
+_NDP_FORGE = r"""
 import socket, struct, sys, time
-dev, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+dev, esrc, edst, src, dst, kind, flags, target, opt, omac, times, gap = sys.argv[1:13]
+mac = lambda s: bytes.fromhex(s.replace(":", ""))
 a = lambda s: socket.inet_pton(socket.AF_INET6, s)
-src, dst, target = a("::"), a("ff02::1:ff00:99"), a("fd99::99")
-msg = bytes([135, 0, 0, 0, 0, 0, 0, 0]) + target
-d = src + dst + struct.pack("!I3xB", len(msg), 58) + msg
+msg = bytes([int(kind), 0, 0, 0, int(flags), 0, 0, 0]) + a(target)
+if opt != "0":
+    msg += bytes([int(opt), 1]) + mac(omac)
+d = a(src) + a(dst) + struct.pack("!I3xB", len(msg), 58) + msg
 s = sum(struct.unpack("!%dH" % (len(d) // 2), d))
 while s >> 16:
     s = (s & 0xffff) + (s >> 16)
 msg = msg[:2] + struct.pack("!H", ~s & 0xffff) + msg[4:]
-ip = struct.pack("!IHBB", 0x60000000, len(msg), 58, 255) + src + dst + msg
+ip = struct.pack("!IHBB", 0x60000000, len(msg), 58, 255) + a(src) + a(dst) + msg
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 sock.bind((dev, 0))
-for _ in range(40):
-    sock.send(bytes.fromhex("3333ff000099") + mac + b"\x86\xdd" + ip)
-    time.sleep(0.1)
+for _ in range(int(times)):
+    sock.send(mac(edst) + mac(esrc) + b"\x86\xdd" + ip)
+    time.sleep(float(gap))
 """
+
+
+def forge_ndp(host, esrc, edst, src, dst, kind, flags, target, opt=0, omac="", times=1,
+              gap=0.0, wait=True):
+    args = ["python3", "-c", _NDP_FORGE, host.dev, esrc, edst, src, dst, str(kind), str(flags),
+            target, str(opt), omac or "00:00:00:00:00:00", str(times), str(gap)]
+    return host.sh(args) if wait else host.popen(args)
 
 
 def test_dad_sees_another_node_probing_for_the_same_address():
     with ipv6_lab() as lab:
         a, b = lab["a"], lab["b"]
-        prober = b.popen(["python3", "-c", _DAD_PROBE, "eth0", b.mac()])
+        # Another node's DAD: solicitations from :: for fd99::99, ten a second.
+        prober = forge_ndp(b, b.mac(), "33:33:ff:00:00:99", "::", "ff02::1:ff00:99", 135, 0,
+                           "fd99::99", times=40, gap=0.1, wait=False)
         try:
             r = a.duplex("ndp", "dad", "fd99::99", "-I", "eth0", "-c", "3")
         finally:
@@ -202,6 +218,60 @@ def test_bad_input_is_one_line_and_exit_2():
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def read_events(proc, want, pending, seconds=15):
+    """JSON events from a running `arp watch --json` until `want(events)` or the time is up
+    (read from the fd itself: a buffered readline would hide lines from select); `pending`
+    holds the start of a line not yet whole, from one call to the next."""
+    events, deadline = [], time.monotonic() + seconds
+    fd = proc.stdout.fileno()
+    while not want(events) and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536).decode()
+        if not chunk:
+            break
+        *lines, pending[0] = (pending[0] + chunk).split("\n")
+        events += [json.loads(line) for line in lines if line.strip()]
+    return events
+
+
+def test_watch_records_ipv6_stations_and_a_changed_mac():
+    with ipv6_lab() as lab, tempfile.TemporaryDirectory() as tmp:
+        a, b = lab["a"], lab["b"]
+        db = f"{tmp}/stations.db"
+        watch = a.popen([DUPLEX, "arp", "watch", "--dev", "eth0", "--json", "--db", db,
+                         "-w", "30"])
+        try:
+            assert "listening on eth0" in watch.stderr.readline()
+            # b asks for a: b's solicitation claims b's link-local address for b's MAC; a asks
+            # for b: b's advertisement claims b's address. (A packet socket for one ethertype
+            # sees only what comes in: a's own frames are no stations, as with ARP.)
+            assert b.duplex("ndp", "ping", a.ip6, "-I", "eth0", "-c", "1").returncode == 0
+            assert a.duplex("ndp", "ping", b.ip6, "-I", "eth0", "-c", "1").returncode == 0
+            key = lambda e: (e["event"], e["ip"], e["mac"], e["op"])
+            first = {("new_station", b.link_local(), b.mac(), "neighbor solicitation"),
+                     ("new_station", b.ip6, b.mac(), "neighbor advertisement")}
+            pending = [""]
+            events = read_events(watch, lambda ev: first <= {key(e) for e in ev}, pending)
+            assert first <= {key(e) for e in events}, events
+            # A forged advertisement claims b's address for another MAC.
+            fake = "02:de:ad:be:ef:01"
+            forge_ndp(b, fake, "33:33:00:00:00:01", b.link_local(), "ff02::1", 136, 0x20, b.ip6,
+                      2, fake)
+            changed = lambda ev: [e for e in ev if e["event"] == "changed_ethernet_address"]
+            events += read_events(watch, changed, pending)
+            c = changed(events)
+            assert c and c[0]["ip"] == b.ip6 and c[0]["mac"] == fake, events
+            assert c[0]["old_mac"] == b.mac(), c
+        finally:
+            watch.terminate()
+            watch.communicate(timeout=10)
+        rows = subprocess.run(["sqlite3", db, "select ip, mac from stations order by ip"],
+                              capture_output=True, text=True).stdout.split()
+        assert f"{b.ip6}|{fake}" in rows and f"{b.ip6}|{b.mac()}" in rows, rows
+
+
 if __name__ == "__main__":
     main([test_ping_link_local_gives_the_peer_mac_and_flags, test_ping_agrees_with_ndisc6,
           test_ping_global_address_finds_the_interface_by_route,
@@ -209,4 +279,5 @@ if __name__ == "__main__":
           test_dad_of_the_peer_address_is_duplicate,
           test_dad_sees_another_node_probing_for_the_same_address,
           test_routers_agree_with_rdisc6_against_radvd, test_routers_none_answers_exits_1,
-          test_bad_input_is_one_line_and_exit_2])
+          test_bad_input_is_one_line_and_exit_2,
+          test_watch_records_ipv6_stations_and_a_changed_mac])

@@ -81,18 +81,44 @@ bool ArpWatch::admit(const StationEvent& e) {
 }
 
 std::vector<StationEvent> ArpWatch::observe(const ArpFrame& f, std::int64_t now) {
+  // A probe (sender IP 0.0.0.0) claims nothing.
+  if (f.sender_ip.to_uint32() == 0) return {};
+  StationEvent claim;
+  claim.time = now;
+  claim.ip = f.sender_ip;
+  claim.mac = f.sender_mac;
+  claim.ethernet = f.source;
+  claim.op = f.op;
+  return observe_claim(claim);
+}
+
+std::vector<StationEvent> ArpWatch::observe(const inet::NdpMessage& m, const MacAddress& ethernet,
+                                            std::int64_t now) {
+  StationEvent claim;
+  claim.time = now;
+  claim.ethernet = ethernet;
+  claim.ndp_type = m.icmp.type;
+  const bool advertisement = m.icmp.type == inet::kIcmpv6NeighborAdvertisement;
+  const auto option = inet::ndp_option(
+      m, advertisement ? inet::kNdpTargetLinkAddress : inet::kNdpSourceLinkAddress);
+  if (option.size() < 6) return {};  // no link-layer address: no claim (and from :: none)
+  claim.ip = advertisement ? m.icmp.target : m.ip.source;
+  if (claim.ip.is_unspecified()) return {};
+  MacAddress::Bytes mac{};
+  std::copy_n(option.begin(), 6, mac.begin());
+  claim.mac = MacAddress(mac);
+  return observe_claim(claim);
+}
+
+std::vector<StationEvent> ArpWatch::observe_claim(const StationEvent& claim) {
   std::vector<StationEvent> out;
-  // A probe (sender IP 0.0.0.0) claims nothing; a group or zero sender MAC is nobody.
-  if (f.sender_ip.to_uint32() == 0 || f.sender_mac.is_group() || f.sender_mac.is_zero()) return out;
+  // A group or zero MAC is nobody.
+  if (claim.mac.is_group() || claim.mac.is_zero()) return out;
+  const std::int64_t now = claim.time;
   auto event = [&](StationEventKind kind) {
-    StationEvent e;
+    StationEvent e = claim;
     e.kind = kind;
-    e.time = now;
     e.dev = dev_;
-    e.ip = f.sender_ip;
-    e.mac = f.sender_mac;
-    e.ethernet = f.source;
-    e.op = f.op;
     return e;
   };
   auto report = [&](StationEvent e) {
@@ -101,22 +127,22 @@ std::vector<StationEvent> ArpWatch::observe(const ArpFrame& f, std::int64_t now)
     out.push_back(std::move(e));
   };
 
-  if (f.sender_mismatch()) report(event(StationEventKind::ethernet_mismatch));
-  const bool on_subnet =
-      subnets_.empty() || std::any_of(subnets_.begin(), subnets_.end(),
-                                      [&](const auto& p) { return p.contains(f.sender_ip); });
+  if (claim.mac != claim.ethernet) report(event(StationEventKind::ethernet_mismatch));
+  const bool on_subnet = claim.ip.is_v6() || subnets_.empty() ||
+                         std::any_of(subnets_.begin(), subnets_.end(),
+                                     [&](const auto& p) { return p.contains(claim.ip); });
   if (!on_subnet) {
     // Not recorded as a station: an address that does not belong here is not one.
     report(event(StationEventKind::bogon));
     return out;
   }
 
-  const auto history = db_.history(dev_, f.sender_ip);
+  const auto history = db_.history(dev_, claim.ip);
   if (history.empty()) {
     report(event(StationEventKind::new_station));
-  } else if (history.front().mac != f.sender_mac) {
+  } else if (history.front().mac != claim.mac) {
     const auto known = std::find_if(history.begin(), history.end(),
-                                    [&](const Station& s) { return s.mac == f.sender_mac; });
+                                    [&](const Station& s) { return s.mac == claim.mac; });
     auto e = event(known == history.end()         ? StationEventKind::changed_ethernet_address
                    : known == history.begin() + 1 ? StationEventKind::flip_flop
                                                   : StationEventKind::reused_old_address);
@@ -126,9 +152,9 @@ std::vector<StationEvent> ArpWatch::observe(const ArpFrame& f, std::int64_t now)
   // The current station seen again within a few seconds needs no write: it stays the most
   // recent either way, and a busy link would otherwise write once per frame.
   constexpr std::int64_t kRefresh = 10'000'000;
-  if (history.empty() || history.front().mac != f.sender_mac ||
+  if (history.empty() || history.front().mac != claim.mac ||
       now - history.front().last_seen >= kRefresh)
-    db_.touch(dev_, f.sender_ip, f.sender_mac, now);
+    db_.touch(dev_, claim.ip, claim.mac, now);
   return out;
 }
 

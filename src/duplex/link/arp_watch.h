@@ -1,5 +1,8 @@
 // Public. A passive ARP monitor in the spirit of arpwatch (LBNL): it reads the ARP frames
-// on a link, remembers which MAC claims which IPv4 address in a StationDb, and reports:
+// on a link, remembers which MAC claims which IPv4 address in a StationDb, and reports (for
+// IPv6 stations the same, from neighbour discovery: an advertisement's target link-layer
+// address claims its target, a solicitation's or router advertisement's source link-layer
+// address its source; a solicitation from :: claims nothing):
 //
 //   new station               an IP seen for the first time
 //   changed ethernet address  an IP now claimed by a MAC it never had
@@ -7,7 +10,8 @@
 //                             spoofer, fighting over one address)
 //   reused old ethernet address  an IP back to a MAC it had earlier, not the last one
 //   ethernet mismatch         the Ethernet source differs from the ARP sender MAC
-//   bogon                     a sender IP outside every subnet of the interface
+//   bogon                     a sender IP outside every subnet of the interface (IPv4
+//                             only: IPv6 stations have no subnet list to be checked against)
 //
 // Rate limiting: a repeated mismatch or bogon for the same station is reported once per
 // quiet period, and a flood of such events is capped; a change of MAC (changed, flip flop,
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include "duplex/inet/address.h"
+#include "duplex/inet/ndp.h"
 #include "duplex/inet/prefix.h"
 #include "duplex/link/arp_frame.h"
 #include "duplex/link/mac_address.h"
@@ -58,6 +63,7 @@ struct StationEvent {
   std::optional<MacAddress> old_mac;  // the MAC the IP had until now (changes only)
   MacAddress ethernet;                // the Ethernet source of the frame
   ArpOp op = ArpOp::request;
+  std::uint8_t ndp_type = 0;  // an IPv6 station's: the ICMPv6 type that claimed it (not op)
 };
 
 struct ArpWatchLimits {
@@ -76,12 +82,17 @@ class ArpWatch {
 
   // The events that one frame causes; `now` in microseconds since the Unix epoch.
   std::vector<StationEvent> observe(const ArpFrame& frame, std::int64_t now);
+  // The same for a neighbour discovery message (inet::decode_ndp's) and its frame's source.
+  std::vector<StationEvent> observe(const inet::NdpMessage& message, const MacAddress& ethernet,
+                                    std::int64_t now);
 
   // Events held back by rate limiting so far (never a MAC change).
   std::uint64_t suppressed() const noexcept { return suppressed_; }
 
  private:
   bool admit(const StationEvent& e);
+  // `claim`'s ip claimed by its mac; its kind and old_mac are set here.
+  std::vector<StationEvent> observe_claim(const StationEvent& claim);
 
   StationDb& db_;
   std::string dev_;

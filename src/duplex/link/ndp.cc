@@ -1,6 +1,7 @@
 #include "duplex/link/ndp.h"
 
 #include <ifaddrs.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -19,7 +21,7 @@ namespace duplex::link {
 namespace {
 
 using Clock = NdpLink::Clock;
-constexpr std::uint16_t kIpv6 = 0x86dd;
+constexpr std::uint16_t kIpv6 = kEthertypeIpv6;
 constexpr std::uint32_t kEthernetHeader = 14;
 
 // Whether /proc/net/if_inet6 marks `a` on interface `ifindex` tentative (DAD not done: the
@@ -45,8 +47,37 @@ MacAddress multicast_mac(const inet::Address& group) noexcept {
   return MacAddress(MacAddress::Bytes{0x33, 0x33, a[12], a[13], a[14], a[15]});
 }
 
+std::optional<NdpFrame> decode_ndp_frame(std::span<const std::uint8_t> frame) noexcept {
+  if (frame.size() < kEthernetHeader || frame[12] != (kIpv6 >> 8) || frame[13] != (kIpv6 & 0xff))
+    return std::nullopt;
+  auto message = inet::decode_ndp(frame.subspan(kEthernetHeader));
+  if (!message) return std::nullopt;
+  MacAddress::Bytes source{};
+  std::copy_n(frame.begin() + 6, 6, source.begin());
+  return NdpFrame{*message, MacAddress(source)};
+}
+
+void attach_ndp_filter(PacketSocket& socket) {
+  // ldh [12]; jeq 0x86dd; ldb [20] (next header); jeq 58; ldb [54] (ICMPv6 type);
+  // jge 133; jgt 136 -> drop; accept.
+  static sock_filter code[] = {
+      {0x28, 0, 0, 12},  {0x15, 0, 6, kIpv6},  {0x30, 0, 0, 20},
+      {0x15, 0, 4, 58},  {0x30, 0, 0, 54},     {0x35, 0, 2, 133},
+      {0x25, 1, 0, 136}, {0x06, 0, 0, 0xffff}, {0x06, 0, 0, 0},
+  };
+  const sock_fprog program{static_cast<unsigned short>(std::size(code)), code};
+  if (::setsockopt(socket.fd(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+    throw Error(std::string("cannot filter a packet socket for NDP: ") + std::strerror(errno));
+  // Frames queued before the filter was in place: drop them unread.
+  std::array<std::uint8_t, 64> scratch{};
+  while (socket.receive(scratch)) {
+  }
+}
+
 NdpLink::NdpLink(Interface interface)
-    : interface_(std::move(interface)), socket_(interface_.index, kIpv6) {}
+    : interface_(std::move(interface)), socket_(interface_.index, kIpv6) {
+  attach_ndp_filter(socket_);
+}
 
 std::optional<inet::Address> NdpLink::link_local() const {
   ifaddrs* list = nullptr;
@@ -93,14 +124,9 @@ std::optional<NdpLink::Received> NdpLink::receive(Clock::time_point until,
                                                   const std::function<bool()>& stop) {
   while (true) {
     while (auto got = socket_.receive(buffer_)) {
-      if (got->outgoing || got->size < kEthernetHeader) continue;
-      const auto frame = std::span<const std::uint8_t>(buffer_.data(), got->size);
-      if (frame[12] != (kIpv6 >> 8) || frame[13] != (kIpv6 & 0xff)) continue;
-      auto message = inet::decode_ndp(frame.subspan(kEthernetHeader));
-      if (!message) continue;
-      MacAddress::Bytes source{};
-      std::copy_n(frame.begin() + 6, 6, source.begin());
-      return Received{*message, MacAddress(source), Clock::now()};
+      if (got->outgoing) continue;
+      auto f = decode_ndp_frame(std::span<const std::uint8_t>(buffer_.data(), got->size));
+      if (f) return Received{f->message, f->ethernet_source, Clock::now()};
     }
     if (stop && stop()) return std::nullopt;
     const auto now = Clock::now();

@@ -54,8 +54,21 @@ class NdpLink {
   std::array<std::uint8_t, 2048> buffer_{};
 };
 
+inline constexpr std::uint16_t kEthertypeIpv6 = 0x86dd;
+
 // The MAC of an IPv6 multicast group (RFC 2464 7): 33:33 and its low 32 bits.
 MacAddress multicast_mac(const inet::Address& group) noexcept;
+
+// An NDP message in an Ethernet frame that passed inet::decode_ndp, with the frame's source.
+struct NdpFrame {
+  inet::NdpMessage message;  // its bytes point into the frame
+  MacAddress ethernet_source;
+};
+std::optional<NdpFrame> decode_ndp_frame(std::span<const std::uint8_t> frame) noexcept;
+// Lets only untagged IPv6 frames carrying a router or neighbour message (ICMPv6 types
+// 133-136 right after the fixed header) through a packet socket for 0x86dd, so that the rest
+// of the link's IPv6 traffic never reaches user space. Throws duplex::Error if refused.
+void attach_ndp_filter(PacketSocket& socket);
 
 enum class NdpPingMode : std::uint8_t {
   solicit,  // who has target? from our link-local address, with our MAC in an option

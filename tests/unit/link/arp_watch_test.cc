@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "duplex/base/error.h"
+#include "duplex/inet/ndp.h"
 
 namespace duplex::link {
 namespace {
@@ -179,6 +180,33 @@ TEST(StationDb, DefaultPathFollowsXdgDataHome) {
   EXPECT_EQ(path, (dir / "duplex" / "arpwatch.db").string());
   EXPECT_TRUE(std::filesystem::is_directory(dir / "duplex"));
   std::filesystem::remove_all(dir);
+}
+
+// IPv6 stations from neighbour discovery, in the same database: a solicitation's source
+// link-layer address claims its source; one from :: (DAD) claims nothing.
+TEST_F(ArpWatchTest, NeighbourSolicitationsClaimTheirSourceAndDadClaimsNothing) {
+  const auto ns = [&](const char* source, const MacAddress& mac) {
+    const auto packet = inet::encode_neighbor_solicitation(
+        Address::parse(source), Address::parse("fe80::99"),
+        source == std::string_view("::") ? std::span<const std::uint8_t>()
+                                         : std::span<const std::uint8_t>(mac.bytes()));
+    const auto m = inet::decode_ndp(packet);
+    EXPECT_TRUE(m);
+    now += kSecond;
+    return watch.observe(*m, mac, now);
+  };
+  EXPECT_TRUE(ns("::", kGateway).empty());
+  auto events = ns("fe80::1", kGateway);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, K::new_station);
+  EXPECT_EQ(events[0].ip, Address::parse("fe80::1"));
+  EXPECT_EQ(events[0].ndp_type, inet::kIcmpv6NeighborSolicitation);
+  events = ns("fe80::1", kAttacker);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, K::changed_ethernet_address);
+  EXPECT_EQ(events[0].old_mac, kGateway);
+  // Outside the IPv4 subnets, yet no bogon: IPv6 has no subnet list to check against.
+  EXPECT_EQ(ns("2001:db8::5", kThird).at(0).kind, K::new_station);
 }
 
 }  // namespace
