@@ -28,6 +28,7 @@
 #include "duplex/apps/dashboard/connection_registry.h"
 #include "duplex/apps/dashboard/dashboard.h"
 #include "duplex/apps/dashboard/perf_ws.h"
+#include "duplex/apps/dashboard/scan_ws.h"
 #include "duplex/apps/dashboard/web_assets.h"
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
@@ -53,7 +54,8 @@ constexpr const char* kHelp = R"(Usage: duplex serve [OPTIONS]
 
 The dashboard in the browser and one chat shared by terminals and browsers, in one process:
   dashboard  HTTP and WebSocket on --bind:--port: the Connections, Address tools,
-             Neighbours, Chat, Capture and Perf pages, and their JSON API (docs/api.md)
+             Neighbours, Chat, Capture, Perf and Hosts pages, and their JSON API
+             (docs/api.md); Hosts scans this machine's subnets (a /22 and 1000 ports at most)
   chat       a TCP line protocol on --chat-port, for `duplex chat HOST` or plain nc; the
              browser joins the same rooms over WebSocket (/ws/chat)
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
@@ -65,7 +67,8 @@ or ::, a dashboard URL per interface address, loopback first), then runs until S
 
 Access: a token is generated at start (128 random bits) unless --token gives one; the
 printed dashboard URL carries it (?token=...), and the page keeps it in an HttpOnly cookie.
-On loopback it is needed only to change the neighbour table and to capture. Bound beyond
+On loopback it is needed only to change the neighbour table, to capture, for perf tests and
+for scans. Bound beyond
 loopback, every HTTP request needs it (Authorization: Bearer TOKEN, ?token=TOKEN, or the
 cookie): 401 otherwise. The TCP chat port then asks for it too: the first line must be
 `/auth TOKEN` (`duplex chat --token TOKEN` sends it; with nc, type it), within 10 s and at
@@ -328,6 +331,9 @@ int serve_main(Argv argv) {
   apps::PerfWsOptions perf_options;
   perf_options.has_token = context.has_token;
   apps::add_perf_routes(router, perf_options);
+  apps::ScanWsOptions scan_options;
+  scan_options.has_token = context.has_token;
+  apps::add_scan_routes(router, scan_options);
   router.add("GET", "/*path", apps::page_files_route(web_dir));
 
   http::ServerOptions options;

@@ -13,7 +13,7 @@ SRC = os.path.join(SOURCE, "src")
 
 # What each layer may include, itself included; mirrors the libraries' DEPS in
 # src/duplex/CMakeLists.txt. An application uses no other application, except the
-# dashboard, which shows the chat, the address reports, live captures and perf tests.
+# dashboard, which shows the chat, the address reports, live captures, perf tests and scans.
 BELOW = {
     "base": set(),
     "inet": {"base"},
@@ -29,7 +29,7 @@ BELOW = {
     "apps/impair": {"base", "inet", "link", "reactor"},
     "apps/scan": {"base", "inet", "reactor", "transport"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
-                       "apps/report", "apps/capture", "apps/perf"},
+                       "apps/report", "apps/capture", "apps/perf", "apps/scan"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"duplex/([^"]+)"', re.M)
 
