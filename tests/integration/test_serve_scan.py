@@ -131,9 +131,16 @@ class ScanEndpoint(unittest.TestCase):
     def test_one_scan_per_connection(self):
         ws = self.ws()
         self.assertEqual(ws.receive()["type"], "ready")
-        # two requests back to back: the second arrives while the first scan runs
+        # Two requests in one write, so the second is read before the first scan can end.
+        frames, sock = [], ws.sock
+
+        class Collect:
+            sendall = staticmethod(frames.append)
+        ws.sock = Collect()
         ws.send({"targets": "127.0.0.1", "ports": "1-1000"})
         ws.send({"targets": "127.0.0.1", "ports": "22"})
+        ws.sock = sock
+        sock.sendall(b"".join(frames))
         msg, seen = ws.expect(type="error")
         self.assertIn("one scan per connection", msg["message"])
         ws.close()
