@@ -1,13 +1,13 @@
 #include "duplex/apps/chat/discovery_probe.h"
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <span>
 
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/chat/discovery.h"
 #include "duplex/base/error.h"
+#include "duplex/proto/tls_context.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/socket.h"
 #include "duplex/transport/udp_socket.h"
@@ -28,19 +28,11 @@ std::string string_field(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// 64 hex digits as "AB:CD:...", the way serve prints a fingerprint; "" if `hex` is not that.
+// 64 hex digits (no colons) as "AB:CD:...", the way serve prints a fingerprint; "" if `hex`
+// is not that.
 std::string colon_fingerprint(std::string_view hex) {
-  if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-      }))
-    return {};
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    if (i != 0) out += ':';
-    out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
-    out += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
-  }
-  return out;
+  const auto f = hex.size() == 64 ? tls::parse_fingerprint(hex) : std::nullopt;
+  return f ? tls::fingerprint_text(*f) : std::string();
 }
 
 }  // namespace
