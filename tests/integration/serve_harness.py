@@ -220,6 +220,13 @@ class WebSocket:
             if opcode == 0x1:
                 return json.loads(payload)
 
+    def receive_all(self):
+        """Every text message up to the Close frame, as JSON."""
+        messages = []
+        while (msg := self.receive()) is not None:
+            messages.append(msg)
+        return messages
+
     def expect(self, **fields):
         """Messages until one has all these fields; AssertionError with what came instead."""
         seen = []

@@ -62,12 +62,7 @@ class PerfEndpoint(unittest.TestCase):
         """Every message of one test, up to the Close."""
         ws = self.ws(host="127.0.0.1", port=self.perf.port, **params)
         self.assertEqual(ws.status, 101)
-        messages = []
-        while True:
-            msg = ws.receive()
-            if msg is None:
-                break
-            messages.append(msg)
+        messages = ws.receive_all()
         ws.close()
         return messages
 

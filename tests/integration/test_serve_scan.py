@@ -48,12 +48,7 @@ class ScanEndpoint(unittest.TestCase):
         ready = ws.receive()
         self.assertEqual(ready["type"], "ready", ready)
         ws.send(request)
-        messages = []
-        while True:
-            msg = ws.receive()
-            if msg is None:
-                break
-            messages.append(msg)
+        messages = ws.receive_all()
         ws.close()
         return ready, messages
 

@@ -85,7 +85,9 @@ class TlsCertificates(unittest.TestCase):
 
     # Client certificates: duplex presents one.
 
-    def test_connect_presents_its_certificate_to_s_server_verify(self):
+    def s_server_verify(self):
+        """`openssl s_server -Verify` for one client, requiring a certificate of our CA;
+        its port and process, stdout and stderr together."""
         port = free_port()
         server = subprocess.Popen(
             ["openssl", "s_server", "-naccept", "1", "-accept", f"127.0.0.1:{port}", "-Verify",
@@ -95,6 +97,10 @@ class TlsCertificates(unittest.TestCase):
         self.addCleanup(lambda: (server.kill(), server.wait(), server.stdin.close(),
                                  server.stdout.close()))
         wait_until(lambda: listening(port) or server.poll() is not None, "s_server")
+        return port, server
+
+    def test_connect_presents_its_certificate_to_s_server_verify(self):
+        port, server = self.s_server_verify()
         r = self.connect(port, "-v", "--ca", self.f("ca.pem"), *self.identity("alice"),
                          data="hello from alice\n")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -105,14 +111,7 @@ class TlsCertificates(unittest.TestCase):
                          re.escape(self.x509("server", "-fingerprint", "-sha256")))
 
     def test_connect_without_certificate_to_s_server_verify_names_it(self):
-        port = free_port()
-        server = subprocess.Popen(
-            ["openssl", "s_server", "-naccept", "1", "-accept", f"127.0.0.1:{port}", "-Verify",
-             "1", "-verify_return_error", "-CAfile", self.f("ca.pem"), "-cert",
-             self.f("server.pem"), "-key", self.f("server.key")],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: (server.kill(), server.wait(), server.stdin.close()))
-        wait_until(lambda: listening(port) or server.poll() is not None, "s_server")
+        port, _ = self.s_server_verify()
         line = self.one_line(self.connect(port, "--ca", self.f("ca.pem")))
         self.assertIn("requires a client certificate; give --cert FILE --key FILE", line)
 

@@ -53,6 +53,16 @@ class TlsListener:
                    "the listener", detail=self.stderr)
         test.assertIsNone(self.proc.poll(), self.stderr())
 
+    def refuses_plain_text(self):
+        """A client that writes plain text is closed, and the listener says why."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"plain text\n")
+            s.settimeout(10)
+            while s.recv(4096):
+                pass
+        wait_until(lambda: "does not speak TLS" in self.stderr(), "the refusal",
+                   detail=self.stderr)
+
     def stderr(self):
         with open(self.err_path, "rb") as f:
             return f.read().decode(errors="replace")
@@ -194,13 +204,7 @@ class ListenModes(unittest.TestCase):
                        detail=lambda: f"{p.out!r}; {server.stderr()}")
         self.assertEqual(server.stderr().count("started 'cat'"), 2, server.stderr())
         # A client that does not speak TLS is refused before any program runs.
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            s.sendall(b"plain text\n")
-            s.settimeout(10)
-            while s.recv(4096):
-                pass
-        wait_until(lambda: "does not speak TLS" in server.stderr(), "the refusal",
-                   detail=server.stderr)
+        server.refuses_plain_text()
         self.assertEqual(server.stderr().count("started 'cat'"), 2, server.stderr())
         peers["ncat"].proc.stdin.close()  # close_notify: cat's stdin ends, and the session
         wait_until(lambda: re.search(r"pid \d+ exited with status 0", server.stderr()),
@@ -229,13 +233,7 @@ class ListenModes(unittest.TestCase):
         b.send(b"from b\n")
         wait_until(lambda: a.out == b"from b\n", "b's line at a", detail=lambda: repr(a.out))
         # Plain text is refused with one line; the others go on.
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-            s.sendall(b"plain text\n")
-            s.settimeout(10)
-            while s.recv(4096):
-                pass
-        wait_until(lambda: "does not speak TLS" in server.stderr(), "the refusal",
-                   detail=server.stderr)
+        server.refuses_plain_text()
         a.send(b"still here\n")
         wait_until(lambda: b.out == b"from a\nstill here\n", "a's second line",
                    detail=lambda: repr(b.out))

@@ -125,7 +125,9 @@ def forge_ndp(host, esrc, edst, src, dst, kind, flags, target, opt=0, omac="", t
 def test_dad_sees_another_node_probing_for_the_same_address():
     with ipv6_lab() as lab:
         a, b = lab["a"], lab["b"]
-        # Another node's DAD: solicitations from :: for fd99::99, ten a second.
+        # Another node's DAD: solicitations from :: for fd99::99, ten a second for 4 s. The
+        # gap paces a peer (as a node's own DAD retransmits), it waits on nothing: the probes
+        # must keep coming through duplex's whole DAD window (3 solicitations, about 3 s).
         prober = forge_ndp(b, b.mac(), "33:33:ff:00:00:99", "::", "ff02::1:ff00:99", 135, 0,
                            "fd99::99", times=40, gap=0.1, wait=False)
         try:
