@@ -17,6 +17,11 @@
 
 namespace duplex::apps::perf {
 
+namespace {
+// iperf3 sends its UDP hello once; over a lossy link that loses a test in fifty.
+constexpr auto kHelloResend = std::chrono::milliseconds(250);
+}  // namespace
+
 Client::Client(EventLoop* loop, ClientOptions options)
     : loop_(loop), options_(std::move(options)) {}
 
@@ -24,6 +29,7 @@ Client::~Client() {
   alive_.reset();
   if (deadline_) loop_->cancel(deadline_);
   if (test_timer_) loop_->cancel(test_timer_);
+  if (hello_timer_) loop_->cancel(hello_timer_);
   if (control_) {
     control_->clear_callbacks();
     control_->force_close();
@@ -193,6 +199,13 @@ void Client::connect_next_stream() {
         throw Error(socket_error("send UDP hello", errno, &server_));
       connecting_channel_->on_read([this] { stream_connected(false); });
       connecting_channel_->enable_reading();
+      // A datagram can be lost where a SYN would be resent: say it again until the server
+      // answers (its answer, or TEST_START on the control connection). A hello that arrives
+      // twice reaches the stream the first one opened, which drops it as too short.
+      hello_timer_ = loop_->run_every(kHelloResend, [this] {
+        [[maybe_unused]] ssize_t n =
+            ::send(connecting_.fd(), kUdpHello.data(), kUdpHello.size(), MSG_NOSIGNAL);
+      });
     } else {
       connecting_channel_->on_write([this] { stream_connected(false); });
       connecting_channel_->enable_writing();
@@ -211,6 +224,8 @@ void Client::stream_connected(bool answered) {
       return finish(false, socket_error("UDP stream", errno, &server_) +
                                ": is the server's UDP port reachable?");
   }
+  if (hello_timer_) loop_->cancel(hello_timer_);
+  hello_timer_ = TimerId{};
   connecting_channel_->disable_all();
   connecting_channel_->remove();
   // Destroyed after this callback returns: it is the channel that called us.
@@ -289,7 +304,8 @@ void Client::finish(bool ok, const std::string& why) {
   phase_ = Phase::kDone;
   if (deadline_) loop_->cancel(deadline_);
   if (test_timer_) loop_->cancel(test_timer_);
-  deadline_ = test_timer_ = TimerId{};
+  if (hello_timer_) loop_->cancel(hello_timer_);
+  deadline_ = test_timer_ = hello_timer_ = TimerId{};
   if (session_) {
     session_->finish(false);
     session_->close_streams();

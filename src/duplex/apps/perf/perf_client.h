@@ -107,6 +107,7 @@ class Client {
   std::vector<StartInfo::Connected> connected_;
   TimerId deadline_;
   TimerId test_timer_;
+  TimerId hello_timer_;  // resends a UDP stream's hello until the server answers
   nlohmann::json report_;
   std::shared_ptr<Client*> alive_ = std::make_shared<Client*>(this);
   std::function<void(const std::string&)> text_cb_;
