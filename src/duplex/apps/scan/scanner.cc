@@ -166,8 +166,7 @@ void Scanner::launch(std::uint32_t i, const Work& w) {
     }
     return;
   }
-  const Host& host = hosts_[w.host];
-  const inet::Endpoint to(host.target.address, ports_[w.port]);
+  const inet::Endpoint to = endpoint_of(w);
   std::optional<PortOutcome> outcome;
   int err = 0;
   Socket s = start_probe(options_.protocol, to, outcome, &err);
@@ -190,24 +189,70 @@ void Scanner::launch(std::uint32_t i, const Work& w) {
   slot.banner.clear();
   slot.channel = std::make_unique<Channel>(&loop_, slot.socket.fd());
   auto ready = [this, i] { on_ready(i); };
-  slot.channel->on_error(ready);
-  slot.channel->on_close(ready);
   if (options_.protocol == Protocol::tcp) {
+    // Writable is every answer's sign: connected, or closed by a reset or an ICMP error
+    // (the socket is then shut down both ways, which polls as writable). One callback, so
+    // that an answer is read once even when it comes as ERR|HUP|OUT together.
     slot.channel->on_write(ready);
     slot.channel->enable_writing();
   } else {
+    slot.channel->on_error(ready);
+    slot.channel->on_close(ready);
     slot.channel->on_read(ready);
     slot.channel->enable_reading();
   }
   if (outcome) finish(i, *outcome);
 }
 
+inet::Endpoint Scanner::endpoint_of(const Work& w) const {
+  return {hosts_[w.host].target.address, ports_[w.port]};
+}
+
+void Scanner::reuse(std::uint32_t i, PortOutcome outcome) {
+  // The connect() that read the answer also disconnected the socket (inet_stream_connect
+  // does so when it reports an error), so the next probe can connect() it again: no
+  // socket(), epoll_ctl() or close() per closed port. An answer that comes back at once
+  // (on a local link the reset is handled inside connect()) goes round again, a batch at most.
+  const std::weak_ptr<bool> alive = alive_;
+  for (std::size_t n = 0;; ++n) {
+    settle(slots_[i].work, outcome);
+    if (alive.expired() || !running_) return;  // the scan ended; stop() closed the slot
+    Work next;
+    if (n == kLaunchBatch || stalled_ || (options_.rate > 0 && tokens_ < 1) || !next_work(next))
+      return release(i);
+    Slot& slot = slots_[i];
+    const inet::Endpoint to = endpoint_of(next);
+    if (to.address().is_v4() != endpoint_of(slot.work).address().is_v4()) {
+      release(i);  // another family: another socket
+      return launch(free_.back(), next);
+    }
+    slot.work = next;
+    slot.sent = Clock::now();
+    if (options_.rate > 0) tokens_ -= 1;
+    const int rc = slot.socket.connect(to);
+    if (rc == EINPROGRESS) return;
+    if (is_resource_error(rc)) {
+      retries_.push_front(next);
+      stalled_ = true;
+      return release(i);
+    }
+    outcome = outcome_of(Protocol::tcp, rc);
+    if (rc == 0) return finish(i, outcome);  // connected at once: the usual reset and close
+  }
+}
+
 void Scanner::on_ready(std::uint32_t i) {
   Slot& slot = slots_[i];
   if (!slot.busy || slot.reading_banner) return;
   std::optional<PortOutcome> outcome;
+  bool disconnected = false;
   if (options_.protocol == Protocol::tcp) {
-    outcome = outcome_of(Protocol::tcp, slot.socket.pending_error());
+    // connect() asked again answers as SO_ERROR would (0 once connected, EALREADY while the
+    // handshake runs), and on an error it leaves the socket ready for another connect().
+    const int err = slot.socket.connect(endpoint_of(slot.work));
+    if (err == EALREADY || err == EINPROGRESS) return;
+    outcome = outcome_of(Protocol::tcp, err == EISCONN ? 0 : err);
+    disconnected = err != 0 && err != EISCONN;
   } else {
     outcome = read_udp_answer(slot.socket);
     if (!outcome) return;
@@ -217,6 +262,7 @@ void Scanner::on_ready(std::uint32_t i) {
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.sent);
     hosts_[slot.work.host].rtt.sample(rtt);
   }
+  if (disconnected) return reuse(i, *outcome);
   finish(i, *outcome);
 }
 

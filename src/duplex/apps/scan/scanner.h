@@ -5,10 +5,12 @@
 // TCP (a connect scan): connect() without blocking; the connection made is open (and reset
 // at once, SO_LINGER 0, so a large scan leaves no TIME_WAIT behind), ECONNREFUSED is
 // closed, an ICMP error (EHOSTUNREACH, ENETUNREACH...) or a timeout after the retries is
-// filtered. The time from connect() to the answer is an RTT sample for the host (first tries
-// only, Karn's rule); a retry waits twice as long as the try before it. With `banner`, an open
-// port's socket is kept for up to `banner_wait`: what the service says first is kept, or, when it
-// says nothing for half of that, the answer to a minimal HTTP request (banner.h).
+// filtered. A socket whose probe was refused is connect()ed again for the next probe
+// (Linux allows it once the error is read), so a closed port costs two connect() calls and
+// no socket of its own. The time from connect() to the answer is an RTT sample for the host (first
+// tries only, Karn's rule); a retry waits twice as long as the try before it. With `banner`, an
+// open port's socket is kept for up to `banner_wait`: what the service says first is kept, or, when
+// it says nothing for half of that, the answer to a minimal HTTP request (banner.h).
 //
 // The probes go host by host in the order given; each host's result is handed to on_host()
 // in that order once all its ports have a state, so output can stream.
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "duplex/apps/scan/scan_result.h"
+#include "duplex/inet/endpoint.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex {
@@ -94,6 +97,8 @@ class Scanner {
     return (std::uint64_t{host} << 16) | port;
   }
   void on_ready(std::uint32_t slot);
+  void reuse(std::uint32_t slot, PortOutcome outcome);
+  inet::Endpoint endpoint_of(const Work& w) const;
   void on_banner(std::uint32_t slot);
   void on_tick();
   void expire(std::uint32_t slot, Clock::time_point now);

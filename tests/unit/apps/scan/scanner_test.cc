@@ -80,6 +80,32 @@ TEST(ScanEngine, ManyPortsThroughFewSlotsAllGetAState) {
   EXPECT_EQ(results[0].count(PortState::open) + results[0].count(PortState::closed), 401u);
 }
 
+TEST(ScanEngine, OneSlotGoesFromRefusedToOpenAndAcrossFamilies) {
+  // One slot: each refused probe's socket is connect()ed again for the next port, then an
+  // open port in the middle takes a new socket, and the second host is IPv6 (another
+  // socket family). Every port must still get the state of its own probe.
+  Listener open4("127.0.0.1"), open6("::1");
+  std::vector<std::uint16_t> ports{closed_port("127.0.0.1"),
+                                   closed_port("127.0.0.1"),
+                                   open4.port,
+                                   closed_port("::1"),
+                                   open6.port,
+                                   closed_port("127.0.0.1")};
+  ScanOptions options;
+  options.max_inflight = 1;
+  const auto results = run_scan(
+      {{inet::Address::parse("127.0.0.1"), ""}, {inet::Address::parse("::1"), ""}}, ports, options);
+  ASSERT_EQ(results.size(), 2u);
+  for (std::size_t h = 0; h < 2; ++h) {
+    for (std::size_t p = 0; p < ports.size(); ++p) {
+      const bool listening = ports[p] == (h == 0 ? open4.port : open6.port);
+      if (!listening && (ports[p] == open4.port || ports[p] == open6.port)) continue;
+      EXPECT_EQ(results[h].outcomes[p].state, listening ? PortState::open : PortState::closed)
+          << "host " << h << " port " << ports[p];
+    }
+  }
+}
+
 TEST(ScanEngine, ARateSpreadsTheProbesOverTime) {
   const std::uint16_t closed = closed_port("127.0.0.1");
   ScanOptions options;
