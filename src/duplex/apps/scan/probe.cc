@@ -2,7 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <utility>
 
 namespace duplex::scan {
 
@@ -35,6 +39,53 @@ PortOutcome outcome_of(Protocol protocol, int err) noexcept {
   }
 }
 
+namespace {
+
+// The ephemeral range (net.ipv4.ip_local_port_range, which IPv6 shares), read once.
+std::pair<std::uint16_t, std::uint16_t> local_port_range() {
+  static const auto range = [] {
+    std::pair<std::uint16_t, std::uint16_t> r{32768, 60999};
+    if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+      unsigned lo = 0, hi = 0;
+      if (std::fscanf(f, "%u %u", &lo, &hi) == 2 && lo > 0 && lo <= hi && hi <= 65535)
+        r = {static_cast<std::uint16_t>(lo), static_cast<std::uint16_t>(hi)};
+      std::fclose(f);
+    }
+    return r;
+  }();
+  return range;
+}
+
+// Binds the probe's socket to a port of its own, from the ephemeral range, so that the
+// connect()s of its later probes keep it (a port bound by hand stays through a refused
+// connect) instead of searching the range for a free one each time, as an unbound socket's
+// connect() does. A port in use is skipped; after a few, the kernel chooses as usual.
+void pin_local_port(Socket& s, int family) {
+  static std::uint32_t next = 0;
+  const auto [lo, hi] = local_port_range();
+  const std::uint32_t span = hi - lo + 1u;
+  for (int tries = 0; tries < 8; ++tries) {
+    const auto port = static_cast<std::uint16_t>(lo + (next++ % span));
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      len = sizeof *a;
+    }
+    if (::bind(s.fd(), reinterpret_cast<const sockaddr*>(&ss), len) == 0) return;
+    if (errno != EADDRINUSE) return;
+  }
+}
+
+}  // namespace
+
 Socket start_probe(Protocol protocol, const inet::Endpoint& to, std::optional<PortOutcome>& outcome,
                    int* err) {
   const int family = to.address().is_v4() ? AF_INET : AF_INET6;
@@ -45,6 +96,7 @@ Socket start_probe(Protocol protocol, const inet::Endpoint& to, std::optional<Po
     *err = errno;
     return {};
   }
+  if (protocol == Protocol::tcp) pin_local_port(s, family);
   const int rc = s.connect(to);
   if (rc == EINPROGRESS) return s;
   if (rc != 0 && is_resource_error(rc)) {

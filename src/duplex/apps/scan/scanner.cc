@@ -253,6 +253,10 @@ void Scanner::on_ready(std::uint32_t i) {
     if (err == EALREADY || err == EINPROGRESS) return;
     outcome = outcome_of(Protocol::tcp, err == EISCONN ? 0 : err);
     disconnected = err != 0 && err != EISCONN;
+    // A socket connected to its own address and port (TCP's simultaneous open, when the
+    // scan reaches a local port that a probe of ours is bound to) found nothing listening.
+    if (outcome->state == PortState::open && slot.socket.local_endpoint() == endpoint_of(slot.work))
+      outcome = PortOutcome{PortState::closed, Reason::conn_refused};
   } else {
     outcome = read_udp_answer(slot.socket);
     if (!outcome) return;

@@ -2,6 +2,10 @@
 // IPv6, a host reported only once all its ports have a state), and the reports it prints.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
+#include <cstdio>
+
 #include "duplex/apps/scan/banner.h"
 #include "duplex/apps/scan/report.h"
 #include "duplex/apps/scan/scanner.h"
@@ -103,6 +107,31 @@ TEST(ScanEngine, OneSlotGoesFromRefusedToOpenAndAcrossFamilies) {
       EXPECT_EQ(results[h].outcomes[p].state, listening ? PortState::open : PortState::closed)
           << "host " << h << " port " << ports[p];
     }
+  }
+}
+
+TEST(ScanEngine, APortOfOurOwnProbesIsNotOpen) {
+  // The probes' sockets are bound to ports of the ephemeral range (the first of them near
+  // its start): scanning that range on loopback reaches them, and a socket that connects to
+  // itself must not be taken for a listener. Whatever is reported open must take a plain
+  // connection too.
+  unsigned lo = 32768, hi = 60999;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    EXPECT_EQ(std::fscanf(f, "%u %u", &lo, &hi), 2);
+    std::fclose(f);
+  }
+  std::vector<std::uint16_t> ports;
+  for (unsigned p = lo; p < lo + 1024 && p <= hi; ++p)
+    ports.push_back(static_cast<std::uint16_t>(p));
+  ScanOptions options;
+  options.max_inflight = 4;
+  const auto results = run_scan({{inet::Address::parse("127.0.0.1"), ""}}, ports, options);
+  ASSERT_EQ(results.size(), 1u);
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (results[0].outcomes[i].state != PortState::open) continue;
+    Socket plain(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));  // blocking
+    EXPECT_EQ(plain.connect(inet::Endpoint(inet::Address::parse("127.0.0.1"), ports[i])), 0)
+        << "port " << ports[i] << " was reported open";
   }
 }
 
