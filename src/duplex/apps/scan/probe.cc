@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <utility>
@@ -61,11 +62,12 @@ std::pair<std::uint16_t, std::uint16_t> local_port_range() {
 // connect) instead of searching the range for a free one each time, as an unbound socket's
 // connect() does. A port in use is skipped; after a few, the kernel chooses as usual.
 void pin_local_port(Socket& s, int family) {
-  static std::uint32_t next = 0;
+  static std::atomic<std::uint32_t> next{0};  // scans may run on several loops
   const auto [lo, hi] = local_port_range();
   const std::uint32_t span = hi - lo + 1u;
   for (int tries = 0; tries < 8; ++tries) {
-    const auto port = static_cast<std::uint16_t>(lo + (next++ % span));
+    const auto port =
+        static_cast<std::uint16_t>(lo + (next.fetch_add(1, std::memory_order_relaxed) % span));
     sockaddr_storage ss{};
     socklen_t len;
     if (family == AF_INET) {
