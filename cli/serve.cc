@@ -411,7 +411,8 @@ int serve_main(Argv argv) {
                                              "network in clear text"))
             << '\n'
             << "access     "
-            << (loopback ? "loopback only; the token is needed to change neighbours"
+            << (loopback ? "loopback only; the token is needed to edit neighbours, capture, "
+                           "scan and run perf"
                          : "beyond loopback: every HTTP request needs the token, and the TCP "
                            "chat /auth TOKEN as its first line")
             << '\n';

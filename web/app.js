@@ -137,7 +137,9 @@ async function loadSummary() {
     if (s.http) parts.push('dashboard ' + s.http);
     if (s.chat) parts.push('chat ' + s.chat);
     if (s.discovery_port) parts.push('discovery UDP ' + s.discovery_port);
-    parts.push(s.token_required ? 'token required' : 'loopback only, no token needed');
+    parts.push(s.token_required
+      ? 'token required'
+      : 'loopback only; the token is needed to edit neighbours, capture, scan and run perf');
     if (typeof s.uptime_s === 'number') parts.push('up ' + formatAge(s.uptime_s));
     $('server-summary').textContent = parts.join(' · ');
   } catch (e) {

@@ -65,6 +65,18 @@ async function openTab(name) {
   await page.locator(`#page-${name}`).waitFor({state: 'visible', timeout: STEP_MS});
 }
 
+test('the header says what the token guards on loopback, not that none is needed', async () => {
+  const summary = page.locator('#server-summary');
+  try {
+    await page.waitForFunction(() => /loopback only/.test(document.getElementById('server-summary').textContent), null, {timeout: STEP_MS});
+  } catch {
+    assert.fail(`the header never named the access; it showed: ${await summary.innerText()}`);
+  }
+  const text = await summary.innerText();
+  assert.match(text, /the token is needed to edit neighbours, capture, scan and run perf/);
+  assert.doesNotMatch(text, /no token needed/);
+});
+
 test('a terminal chat client started by the test is listed among the connections', async () => {
   const terminal = await startTerminal(duplex, server.chatPort, 'term-list');
   children.push(terminal);
