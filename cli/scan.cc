@@ -36,7 +36,8 @@ Ports:
   -p, --ports PORTS    22,80,443, ranges 1-1024, 8000- (to 65535), -p- for all 65535
       --top N          the N most common ports (nmap-services' frequencies; default: 1000)
   -s, --syn            a SYN scan (half-open, as nmap -sS): raw sockets, so root or
-                       CAP_NET_RAW; no socket per port, so no --max-inflight clamp; IPv4
+                       CAP_NET_RAW; no socket per port, so no --max-inflight clamp;
+                       IPv4 and IPv6 (ICMPv6 unreachables read as filtered)
   -u, --udp            a UDP scan instead of TCP (Linux hosts rate-limit their ICMP errors,
                        so some closed ports are known only after the timeouts and retries)
 
@@ -65,6 +66,7 @@ Examples:
   duplex scan 192.168.1.0/24 -p 22 --all      # which hosts of the subnet have SSH
   duplex scan 10.0.0.1-20 --top 100 --json | jq -c '{host, open: [.ports[].port]}'
   duplex scan ::1 -p- --max-inflight 4000     # every port, IPv6
+  sudo duplex scan fd00::10 --syn -p 1-1024    # half-open over IPv6, as nmap -6 -sS
   duplex scan 192.168.1.10 -p 1-1024 --rate 200
   duplex scan 192.168.1.10 --banner -p 21,22,25,80
   duplex scan 192.168.1.0/24 -p 80 -G | grep /open/
@@ -159,12 +161,6 @@ int scan_main(Argv argv) {
   }
   auto ports = choose_ports(args, options.protocol);
   auto targets = choose_targets(args);
-  if (options.syn) {
-    for (const auto& t : targets) {
-      if (!t.address.is_v4())
-        args.fail("--syn scans IPv4 only, so far; scan " + t.address.to_string() + " without it");
-    }
-  }
   options.max_inflight = options.syn ? args.number("max-inflight", 1, 1'000'000).value_or(1024)
                                      : choose_inflight(args);
   options.rate = static_cast<double>(args.number("rate", 1, 10'000'000).value_or(0));

@@ -1,6 +1,6 @@
 // libFuzzer target for what `duplex scan` reads: a service's banner bytes (network input)
 // through escape_banner(), the same bytes as a packet from the SYN scan's raw TCP and ICMP
-// sockets (SynMatcher), and as a services(5) file, a port list and a target word (apps/scan). Build
+// sockets of both families (SynMatcher), and as a services(5) file, a port list and a target word (apps/scan). Build
 // with clang:
 //   CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DDUPLEX_FUZZ=ON
 //   cmake --build build/fuzz --target scan_input_fuzz
@@ -39,6 +39,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
   }
   if (const auto a = matcher.from_icmp({data, size})) {
+    if (a->outcome.state != duplex::scan::PortState::filtered) std::abort();
+  }
+  // The same bytes as IPv6's raw sockets give them: a segment without its IP header, and an
+  // ICMPv6 message.
+  if (const auto a = matcher.from_tcp6(duplex::inet::Address::parse("fd99::2"), {data, size})) {
+    if (a->outcome.state != duplex::scan::PortState::open &&
+        a->outcome.state != duplex::scan::PortState::closed)
+      std::abort();
+  }
+  if (const auto a = matcher.from_icmp6({data, size})) {
     if (a->outcome.state != duplex::scan::PortState::filtered) std::abort();
   }
 

@@ -64,8 +64,7 @@ Scanner::Scanner(EventLoop& loop, std::vector<Target> targets, std::vector<std::
 
 Scanner::~Scanner() {
   stop();
-  syn_tcp_channel_.reset();
-  syn_icmp_channel_.reset();
+  syn_channels_.clear();
   *alive_ = false;
 }
 
@@ -89,8 +88,7 @@ void Scanner::start() {
 
 void Scanner::stop() {
   // The raw sockets' channels stay until the destructor: stop() may run inside their reads.
-  if (syn_tcp_channel_) syn_tcp_channel_->disable_all();
-  if (syn_icmp_channel_) syn_icmp_channel_->disable_all();
+  for (auto& c : syn_channels_) c->disable_all();
   syn_slots_.clear();
   if (tick_) loop_.cancel(tick_);
   tick_ = {};
@@ -400,16 +398,20 @@ void Scanner::schedule_pump() {
 }
 
 void Scanner::start_syn() {
-  syn_ = std::make_unique<SynSocket>();
-  for (std::uint32_t i = 0; i < hosts_.size(); ++i)
+  bool ipv4 = false, ipv6 = false;
+  for (std::uint32_t i = 0; i < hosts_.size(); ++i) {
     host_index_.emplace(hosts_[i].target.address, i);
+    (hosts_[i].target.address.is_v4() ? ipv4 : ipv6) = true;
+  }
+  syn_ = std::make_unique<SynSocket>(ipv4, ipv6);
   auto on_answer = [this](const SynAnswer& a) { on_syn_answer(a); };
-  syn_tcp_channel_ = std::make_unique<Channel>(&loop_, syn_->tcp_fd());
-  syn_tcp_channel_->on_read([this, on_answer] { syn_->read_tcp(on_answer); });
-  syn_tcp_channel_->enable_reading();
-  syn_icmp_channel_ = std::make_unique<Channel>(&loop_, syn_->icmp_fd());
-  syn_icmp_channel_->on_read([this, on_answer] { syn_->read_icmp(on_answer); });
-  syn_icmp_channel_->enable_reading();
+  using Kind = SynSocket::Kind;
+  for (const Kind kind : {Kind::tcp4, Kind::icmp4, Kind::tcp6, Kind::icmp6}) {
+    if (syn_->fd(kind) < 0) continue;
+    auto& channel = syn_channels_.emplace_back(std::make_unique<Channel>(&loop_, syn_->fd(kind)));
+    channel->on_read([this, kind, on_answer] { syn_->read(kind, on_answer); });
+    channel->enable_reading();
+  }
 }
 
 // False when the machine is out of buffers: the probe waits for the next tick.

@@ -46,7 +46,7 @@ struct ScanOptions {
   RttLimits rtt;
   bool banner = false;
   std::chrono::milliseconds banner_wait{2000};
-  // TCP only: a SYN scan through raw sockets (syn_socket.h) instead of connect(); IPv4.
+  // TCP only: a SYN scan through raw sockets (syn_socket.h) instead of connect().
   bool syn = false;
 };
 
@@ -129,7 +129,7 @@ class Scanner {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // A SYN scan: the raw sockets, and how an answer finds its probe's slot.
   std::unique_ptr<SynSocket> syn_;
-  std::unique_ptr<Channel> syn_tcp_channel_, syn_icmp_channel_;
+  std::vector<std::unique_ptr<Channel>> syn_channels_;  // one per raw socket
   std::unordered_map<inet::Address, std::uint32_t> host_index_;
   std::unordered_map<std::uint64_t, std::uint32_t> syn_slots_;
 };

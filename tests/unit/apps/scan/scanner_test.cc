@@ -279,5 +279,62 @@ TEST(ScanSyn, AnUnreachableQuotingOurSynIsFiltered) {
   EXPECT_FALSE(m.from_icmp(ipv4("10.99.0.2", "10.99.0.1", 1, icmp)));
 }
 
+// An IPv6 header (no extension headers) and its payload, as an ICMPv6 error quotes it.
+std::vector<std::uint8_t> ipv6(const char* from, const char* to, std::uint8_t next,
+                               std::vector<std::uint8_t> payload) {
+  std::vector<std::uint8_t> p(40);
+  p[0] = 0x60;
+  p[4] = static_cast<std::uint8_t>(payload.size() >> 8);
+  p[5] = static_cast<std::uint8_t>(payload.size());
+  p[6] = next;
+  p[7] = 64;
+  const auto a = inet::Address::parse(from), b = inet::Address::parse(to);
+  std::copy(a.data(), a.data() + 16, p.begin() + 8);
+  std::copy(b.data(), b.data() + 16, p.begin() + 24);
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+TEST(ScanSyn, OverIpv6ASynAckIsOpenAResetClosedAndAnotherHostsIgnored) {
+  const SynMatcher m(61000, 42);
+  const auto host = inet::Address::parse("fd99::2");
+  const std::uint32_t ack = m.cookie(host, 22) + 1;
+  const auto open = m.from_tcp6(host, tcp(22, 61000, 7, ack, 0x12));
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->host, host);
+  EXPECT_EQ(open->port, 22);
+  EXPECT_EQ(open->outcome.state, PortState::open);
+  const auto closed = m.from_tcp6(host, tcp(22, 61000, 0, ack, 0x14));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->outcome.state, PortState::closed);
+  // The segment's own source decides: the same bytes from another host are not our answer.
+  EXPECT_FALSE(m.from_tcp6(inet::Address::parse("fd99::3"), tcp(22, 61000, 7, ack, 0x12)));
+  const std::vector<std::uint8_t> short_segment{1, 2, 3};  // shorter than a TCP header
+  EXPECT_FALSE(m.from_tcp6(host, short_segment));
+}
+
+TEST(ScanSyn, AnIcmpv6UnreachableQuotingOurSynIsFiltered) {
+  const SynMatcher m(61000, 42);
+  const auto host = inet::Address::parse("fd99::2");
+  auto quoted = ipv6("fd99::1", "fd99::2", 6, tcp(61000, 443, m.cookie(host, 443), 0, 0x02));
+  std::vector<std::uint8_t> icmp{1, 1, 0, 0, 0, 0, 0, 0};  // unreachable, admin prohibited
+  icmp.insert(icmp.end(), quoted.begin(), quoted.end());
+  const auto a = m.from_icmp6(icmp);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, host);
+  EXPECT_EQ(a->port, 443);
+  EXPECT_EQ(a->outcome.state, PortState::filtered);
+  EXPECT_EQ(a->outcome.reason, Reason::admin_prohibited);
+  icmp[1] = 4;  // port unreachable
+  EXPECT_EQ(m.from_icmp6(icmp)->outcome.reason, Reason::port_unreach);
+  icmp[0] = 3;  // time exceeded: not an answer to a SYN scan
+  EXPECT_FALSE(m.from_icmp6(icmp));
+  icmp[0] = 1;
+  icmp[8 + 40 + 4] ^= 1;  // another sequence number: not ours
+  EXPECT_FALSE(m.from_icmp6(icmp));
+  icmp.resize(8 + 40 + 6);  // cut inside the quoted sequence number
+  EXPECT_FALSE(m.from_icmp6(icmp));
+}
+
 }  // namespace
 }  // namespace duplex::scan
