@@ -75,10 +75,13 @@ Stream::Stream(EventLoop* loop, Socket socket, int id, StreamOptions options)
       socket_(std::move(socket)),
       channel_(loop, socket_.fd()),
       id_(id),
-      options_(options),
-      block_(new char[std::max<std::uint32_t>(options.block_size, 16)]) {
-  // Random-looking payload is not needed; zeros compress, but nothing on the path does.
-  std::memset(block_.get(), 0, std::max<std::uint32_t>(options_.block_size, 16));
+      options_(options) {
+  if (options_.sender && options_.protocol == Protocol::kTcp) {
+    // Random-looking payload is not needed; zeros compress, but nothing on the path does.
+    // (Receivers read into the loop's buffer; UDP senders build datagrams of their own.)
+    block_.reset(new char[std::max<std::uint32_t>(options_.block_size, 16)]);
+    std::memset(block_.get(), 0, std::max<std::uint32_t>(options_.block_size, 16));
+  }
   channel_.on_read([this] { handle_read(); });
   channel_.on_write([this] { handle_write(); });
   channel_.on_close([this] { fail("the peer closed the stream"); });

@@ -122,7 +122,7 @@ class Stream {
   Channel channel_;
   int id_;
   StreamOptions options_;
-  std::unique_ptr<char[]> block_;
+  std::unique_ptr<char[]> block_;               // TCP sender: what every send() sends
   std::unique_ptr<UdpBatchSender> udp_sender_;  // UDP sender
   std::unique_ptr<char[]> udp_receive_;         // UDP receiver: kUdpReceiveBatch blocks
   bool running_ = false;
