@@ -27,7 +27,8 @@ Options:
   --dev IF      the interface to sweep (required: a scan floods the link it runs on)
   --rate PPS    requests per second, 1 to 5000 (default 100)
   --rounds N    passes over the silent addresses, 1 to 5 (default 2)
-  --wait S      seconds to wait for late replies after each pass (default 1)
+  --wait S      seconds an address has to answer before it is asked again, and the
+                wait for late replies after the last pass (default 0.5)
   --source IP   the sender IP of the requests (default: ours on PREFIX's subnet)
   --json        one JSON object per line: {"type":"host", ip, mac, vendor, rtt_ms,
                 duplicate} per answer as it comes, then {"type":"summary", prefix, dev,

@@ -1,6 +1,8 @@
 """`duplex arp scan` between network namespaces: who answers, with the MACs `ip link` shows."""
 
 import json
+import re
+import signal
 
 from netns import Lab, main
 
@@ -53,6 +55,37 @@ def test_scan_where_nobody_answers_exits_1_and_finds_the_host_once_it_answers():
             (d.ip, d.mac())], r.stdout
 
 
+def test_a_silent_address_is_asked_again_no_sooner_than_wait():
+    # Three hosts answer before the silent d in pass 1, so in pass 2 d comes first: a pause of
+    # `wait` from the pass's start would ask it again too soon. d's own capture (NOARP drops
+    # the request after the tap) times both requests for its address.
+    hosts = {"a": "10.99.0.1/24", "e": "10.99.0.97/24", "f": "10.99.0.98/24",
+             "g": "10.99.0.99/24", "d": "10.99.0.100/24"}
+    with Lab(hosts) as lab:
+        a, d = lab["a"], lab["d"]
+        d.sh(["ip", "link", "set", "eth0", "arp", "off"])
+        dump = d.popen(["tcpdump", "-i", "eth0", "-l", "-nn", "-tt", "arp"])
+        try:
+            for _ in range(5):  # "verbose output suppressed", then "listening on"
+                if "listening on" in dump.stderr.readline():
+                    break
+            else:
+                raise AssertionError("tcpdump in d did not start")
+            r = a.duplex("arp", "scan", "10.99.0.96/29", "--dev", "eth0", "--rate", "20",
+                         "--rounds", "2", "--wait", "1", "--json")
+        finally:
+            dump.send_signal(signal.SIGINT)
+            out, _ = dump.communicate(timeout=10)
+        assert r.returncode == 0, r
+        found = sorted(j["ip"] for j in lines(r) if j["type"] == "host")
+        assert found == ["10.99.0.97", "10.99.0.98", "10.99.0.99"], r.stdout
+        asks = [float(m.group(1)) for m in
+                re.finditer(r"^(\d+\.\d+) ARP, Request who-has 10\.99\.0\.100 ", out, re.M)]
+        assert len(asks) == 2, out
+        # 1 ms for the two frames' different paths to the tap.
+        assert asks[1] - asks[0] >= 1.0 - 0.001, f"asked again after {asks[1] - asks[0]:.3f} s"
+
+
 def test_scan_refuses_more_than_a_slash_16():
     with Lab(HOSTS) as lab:
         r = lab["a"].duplex("arp", "scan", "10.0.0.0/15", "--dev", "eth0")
@@ -69,4 +102,5 @@ if __name__ == "__main__":
     main([test_scan_lists_every_host_that_answers_with_its_mac,
           test_scan_marks_an_ip_answered_by_two_macs,
           test_scan_where_nobody_answers_exits_1_and_finds_the_host_once_it_answers,
+          test_a_silent_address_is_asked_again_no_sooner_than_wait,
           test_scan_refuses_more_than_a_slash_16, test_scan_refuses_an_unbounded_rate])

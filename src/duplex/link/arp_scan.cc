@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "duplex/base/error.h"
 #include "duplex/link/arp_frame.h"
@@ -43,6 +44,7 @@ ArpScanResult arp_scan(const ArpScanOptions& o,
   PacketSocket socket(o.interface.index);
   std::unordered_map<inet::Address, Clock::time_point> asked;  // the latest request per IP
   std::vector<std::pair<inet::Address, MacAddress>> seen;
+  std::unordered_set<inet::Address> answered;
   std::array<std::uint8_t, 1600> buffer{};
   const auto gap = std::chrono::nanoseconds(1'000'000'000 / o.rate);
 
@@ -65,6 +67,7 @@ ArpScanResult arp_scan(const ArpScanOptions& o,
         const auto key = std::make_pair(f.sender_ip, f.sender_mac);
         if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
         seen.push_back(key);
+        answered.insert(f.sender_ip);
         ArpScanHost h{f.sender_ip, f.sender_mac, Clock::now() - it->second};
         result.hosts.push_back(h);
         if (on_host) on_host(h);
@@ -72,18 +75,21 @@ ArpScanResult arp_scan(const ArpScanOptions& o,
     }
   };
 
-  for (unsigned round = 0; round < std::max(1u, o.rounds) && !result.interrupted; ++round) {
+  // Each address gets `wait` to answer before it is asked again (arp-scan's per-host
+  // timeout): a pass longer than `wait` needs no pause before the next, and one that is
+  // shorter waits only as long as its first addresses need. After the last pass, the last
+  // request gets its full `wait`.
+  const unsigned rounds = std::max(1u, o.rounds);
+  for (unsigned round = 0; round < rounds && !result.interrupted; ++round) {
     if (round > 0) {
-      // Ask again only the addresses that nobody has answered for.
-      std::erase_if(pending, [&](const inet::Address& ip) {
-        return std::any_of(seen.begin(), seen.end(), [&](const auto& s) { return s.first == ip; });
-      });
+      std::erase_if(pending, [&](const inet::Address& ip) { return answered.contains(ip); });
       if (pending.empty()) break;
     }
     auto next = Clock::now();
     for (const auto& ip : pending) {
-      drain(next);
+      drain(round > 0 ? std::max(next, asked[ip] + o.wait) : next);
       if (result.interrupted) break;
+      if (answered.contains(ip)) continue;  // a late reply came while we waited
       const auto wire = ArpFrame::request(o.interface.mac, *source, ip).encode();
       if (int err = socket.send(wire); err != 0) {
         // A full transmit queue is worth a pause, not the end of the scan.
@@ -96,7 +102,7 @@ ArpScanResult arp_scan(const ArpScanOptions& o,
       asked[ip] = Clock::now();
       next = Clock::now() + gap;
     }
-    if (!result.interrupted) drain(Clock::now() + o.wait);
+    if (!result.interrupted && round + 1 == rounds) drain(Clock::now() + o.wait);
   }
   std::sort(result.hosts.begin(), result.hosts.end(), [](const auto& a, const auto& b) {
     return std::tie(a.ip, a.mac) < std::tie(b.ip, b.mac);

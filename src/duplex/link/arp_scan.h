@@ -27,7 +27,9 @@ struct ArpScanOptions {
   std::optional<inet::Address> source;  // default: ours on the prefix's subnet
   unsigned rate = 100;                  // requests per second
   unsigned rounds = 2;                  // the first, and one more for the silent ones
-  std::chrono::nanoseconds wait = std::chrono::seconds(1);  // for late replies at the end
+  // For late replies: the least time between two requests to one address, and the wait
+  // after the last pass (arp-scan's default per-host timeout).
+  std::chrono::nanoseconds wait = std::chrono::milliseconds(500);
   std::function<bool()> stop;  // asked between waits; true ends the scan early
 };
 
