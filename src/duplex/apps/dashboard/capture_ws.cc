@@ -292,12 +292,7 @@ class CaptureSession : public std::enable_shared_from_this<CaptureSession> {
 };
 
 bool refuse_without_token(const Shared& shared, const http::Request& req, http::Response& res) {
-  if (shared.options.has_token && shared.options.has_token(req)) return false;
-  http::send_json_error(res, 401,
-                        "capturing needs the token, on loopback too: open the dashboard with "
-                        "the URL duplex serve printed at start (http://HOST:PORT/?token=...)");
-  res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
-  return true;
+  return dashboard::refuse_without_token(shared.options.has_token, req, res, "capturing needs");
 }
 
 void interfaces(const Shared& shared, http::Response& res) {

@@ -194,4 +194,17 @@ bool has_capability(unsigned bit) {
   return false;
 }
 
+bool refuse_without_token(const std::function<bool(const http::Request&)>& has_token,
+                          const http::Request& req, http::Response& res, std::string_view what,
+                          std::string_view also) {
+  if (has_token && has_token(req)) return false;
+  http::send_json_error(res, 401,
+                        std::string(what) +
+                            " the token, on loopback too: open the dashboard with the URL "
+                            "duplex serve printed at start (http://HOST:PORT/?token=...)" +
+                            std::string(also));
+  res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
+  return true;
+}
+
 }  // namespace duplex::apps::dashboard

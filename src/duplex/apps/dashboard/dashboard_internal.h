@@ -4,6 +4,7 @@
 // it. Any thread (they read the kernel's tables).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -27,6 +28,13 @@ nlohmann::json connections_json(const std::vector<ConnectionSnapshot>& snapshots
 bool has_capability(unsigned bit);
 inline bool has_cap_net_admin() { return has_capability(12); }  // CAP_NET_ADMIN
 inline bool has_cap_net_raw() { return has_capability(13); }    // CAP_NET_RAW
+
+// For the routes that want the token on loopback too (capture, perf, scan): false when
+// `has_token` (empty: nobody has it) accepts the request; otherwise true, with a 401 in
+// `res` that begins with `what` ("scans need") and says how to give the token, then `also`.
+bool refuse_without_token(const std::function<bool(const http::Request&)>& has_token,
+                          const http::Request& req, http::Response& res, std::string_view what,
+                          std::string_view also = "");
 
 // The query's name=value pairs, decoded as a form does it ('+' is a space, as
 // URLSearchParams writes it). An empty value counts as absent.

@@ -164,13 +164,8 @@ class PerfRun : public std::enable_shared_from_this<PerfRun> {
 };
 
 bool refuse_without_token(const Shared& shared, const http::Request& req, http::Response& res) {
-  if (shared.options.has_token && shared.options.has_token(req)) return false;
-  http::send_json_error(res, 401,
-                        "perf tests need the token, on loopback too: open the dashboard with "
-                        "the URL duplex serve printed at start (http://HOST:PORT/?token=...), "
-                        "or pass --token to duplex perf --report-to");
-  res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
-  return true;
+  return dashboard::refuse_without_token(shared.options.has_token, req, res, "perf tests need",
+                                         ", or pass --token to duplex perf --report-to");
 }
 
 void watch(const std::shared_ptr<Shared>& shared, const WsPtr& ws) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "duplex/apps/dashboard/dashboard_internal.h"
 #include "duplex/apps/scan/scanner.h"
 #include "duplex/apps/scan/services.h"
 #include "duplex/base/error.h"
@@ -197,14 +198,8 @@ void add_scan_routes(http::Router& router, ScanWsOptions options) {
   auto running = std::make_shared<unsigned>(0);
   router.add("GET", "/ws/scan",
              [shared, running](const http::Request& req, const http::Params&, http::Response& res) {
-               if (!shared->has_token || !shared->has_token(req)) {
-                 http::send_json_error(
-                     res, 401,
-                     "scans need the token, on loopback too: open the dashboard with the URL "
-                     "duplex serve printed at start (http://HOST:PORT/?token=...)");
-                 res.set("WWW-Authenticate", "Bearer realm=\"duplex\"");
+               if (dashboard::refuse_without_token(shared->has_token, req, res, "scans need"))
                  return;
-               }
                websocket::ConnectionOptions ws_options;
                ws_options.session.max_message_size = 1024;
                auto run = std::make_shared<ScanRun>(shared, running);
