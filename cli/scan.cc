@@ -42,8 +42,10 @@ Ports:
                        so some closed ports are known only after the timeouts and retries)
 
 Speed:
-      --max-inflight N probes at once (default 1024; clamped to what RLIMIT_NOFILE allows,
-                       with a warning)
+      --max-inflight N probes at once at most (default 1024; clamped to what RLIMIT_NOFILE
+                       allows, with a warning). A scan starts with 64 and doubles them
+                       while the CPU waits on the network (slow start): a nearby host
+                       answers faster than the CPU can ask, a distant one needs more
       --rate N         at most N probes a second (default: no limit)
       --retries N      more tries for a probe that timed out (default 1)
       --max-rtt-timeout MS  the longest a probe waits (default 3000)

@@ -93,6 +93,7 @@ class Scanner {
   void start_syn();
   bool launch_syn(std::uint32_t slot, const Work& w);
   void on_syn_answer(const SynAnswer& a);
+  void grow_window(Clock::time_point now);
   std::uint64_t syn_key(std::uint32_t host, std::uint16_t port) const noexcept {
     return (std::uint64_t{host} << 16) | port;
   }
@@ -124,6 +125,12 @@ class Scanner {
   bool running_ = false, pump_queued_ = false, stalled_ = false;
   std::uint64_t done_ = 0, open_ = 0;
   std::size_t inflight_ = 0, hosts_done_ = 0;
+  // Slow start of the probes in flight (scanner.cc, kInitialWindow): the window, whether it
+  // was full since the last tick, and the loop thread's CPU time and the clock then.
+  std::size_t window_ = 0;
+  bool window_full_ = false;
+  std::int64_t window_cpu_ns_ = 0;
+  Clock::time_point window_since_{};
   HostCallback on_host_;
   std::function<void()> on_done_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
