@@ -266,6 +266,9 @@ bool ChatHub::valid_text(std::string_view text, std::string* why) {
 bool ChatHub::name_taken(std::string_view name, const ChatMember* except) const {
   for (const auto& [member, m] : impl_->members)
     if (member != except && http::iequals(m.name, name)) return true;
+  // Names are unique across the nodes sharing a Redis feed too, as far as presence says.
+  for (const auto& [other, room] : impl_->feed->remote_members())
+    if (http::iequals(other, name)) return true;
   return false;
 }
 

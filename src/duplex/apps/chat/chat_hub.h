@@ -116,7 +116,9 @@ class ChatHub {
   static bool valid_text(std::string_view text, std::string* why = nullptr);
   // Whether another member (not `except`) goes by this name now. Names compare without
   // regard to case (alice, Alice and ALICE are one name); valid names are ASCII, so ASCII
-  // case folding is complete. Members keep the spelling they chose.
+  // case folding is complete. Members keep the spelling they chose. With a shared feed the
+  // other nodes' members count too, as last heard (a second apart: two nodes may still
+  // give one name at once).
   bool name_taken(std::string_view name, const ChatMember* except = nullptr) const;
   // The member's name and room; "" when it has not joined.
   std::string name_of(const ChatMember* member) const;
