@@ -72,13 +72,21 @@ struct ChatRedisFeed::Impl {
   ~Impl() { loop->cancel(heartbeat); }
 
   void on_commands(bool up, std::string_view why) {
+    // Posts that came before the first connection was made (the start's check passed a
+    // moment ago): sent now, or refused with the reason.
+    auto early = std::exchange(before_first, {});
+    first_attempt_done = true;
     if (up) {
+      for (auto& w : early)
+        post(std::move(w.message), std::move(w.on_stored), std::move(w.on_failed));
       if (was_down) log::warn("redis", "connection to ", where, " is back; posts are taken again");
       was_down = false;
       beat();
       return;
     }
     commands_error = why;
+    for (auto& w : early)
+      post(std::move(w.message), std::move(w.on_stored), std::move(w.on_failed));
     if (!was_down)
       log::warn("redis", "connection to ", where, " lost (", why,
                 "); posts are refused until it is back");
@@ -88,6 +96,10 @@ struct ChatRedisFeed::Impl {
   // --- posting ---------------------------------------------------------------------------
 
   void post(ChatMessage m, Stored on_stored, Failed on_failed) {
+    if (!first_attempt_done) {
+      before_first.push_back(Waiting{std::move(m), std::move(on_stored), std::move(on_failed)});
+      return;
+    }
     if (!commands->up()) {
       if (on_failed)
         on_failed("not stored: Redis at " + options.url.endpoint() + " is unreachable (" +
@@ -298,6 +310,8 @@ struct ChatRedisFeed::Impl {
   redis::StreamId rooms_log;
   std::map<std::uint64_t, Waiting> waiting;  // posts sent, by their number
   std::uint64_t next_post = 0;
+  std::vector<Waiting> before_first;  // posts before the first connection attempt ended
+  bool first_attempt_done = false;
   std::string commands_error = "not connected yet";
   std::string reader_error;
   bool was_down = false;
@@ -343,7 +357,9 @@ std::map<std::string, std::int64_t, std::less<>> ChatRedisFeed::counts() const {
   return out;
 }
 
-std::size_t ChatRedisFeed::unacknowledged() const { return impl_->waiting.size(); }
+std::size_t ChatRedisFeed::unacknowledged() const {
+  return impl_->waiting.size() + impl_->before_first.size();
+}
 
 ChatFeed::Presence ChatRedisFeed::remote_members() const { return impl_->remote; }
 
