@@ -3,6 +3,7 @@
 Redis server (src/duplex/apps/chat/chat_redis_feed.h). The test runs its own redis-server on
 a free port in a temporary directory (appendonly yes, appendfsync always) and reads the
 streams back with a small RESP client of its own. Every wait has a deadline."""
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_harness import DUPLEX, TIMEOUT, Serve  # noqa: E402
@@ -229,6 +231,13 @@ class WsLines:
         self.ws.close()
 
 
+def status(serve):
+    """GET /api/status of a node."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{serve.http_port}/api/status",
+                                timeout=TIMEOUT) as r:
+        return json.load(r)
+
+
 def node(redis, *extra):
     """A serve node on `redis`; flood control off, since bursts are the point here."""
     return Serve("--redis", redis.url(), "--chat-rate", "0", *extra)
@@ -268,6 +277,12 @@ class ServeRedis(unittest.TestCase):
             line = next(l for l in tcp[0].lines[before:] if l and l.startswith("* in lobby"))
             return names <= set(line.split(": ", 1)[1].split())
         wait_for(who_lists_everyone, "/who to list the members of all three nodes")
+        # The dashboard's status names the feed and the other two nodes.
+        wait_for(lambda: len(status(nodes[0])["history"]["nodes"]) == 2,
+                 "/api/status to list the two other nodes")
+        history = status(nodes[0])["history"]
+        self.assertEqual((history["kind"], history["where"], history["connected"]),
+                         ("redis", self.redis.url(), True))
 
         per_client = 15
         sent = []
@@ -362,6 +377,8 @@ class ServeRedis(unittest.TestCase):
         for i in range(50):
             post(f"before-{i}")
         self.redis.kill()
+        wait_for(lambda: not status(a)["history"]["connected"], "the status to say disconnected")
+        self.assertRegex(status(a)["history"]["error"], r"\S")
         # Until the nodes notice, a post may go out on the dead connection and be refused
         # as not acknowledged; once they know, it is refused at once as not stored.
         i = 0

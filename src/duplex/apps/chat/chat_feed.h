@@ -21,6 +21,15 @@
 
 namespace duplex::apps {
 
+// What the dashboard shows of a feed (GET /api/status).
+struct ChatFeedStatus {
+  std::string kind;                // "sqlite" or "redis"
+  std::string where;               // the file, or the Redis URL without its password
+  bool connected = true;           // false while Redis is unreachable
+  std::string error;               // why not connected, else ""
+  std::vector<std::string> nodes;  // the other nodes sharing the feed, as presence says
+};
+
 class ChatFeed {
  public:
   using Stored = std::function<void(const ChatMessage&)>;
@@ -57,6 +66,7 @@ class ChatFeed {
   virtual Presence remote_members() const { return {}; }
   // Where the history is kept: a file, or a Redis URL without its password.
   virtual const std::string& where() const = 0;
+  virtual ChatFeedStatus status() const = 0;
 };
 
 }  // namespace duplex::apps

@@ -304,6 +304,8 @@ std::size_t ChatHub::online() const { return impl_->members.size(); }
 
 const std::string& ChatHub::db_path() const { return impl_->feed->where(); }
 
+ChatFeedStatus ChatHub::feed_status() const { return impl_->feed->status(); }
+
 std::size_t ChatHub::unacknowledged() const { return impl_->feed->unacknowledged(); }
 
 }  // namespace duplex::apps

@@ -69,6 +69,7 @@ struct ChatRetention {
 };
 
 class ChatFeed;
+struct ChatFeedStatus;
 
 class ChatHub {
  public:
@@ -130,6 +131,8 @@ class ChatHub {
   std::size_t online() const;  // members in every room
   // Where the history is kept: the SQLite file, or the Redis URL (without its password).
   const std::string& db_path() const;
+  // The feed's state, for the dashboard.
+  ChatFeedStatus feed_status() const;
   // Posts not yet acknowledged or refused: queued, or with the writer.
   std::size_t unacknowledged() const;
 

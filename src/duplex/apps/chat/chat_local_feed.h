@@ -36,6 +36,7 @@ class ChatLocalFeed : public ChatFeed {
   std::map<std::string, std::int64_t, std::less<>> counts() const override;
   std::size_t unacknowledged() const override;
   const std::string& where() const override;
+  ChatFeedStatus status() const override;
 
  private:
   struct Impl;

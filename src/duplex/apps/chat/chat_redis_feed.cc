@@ -274,6 +274,7 @@ struct ChatRedisFeed::Impl {
   void read_presence(std::vector<std::string> nodes) {
     if (nodes.empty()) {
       remote.clear();
+      peers.clear();
       return;
     }
     std::vector<std::string> argv{"MGET"};
@@ -281,6 +282,7 @@ struct ChatRedisFeed::Impl {
     commands->command(argv, [this, nodes](const redisReply* r, std::string_view) {
       if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != nodes.size()) return;
       Presence seen;
+      peers.clear();
       for (std::size_t i = 0; i < nodes.size(); ++i) {
         const redisReply* v = r->element[i];
         if (v->type != REDIS_REPLY_STRING) {
@@ -288,6 +290,7 @@ struct ChatRedisFeed::Impl {
           commands->command({"SREM", std::string(kNodesSet), nodes[i]}, {});
           continue;
         }
+        peers.push_back(nodes[i]);
         std::string_view rest = text(v);
         while (!rest.empty()) {
           const auto nl = rest.find('\n');
@@ -316,6 +319,7 @@ struct ChatRedisFeed::Impl {
   std::string reader_error;
   bool was_down = false;
   Presence remote;
+  std::vector<std::string> peers;  // the other live nodes
   Deliver deliver;
   std::function<Presence()> local_members;
   TimerId heartbeat{};
@@ -364,5 +368,10 @@ std::size_t ChatRedisFeed::unacknowledged() const {
 ChatFeed::Presence ChatRedisFeed::remote_members() const { return impl_->remote; }
 
 const std::string& ChatRedisFeed::where() const { return impl_->where; }
+
+ChatFeedStatus ChatRedisFeed::status() const {
+  const bool up = impl_->commands->up();
+  return {"redis", impl_->where, up, up ? "" : impl_->commands_error, impl_->peers};
+}
 
 }  // namespace duplex::apps

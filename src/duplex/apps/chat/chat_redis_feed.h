@@ -62,6 +62,7 @@ class ChatRedisFeed : public ChatFeed {
   std::size_t unacknowledged() const override;
   Presence remote_members() const override;
   const std::string& where() const override;
+  ChatFeedStatus status() const override;
 
  private:
   struct Impl;
