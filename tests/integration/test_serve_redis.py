@@ -376,6 +376,12 @@ class ServeRedis(unittest.TestCase):
 
         for i in range(50):
             post(f"before-{i}")
+        # A burst from the other node, still going out when Redis dies.
+        burster = Lines(b)
+        burst = [f"burst-{i}" for i in range(2000)]
+        threading.Thread(target=lambda: [burster.send(t) for t in burst], daemon=True).start()
+        burster.wait(lambda ls: len([l for l in ls if l and MESSAGE.match(l)]) >= 100,
+                     "100 acknowledgements of the burst")
         self.redis.kill()
         wait_for(lambda: not status(a)["history"]["connected"], "the status to say disconnected")
         self.assertRegex(status(a)["history"]["error"], r"\S")
@@ -402,7 +408,12 @@ class ServeRedis(unittest.TestCase):
             i += 1
         for k in range(50):
             post(f"more-{k}")
-        acked = [t for t, v in answers.items() if v == "ack"]
+        # Every line of the burst got its answer: its own line back, or an error.
+        burster.wait(lambda ls: len([l for l in ls if l and (MESSAGE.match(l) or
+                                                             l.startswith("! "))]) >= len(burst),
+                     "an answer to every line of the burst")
+        acked = [t for t, v in answers.items() if v == "ack"] + burster.texts()
+        self.assertGreaterEqual(len(burster.texts()), 100)
 
         r = self.redis.client()
         stored = r.texts("lobby")

@@ -154,13 +154,26 @@ struct ChatRedisFeed::Impl {
               "); it may still appear, else send it again";
       else
         why = "not stored: Redis refused it (" + std::string(text(r)) + ")";
-      log::error("redis", "post to ", w.message.room, ": ", why);
+      log_failure(why);
       if (w.on_failed) w.on_failed(why);
       return;
     }
     w.message.id = message_id(*id);
     w.message.ts_ms = static_cast<std::int64_t>(id->ms);
     if (w.on_stored) w.on_stored(w.message);
+  }
+
+  // The operator hears of failed posts once a second at most, with how many: a burst
+  // during an outage must not flood the log (nor block on a full stderr pipe).
+  void log_failure(const std::string& why) {
+    if (failed_posts++ > 0) return;
+    log::error("redis", "a post failed: ", why);
+    loop->run_after(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive)] {
+      if (!alive.lock()) return;
+      if (failed_posts > 1)
+        log::error("redis", failed_posts - 1, " more posts failed in the second after it");
+      failed_posts = 0;
+    });
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -313,6 +326,7 @@ struct ChatRedisFeed::Impl {
   redis::StreamId rooms_log;
   std::map<std::uint64_t, Waiting> waiting;  // posts sent, by their number
   std::uint64_t next_post = 0;
+  std::uint64_t failed_posts = 0;     // in the second since the last one logged
   std::vector<Waiting> before_first;  // posts before the first connection attempt ended
   bool first_attempt_done = false;
   std::string commands_error = "not connected yet";
