@@ -1,6 +1,7 @@
 // `duplex serve`: the dashboard in the browser, and one chat room shared by terminals (TCP
-// lines) and browsers (WebSocket), with its history in SQLite and a UDP discovery
-// responder. One process, one EventLoop.
+// lines) and browsers (WebSocket), with its history in SQLite (or, with --redis, in Redis
+// Streams shared with other serve processes) and a UDP discovery responder. One process,
+// one EventLoop.
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -114,8 +115,8 @@ Sharing through Redis (several nodes; without --redis nothing of this applies):
                          posts are refused ("! not stored: Redis ... is unreachable") while
                          the node reconnects, then delivery goes on where it stopped. Run
                          Redis with appendonly yes (appendfsync always: no acknowledged
-                         message lost if Redis itself crashes). --db and --history-* are
-                         then not used
+                         message lost if Redis itself crashes). --db, --history-* and
+                         --min-free are then not used
   --redis-maxlen N       entries kept per room stream (XADD MAXLEN ~ N; default 10000)
 
 Capture (the Capture page, /ws/capture; needs root or CAP_NET_RAW, else the page says why):
