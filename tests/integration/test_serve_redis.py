@@ -310,6 +310,13 @@ class ServeRedis(unittest.TestCase):
         for w in ws:
             self.assertEqual(w.texts(), order, f"ws {w.name}: not each message once, in order")
 
+        # A node that stops takes its presence with it, without waiting for the expiry.
+        r = self.redis.client()
+        self.assertEqual(len(r.run("SMEMBERS", "duplex:nodes")), 3)
+        self.assertEqual(nodes[2].stop(), 0)
+        self.assertEqual(len(r.run("SMEMBERS", "duplex:nodes")), 2)
+        r.close()
+
     def test_a_new_room_reaches_the_other_nodes_from_its_first_message(self):
         a, b = self.start_node(), self.start_node()
         alice, bob = Lines(a), Lines(b)

@@ -69,7 +69,11 @@ struct ChatRedisFeed::Impl {
     heartbeat = loop->run_every(kHeartbeat, [this] { beat(); });
   }
 
-  ~Impl() { loop->cancel(heartbeat); }
+  ~Impl() {
+    loop->cancel(heartbeat);
+    // Its members leave every other node's /who now rather than when the presence expires.
+    if (commands->up()) forget_node(options.url, options.node);
+  }
 
   void on_commands(bool up, std::string_view why) {
     // Posts that came before the first connection was made (the start's check passed a

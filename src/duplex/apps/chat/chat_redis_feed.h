@@ -20,6 +20,7 @@
 //   presence  every second each node writes its members (name, room) to
 //             duplex:presence:<node> (expiring after 5 s) and lists itself in duplex:nodes,
 //             then reads the other nodes' lists: /who shows the members of every node.
+//             A node that stops deletes its own at once.
 //
 // Durability is Redis's: run it with appendonly yes (and appendfsync always for no loss of
 // an acknowledged message on a crash of Redis itself).

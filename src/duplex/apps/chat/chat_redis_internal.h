@@ -54,4 +54,8 @@ struct Snapshot {
 // duplex::Error in one line naming the cause and the fix.
 Snapshot open_and_load(const redis::Url& url);
 
+// Deletes a node's presence at once (a node that stops), blocking for half a second at
+// most; errors are ignored: the presence expires anyway.
+void forget_node(const redis::Url& url, const std::string& node);
+
 }  // namespace duplex::apps::redis_feed

@@ -28,8 +28,8 @@ std::string_view text(const redisReply* r) {
 
 class Session {
  public:
-  explicit Session(const redis::Url& url) : url_(url) {
-    const timeval tv{kTimeoutMs / 1000, (kTimeoutMs % 1000) * 1000};
+  explicit Session(const redis::Url& url, int timeout_ms = kTimeoutMs) : url_(url) {
+    const timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     c_.reset(redisConnectWithTimeout(url.host.c_str(), url.port, tv));
     if (!c_) throw Error("cannot reach Redis: out of memory");
     if (c_->err)
@@ -111,6 +111,19 @@ std::optional<Entry> parse_entry(const redisReply* e, std::string_view room) {
   }
   if (out.message.name.empty() || out.message.text.empty()) return std::nullopt;
   return out;
+}
+
+void forget_node(const redis::Url& url, const std::string& node) {
+  try {
+    Session s(url, 500);
+    if (!url.password.empty() && url.user.empty()) s.run({"AUTH", url.password});
+    if (!url.password.empty() && !url.user.empty()) s.run({"AUTH", url.user, url.password});
+    if (url.db != 0) s.run({"SELECT", std::to_string(url.db)});
+    s.run({"DEL", std::string(kPresencePrefix) + node});
+    s.run({"SREM", std::string(kNodesSet), node});
+  } catch (const Error&) {
+    // Unreachable: its presence expires within five seconds.
+  }
 }
 
 Snapshot open_and_load(const redis::Url& url) {
