@@ -1,6 +1,7 @@
 // `duplex serve`: the dashboard in the browser, and one chat room shared by terminals (TCP
-// lines) and browsers (WebSocket), with its history in SQLite and a UDP discovery
-// responder. One process, one EventLoop.
+// lines) and browsers (WebSocket), with its history in SQLite (or, with --redis, in Redis
+// Streams shared with other serve processes) and a UDP discovery responder. One process,
+// one EventLoop.
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -18,8 +19,11 @@
 #include "args.h"
 #include "bind_address.h"
 #include "commands.h"
+#include "duplex/apps/chat/chat_feed.h"
 #include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_local_feed.h"
 #include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/apps/chat/chat_redis_feed.h"
 #include "duplex/apps/chat/chat_tcp.h"
 #include "duplex/apps/chat/chat_ws.h"
 #include "duplex/apps/chat/discovery.h"
@@ -38,6 +42,7 @@
 #include "duplex/proto/http_router.h"
 #include "duplex/proto/http_server.h"
 #include "duplex/proto/http_static.h"
+#include "duplex/proto/redis_url.h"
 #include "duplex/proto/tls_filter.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/reactor/signal_watcher.h"
@@ -61,6 +66,8 @@ The dashboard in the browser and one chat shared by terminals and browsers, in o
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
              message is acknowledged only once committed (kill -9 loses no acknowledged one)
   discovery  answers `duplex chat --discover` probes on UDP --discovery-port
+  redis      with --redis, several serve processes (on one machine or many) share the rooms,
+             their history and who is online through one Redis server, instead of SQLite
 On start it prints one line per service (the real ports when 0 was given; bound to 0.0.0.0
 or ::, a dashboard URL per interface address, loopback first), then runs until SIGINT
 (Ctrl-C) or SIGTERM.
@@ -99,6 +106,19 @@ Options:
   --log-level LEVEL      error, warn (default), info or debug: what goes to stderr
   -h, --help             this help
 
+Sharing through Redis (several nodes; without --redis nothing of this applies):
+  --redis URL            redis://[user:password@]host[:port][/db]. Each room is a Redis
+                         Stream (duplex:room:NAME); a post is acknowledged only once Redis has
+                         stored it, and its stream id orders the room the same for every node.
+                         The password may come from $DUPLEX_REDIS_PASSWORD instead (out of
+                         ps). Redis unreachable at start: one line and exit 1; lost later:
+                         posts are refused ("! not stored: Redis ... is unreachable") while
+                         the node reconnects, then delivery goes on where it stopped. Run
+                         Redis with appendonly yes (appendfsync always: no acknowledged
+                         message lost if Redis itself crashes). --db, --history-* and
+                         --min-free are then not used
+  --redis-maxlen N       entries kept per room stream (XADD MAXLEN ~ N; default 10000)
+
 Capture (the Capture page, /ws/capture; needs root or CAP_NET_RAW, else the page says why):
   --capture-rate N       the most packets a second sent to one Capture page (default 100,
                          1 to 10000); the page may ask fewer (?rate=). The rest are counted
@@ -124,6 +144,8 @@ Examples:
   duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
   duplex serve --capture-rate 20                   # a slow link to the browser
+  duplex serve --redis redis://127.0.0.1:6379      # one node of several sharing the chat
+  DUPLEX_REDIS_PASSWORD=s3cret duplex serve --redis redis://redis.lan:6379/2 --port 8081
   nc 127.0.0.1 7000                  # chat from a terminal
   duplex chat --tls --pin SHA256 --token s3cret 192.168.1.20   # a serve beyond loopback
   curl --cacert site.pem https://127.0.0.1:8080/api/status
@@ -137,7 +159,7 @@ Log: stderr gets one line per event, with its UTC time to the millisecond:
 stdout keeps the start-up summary only.
 
 Exit status: 0 stopped by a signal, 1 could not start (port in use, database not
-writable), 2 usage error.
+writable, Redis unreachable or refusing the password), 2 usage error.
 )";
 
 // "64MiB", "1GiB", "512K", "0": bytes.
@@ -247,6 +269,8 @@ int serve_main(Argv argv) {
              {"history-max-age", 0, true},
              {"min-free", 0, true},
              {"capture-rate", 0, true},
+             {"redis", 0, true},
+             {"redis-maxlen", 0, true},
              {"tls", 0, false},
              {"no-tls", 0, false},
              {"cert", 0, true},
@@ -270,7 +294,8 @@ int serve_main(Argv argv) {
   const auto discovery_port = static_cast<std::uint16_t>(
       args.number("discovery-port", 0, 65535).value_or(apps::chat::kDefaultDiscoveryPort));
   const bool discovery_on = !args.has("no-discovery");
-  const std::string db = args.value("db").value_or(default_db_path());
+  const std::string db =
+      args.value("redis") ? std::string() : args.value("db").value_or(default_db_path());
   std::string token = args.value("token").value_or("");
   if (args.value("token") && token.empty())
     args.fail("--token cannot be empty; omit it to have a random token generated");
@@ -300,10 +325,31 @@ int serve_main(Argv argv) {
   retention.min_free_bytes = parse_size(args, args.value("min-free").value_or("64MiB"));
   const auto capture_rate =
       static_cast<unsigned>(args.number("capture-rate", 1, 10000).value_or(100));
+  std::optional<apps::ChatRedisOptions> redis;
+  if (auto url = args.value("redis")) {
+    redis.emplace();
+    try {
+      redis->url = redis::parse_url(*url);
+    } catch (const ParseError& e) {
+      args.fail(std::string("--redis ") + e.what());
+    }
+    if (const char* pw = std::getenv("DUPLEX_REDIS_PASSWORD");
+        pw != nullptr && *pw != '\0' && redis->url.password.empty())
+      redis->url.password = pw;
+    redis->max_len = static_cast<std::int64_t>(
+        args.number("redis-maxlen", 1, 1'000'000'000).value_or(redis->max_len));
+  } else if (args.has("redis-maxlen")) {
+    args.fail("--redis-maxlen needs --redis URL");
+  }
 
   EventLoop loop;
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&loop](int) { loop.quit(); });
-  apps::ChatHub hub(&loop, db, retention);
+  std::unique_ptr<apps::ChatFeed> feed;
+  if (redis)
+    feed = std::make_unique<apps::ChatRedisFeed>(&loop, *redis);
+  else
+    feed = std::make_unique<apps::ChatLocalFeed>(&loop, db, retention);
+  apps::ChatHub hub(std::move(feed));
 
   const apps::Access access(token, !loopback, tls.has_value());
   apps::ConnectionRegistry registry;
@@ -403,7 +449,8 @@ int serve_main(Argv argv) {
                                 (loopback ? " (answers loopback probes only)" : "")
                           : std::string("off"))
             << '\n'
-            << "history    " << hub.db_path() << '\n'
+            << "history    " << (redis ? "redis " : "") << hub.db_path()
+            << (redis ? " (maxlen ~" + std::to_string(redis->max_len) + " per room)" : "") << '\n'
             << "tls        "
             << (tls ? "SHA-256 " + tls->fingerprint + " (" + tls->origin + ")"
                     : std::string(loopback ? "off"

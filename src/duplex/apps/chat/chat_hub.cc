@@ -1,29 +1,19 @@
 #include "duplex/apps/chat/chat_hub.h"
 
 #include <algorithm>
-#include <chrono>
-#include <deque>
 #include <map>
-#include <span>
 #include <unordered_map>
 #include <utility>
 
+#include "duplex/apps/chat/chat_feed.h"
+#include "duplex/apps/chat/chat_local_feed.h"
 #include "duplex/apps/chat/chat_protocol.h"
-#include "duplex/apps/chat/chat_store.h"
-#include "duplex/apps/chat/chat_writer.h"
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
 #include "duplex/proto/http_parser.h"
 #include "duplex/proto/websocket_utf8.h"
-#include "duplex/reactor/event_loop.h"
 
 namespace duplex::apps {
-
-namespace {
-
-constexpr std::size_t kFanOutPerRound = 512;  // messages acknowledged and fanned out per round
-
-}  // namespace
 
 ChatMember::~ChatMember() {
   if (hub_ != nullptr) hub_->leave(this);
@@ -35,41 +25,8 @@ struct ChatHub::Impl {
     std::string room;
     ChatMember* self = nullptr;
   };
-  struct Pending {
-    ChatMessage message;
-    std::function<void(const ChatMessage&)> on_committed;
-    std::function<void(std::string_view)> on_failed;
-  };
-  struct Callbacks {
-    std::function<void(const ChatMessage&)> on_committed;
-    std::function<void(std::string_view)> on_failed;
-  };
-  // A batch with the writer, and whom to tell.
-  struct InFlight {
-    std::shared_ptr<ChatWriter::Job> job;
-    std::vector<Callbacks> callbacks;
-  };
 
-  // The writer's store is opened first (it creates the file and the schema), here, so that
-  // a database that cannot be opened stops the caller.
-  Impl(EventLoop* l, const std::string& path, const ChatRetention& retention)
-      : loop(l), writer_store(std::make_unique<ChatStore>(path)), reader(path) {
-    for (auto& [room, count] : reader.room_counts()) counts[room] = count;
-    published = reader.last_id();
-    std::weak_ptr<bool> weak = alive;
-    writer = std::make_unique<ChatWriter>(
-        std::move(writer_store), retention,
-        [this, weak] {
-          loop->queue_in_loop([this, weak] {
-            if (auto a = weak.lock(); a && *a) complete();
-          });
-        },
-        [this, weak](PrunedCounts pruned) {
-          loop->queue_in_loop([this, weak, pruned = std::move(pruned)] {
-            if (auto a = weak.lock(); a && *a) uncount(pruned);
-          });
-        });
-  }
+  explicit Impl(std::unique_ptr<ChatFeed> f) : feed(std::move(f)) {}
 
   // Fan-out walks a room's list by index; a member that leaves meanwhile is nulled and the
   // list compacted afterwards, so deliver() may close its own connection safely.
@@ -118,104 +75,30 @@ struct ChatHub::Impl {
     }
   }
 
-  // Queues a valid message for this round's batch.
-  void enqueue(ChatMessage m, std::function<void(const ChatMessage&)> on_committed,
-               std::function<void(std::string_view)> on_failed) {
-    pending.push_back(Pending{std::move(m), std::move(on_committed), std::move(on_failed)});
-    if (flush_queued) return;
-    flush_queued = true;
-    loop->queue_in_loop([this, weak = std::weak_ptr<bool>(alive)] {
-      if (auto a = weak.lock(); a && *a) flush();
-    });
+  ChatFeed::Presence presence() const {
+    ChatFeed::Presence out;
+    out.reserve(members.size());
+    for (const auto& [member, m] : members) out.emplace_back(m.name, m.room);
+    return out;
   }
 
-  // End of the round: this round's posts go to the writer as one batch.
-  void flush() {
-    flush_queued = false;
-    if (pending.empty()) return;
-    auto job = std::make_shared<ChatWriter::Job>();
-    InFlight f{job, {}};
-    for (auto& p : pending) {
-      job->messages.push_back(std::move(p.message));
-      f.callbacks.push_back(Callbacks{std::move(p.on_committed), std::move(p.on_failed)});
-    }
-    pending.clear();
-    in_flight.push_back(std::move(f));
-    writer->submit(std::move(job));
-  }
-
-  // The writer finished one or more batches: each in the order posted. Past
-  // kFanOutPerRound messages the rest waits for the next round (unless `all`), so that a
-  // backlog of commits does not stall the loop with its fan-out.
-  void complete(bool all = false) {
-    std::size_t applied = 0;
-    while (!in_flight.empty() && writer->done(*in_flight.front().job)) {
-      if (!all && applied >= kFanOutPerRound) {
-        loop->queue_in_loop([this, weak = std::weak_ptr<bool>(alive)] {
-          if (auto a = weak.lock(); a && *a) complete();
-        });
-        return;
-      }
-      InFlight f = std::move(in_flight.front());
-      in_flight.pop_front();
-      applied += f.callbacks.size();
-      apply(f);
-    }
-  }
-
-  void apply(InFlight& f) {
-    const ChatWriter::Job& job = *f.job;
-    if (!job.error.empty()) {
-      // The clients hear of a failed commit; the operator too, on the log.
-      log::error("chat", "commit of ", f.callbacks.size(),
-                 f.callbacks.size() == 1 ? " message failed: " : " messages failed: ", job.error);
-      for (auto& c : f.callbacks)
-        if (c.on_failed) c.on_failed(job.error);
-      return;
-    }
-    for (const auto& m : job.messages) {
-      ++counts[m.room];
-      published = std::max(published, m.id);
-    }
-    uncount(job.pruned);
-    // Every acknowledgement of the batch first, then the fan-out: a sender never sees its
-    // message from the room before its ack.
-    for (std::size_t i = 0; i < f.callbacks.size(); ++i)
-      if (f.callbacks[i].on_committed) f.callbacks[i].on_committed(job.messages[i]);
-    for (const auto& m : job.messages) fan_out(m);
-  }
-
-  void uncount(const PrunedCounts& pruned) {
-    for (const auto& [room, n] : pruned) {
-      auto it = counts.find(room);
-      if (it == counts.end()) continue;
-      it->second -= n;
-      if (it->second <= 0) counts.erase(it);
-    }
-  }
-
-  EventLoop* loop;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-  std::unique_ptr<ChatStore> writer_store;  // until the writer takes it
-  ChatStore reader;                         // the loop's reads
-  std::int64_t published = 0;               // the last id fanned out: reads stop there
+  std::unique_ptr<ChatFeed> feed;
   std::unordered_map<const ChatMember*, Member> members;
   std::map<std::string, std::vector<ChatMember*>, std::less<>> rooms;
-  std::map<std::string, std::int64_t, std::less<>> counts;
-  std::vector<Pending> pending;
-  std::deque<InFlight> in_flight;
-  bool flush_queued = false;
   int fanning_out = 0;
   bool dirty = false;
   std::uint64_t next_guest = 1;
-  std::unique_ptr<ChatWriter> writer;  // last: its thread stops first
 };
 
 ChatHub::ChatHub(EventLoop* loop, const std::string& db_path, const ChatRetention& retention)
-    : impl_(std::make_unique<Impl>(loop, db_path, retention)) {}
+    : ChatHub(std::make_unique<ChatLocalFeed>(loop, db_path, retention)) {}
+
+ChatHub::ChatHub(std::unique_ptr<ChatFeed> feed) : impl_(std::make_unique<Impl>(std::move(feed))) {
+  Impl* im = impl_.get();
+  im->feed->attach([im](const ChatMessage& m) { im->fan_out(m); }, [im] { return im->presence(); });
+}
 
 ChatHub::~ChatHub() {
-  *impl_->alive = false;
   for (auto& [member, m] : impl_->members) m.self->hub_ = nullptr;
 }
 
@@ -234,7 +117,7 @@ std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room
     }
     if (old_room == room_name) {
       if (new_name != it->second.name) rename(member, new_name);
-      return im.reader.recent(room_name, chat::kHistoryReplay, im.published);
+      return im.feed->history(room_name, chat::kHistoryReplay);
     }
   }
   if (new_name.empty()) new_name = guest_name();
@@ -243,7 +126,7 @@ std::vector<ChatMessage> ChatHub::join(ChatMember* member, std::string_view room
   im.members[member] = Impl::Member{new_name, room_name, member};
   im.notify(room_name, new_name + " joined " + room_name, member);
   im.rooms[room_name].push_back(member);
-  return im.reader.recent(room_name, chat::kHistoryReplay, im.published);
+  return im.feed->history(room_name, chat::kHistoryReplay);
 }
 
 void ChatHub::leave(ChatMember* member) {
@@ -277,7 +160,7 @@ void ChatHub::post(ChatMember* from, std::string_view text, std::string_view via
     if (on_failed) on_failed(why);
     return;
   }
-  im.enqueue(
+  im.feed->post(
       ChatMessage{0, it->second.room, it->second.name, std::string(text), 0, std::string(via)},
       std::move(on_committed), std::move(on_failed));
 }
@@ -290,7 +173,7 @@ void ChatHub::post_as(std::string_view room, std::string_view name, std::string_
     if (on_failed) on_failed(why);
     return;
   }
-  impl_->enqueue(
+  impl_->feed->post(
       ChatMessage{0, std::string(room), std::string(name), std::string(text), 0, std::string(via)},
       std::move(on_committed), std::move(on_failed));
 }
@@ -301,24 +184,15 @@ ChatMessage ChatHub::post_now(std::string_view room, std::string_view name, std:
   std::string why;
   if (!valid_name(room, &why) || !valid_name(name, &why) || !valid_text(text, &why))
     throw Error(why);
-  // This round's posts first, so that the order of arrival is kept.
-  im.flush();
-  auto job = std::make_shared<ChatWriter::Job>();
-  job->messages.push_back(
+  return im.feed->post_now(
       ChatMessage{0, std::string(room), std::string(name), std::string(text), 0, std::string(via)});
-  im.in_flight.push_back(Impl::InFlight{job, {Impl::Callbacks{}}});
-  im.writer->submit(job);
-  im.writer->wait(*job);
-  im.complete(true);
-  if (!job->error.empty()) throw Error(job->error);
-  return job->messages.front();
 }
 
 std::vector<RoomSummary> ChatHub::rooms() const {
   const auto& im = *impl_;
   std::map<std::string, RoomSummary, std::less<>> out;
   out[std::string(chat::kDefaultRoom)].name = chat::kDefaultRoom;
-  for (const auto& [room, count] : im.counts) {
+  for (const auto& [room, count] : im.feed->counts()) {
     out[room].name = room;
     out[room].messages = count;
   }
@@ -334,7 +208,7 @@ std::vector<RoomSummary> ChatHub::rooms() const {
 }
 
 std::vector<ChatMessage> ChatHub::history(std::string_view room, std::size_t limit) const {
-  return impl_->reader.recent(room, limit, impl_->published);
+  return impl_->feed->history(room, limit);
 }
 
 std::string ChatHub::guest_name() {
@@ -392,6 +266,9 @@ bool ChatHub::valid_text(std::string_view text, std::string* why) {
 bool ChatHub::name_taken(std::string_view name, const ChatMember* except) const {
   for (const auto& [member, m] : impl_->members)
     if (member != except && http::iequals(m.name, name)) return true;
+  // Names are unique across the nodes sharing a Redis feed too, as far as presence says.
+  for (const auto& [other, room] : impl_->feed->remote_members())
+    if (http::iequals(other, name)) return true;
   return false;
 }
 
@@ -407,10 +284,12 @@ std::string ChatHub::room_of(const ChatMember* member) const {
 
 std::vector<std::string> ChatHub::members(std::string_view room) const {
   std::vector<std::string> out;
-  auto it = impl_->rooms.find(room);
-  if (it == impl_->rooms.end()) return out;
-  for (auto* m : it->second)
-    if (m != nullptr) out.push_back(name_of(m));
+  if (auto it = impl_->rooms.find(room); it != impl_->rooms.end())
+    for (auto* m : it->second)
+      if (m != nullptr) out.push_back(name_of(m));
+  // Then those of the other processes sharing the feed (Redis), as last heard.
+  for (const auto& [name, in_room] : impl_->feed->remote_members())
+    if (in_room == room) out.push_back(name);
   return out;
 }
 
@@ -423,12 +302,10 @@ std::size_t ChatHub::online(std::string_view room) const {
 
 std::size_t ChatHub::online() const { return impl_->members.size(); }
 
-const std::string& ChatHub::db_path() const { return impl_->reader.path(); }
+const std::string& ChatHub::db_path() const { return impl_->feed->where(); }
 
-std::size_t ChatHub::unacknowledged() const {
-  std::size_t n = impl_->pending.size();
-  for (const auto& f : impl_->in_flight) n += f.callbacks.size();
-  return n;
-}
+ChatFeedStatus ChatHub::feed_status() const { return impl_->feed->status(); }
+
+std::size_t ChatHub::unacknowledged() const { return impl_->feed->unacknowledged(); }
 
 }  // namespace duplex::apps

@@ -1,14 +1,9 @@
 // Public. The chat rooms of `duplex serve`: members on any transport (TCP lines, WebSocket,
-// HTTP POST), history in SQLite, fan-out on the loop.
-//
-// Durability: a message is acknowledged only after its transaction commits (SQLite in WAL
-// mode, synchronous=FULL), so kill -9 loses no acknowledged message. Messages posted during
-// one loop round go to the writer thread together (chat_writer.h), which commits every batch
-// that waited while it was busy in one transaction (group commit); back on the loop, each
-// batch is acknowledged, then fanned out, in the order posted. The fsync never runs on the
-// loop, except for post_now() (for tests and tools), which waits for its commit.
-// Reads (join's replay, history()) use a second connection on the loop; they show only
-// messages already fanned out, so a member who joins sees each message once.
+// HTTP POST) and the fan-out of each stored message to the members of its room. Where
+// messages are stored and ordered is the feed's business (chat_feed.h): by default one
+// process's SQLite history (chat_local_feed.h), or Redis Streams shared by several
+// processes (chat_redis_feed.h). A post is acknowledged only once stored; members who
+// join get the room's last kHistoryReplay delivered messages, and then each new one once.
 // Loop thread only, every method.
 #pragma once
 
@@ -27,7 +22,7 @@ class EventLoop;
 namespace duplex::apps {
 
 struct ChatMessage {
-  std::int64_t id = 0;  // SQLite rowid, increasing
+  std::int64_t id = 0;  // SQLite rowid, or a Redis stream id (redis_stream.h); increasing
   std::string room;
   std::string name;
   std::string text;
@@ -73,14 +68,17 @@ struct ChatRetention {
   std::uint64_t min_free_bytes = 0;      // commits are refused below this free space
 };
 
-class ChatStore;
+class ChatFeed;
+struct ChatFeedStatus;
 
 class ChatHub {
  public:
-  // Opens (creating) the SQLite database at `db_path`; throws duplex::Error naming the
-  // file and the fix when it cannot. Starts the writer thread, which first applies
-  // `retention` to what is stored.
+  // With a local feed: opens (creating) the SQLite database at `db_path`; throws
+  // duplex::Error naming the file and the fix when it cannot. Starts the writer thread,
+  // which first applies `retention` to what is stored.
   ChatHub(EventLoop* loop, const std::string& db_path, const ChatRetention& retention = {});
+  // With any feed (a Redis one, say).
+  explicit ChatHub(std::unique_ptr<ChatFeed> feed);
   ~ChatHub();
   ChatHub(const ChatHub&) = delete;
   ChatHub& operator=(const ChatHub&) = delete;
@@ -90,8 +88,8 @@ class ChatHub {
   void leave(ChatMember* member);
   void rename(ChatMember* member, std::string_view name);
 
-  // Queues a message; after its group commit `on_committed` runs (the acknowledgement),
-  // then every member of the room gets deliver(). A failed commit calls on_failed instead.
+  // Hands a message to the feed; once stored `on_committed` runs (the acknowledgement),
+  // then every member of the room gets deliver(). A refused one calls on_failed instead.
   void post(ChatMember* from, std::string_view text, std::string_view via,
             std::function<void(const ChatMessage&)> on_committed,
             std::function<void(std::string_view error)> on_failed = {});
@@ -102,7 +100,7 @@ class ChatHub {
                std::string_view via, std::function<void(const ChatMessage&)> on_committed,
                std::function<void(std::string_view error)> on_failed);
   // Commits now (waiting for the writer, on the loop) and fans out; returns the stored
-  // message. Throws duplex::Error when the commit fails.
+  // message. Throws duplex::Error when the commit fails (or the feed is not local).
   ChatMessage post_now(std::string_view room, std::string_view name, std::string_view text,
                        std::string_view via);
 
@@ -119,16 +117,22 @@ class ChatHub {
   static bool valid_text(std::string_view text, std::string* why = nullptr);
   // Whether another member (not `except`) goes by this name now. Names compare without
   // regard to case (alice, Alice and ALICE are one name); valid names are ASCII, so ASCII
-  // case folding is complete. Members keep the spelling they chose.
+  // case folding is complete. Members keep the spelling they chose. With a shared feed the
+  // other nodes' members count too, as last heard (a second apart: two nodes may still
+  // give one name at once).
   bool name_taken(std::string_view name, const ChatMember* except = nullptr) const;
   // The member's name and room; "" when it has not joined.
   std::string name_of(const ChatMember* member) const;
   std::string room_of(const ChatMember* member) const;
-  // The names of the members of a room, in the order they joined.
+  // The names of the members of a room, in the order they joined; then those of other
+  // processes sharing the feed, as last heard.
   std::vector<std::string> members(std::string_view room) const;
   std::size_t online(std::string_view room) const;
   std::size_t online() const;  // members in every room
+  // Where the history is kept: the SQLite file, or the Redis URL (without its password).
   const std::string& db_path() const;
+  // The feed's state, for the dashboard.
+  ChatFeedStatus feed_status() const;
   // Posts not yet acknowledged or refused: queued, or with the writer.
   std::size_t unacknowledged() const;
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "duplex/apps/chat/chat_feed.h"
 #include "duplex/apps/chat/chat_hub.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/apps/dashboard/dashboard.h"
@@ -87,6 +88,20 @@ std::optional<Refusal> edit_refusal(const DashboardContext& ctx, const Request* 
 
 // --- routes -----------------------------------------------------------------------------
 
+// Where the chat keeps its history; with Redis, whether it is reachable and which other
+// nodes share it.
+Json history_status(const DashboardContext& ctx) {
+  if (ctx.chat == nullptr) return nullptr;
+  const ChatFeedStatus s = ctx.chat->feed_status();
+  Json j{{"kind", s.kind}, {"where", s.where}};
+  if (s.kind == "redis") {
+    j["connected"] = s.connected;
+    j["error"] = s.error.empty() ? Json(nullptr) : Json(s.error);
+    j["nodes"] = s.nodes;
+  }
+  return j;
+}
+
 void status(const DashboardContext& ctx, std::chrono::steady_clock::time_point started,
             const Request& req, Response& res) {
   const std::chrono::duration<double> up = std::chrono::steady_clock::now() - started;
@@ -100,7 +115,8 @@ void status(const DashboardContext& ctx, std::chrono::steady_clock::time_point s
             {"token_required", ctx.token_required},
             {"cap_net_admin", dashboard::has_cap_net_admin()},
             {"can_edit_neighbours", !refusal},
-            {"why_not", refusal ? Json(refusal->why) : Json(nullptr)}});
+            {"why_not", refusal ? Json(refusal->why) : Json(nullptr)},
+            {"history", history_status(ctx)}});
 }
 
 void ip_info(const Request& req, Response& res) {
