@@ -11,6 +11,7 @@ confidence interval, and a target counts as met only when the interval's lower e
 """
 import random
 import resource
+import signal
 import statistics
 import subprocess
 import time
@@ -61,18 +62,27 @@ def _children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def measure(args, timeout=900, **kw):
-    """Runs `args` to the end (killed after `timeout` s: timed_out, returncode -9) and
-    returns its wall time and CPU time (from the resource usage of children, so the caller
-    must not run other children at the same time)."""
+def measure(args, timeout=900, interrupt_grace=None):
+    """Runs `args` to the end and returns its wall time and CPU time (from the resource usage
+    of children, so the caller must not run other children at the same time). After
+    `timeout` s it is killed (timed_out, returncode -9); with `interrupt_grace`, it gets a
+    SIGINT first and that many seconds to write out what it found."""
     cpu0 = _children_cpu()
     start = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timed_out = False
     try:
-        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
-        out, err, code, timed_out = r.stdout, r.stderr, r.returncode, False
-    except subprocess.TimeoutExpired as e:
-        # subprocess.run killed and reaped it: its CPU time is in RUSAGE_CHILDREN too.
-        decode = lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
-        out, err, code, timed_out = decode(e.stdout), decode(e.stderr), -9, True
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        if interrupt_grace is not None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=interrupt_grace)
+            except subprocess.TimeoutExpired:
+                pass
+        proc.kill()  # nothing if the SIGINT ended it
+        out, err = proc.communicate()
     wall = time.monotonic() - start
+    code = -9 if timed_out else proc.returncode
     return Measurement(wall, _children_cpu() - cpu0, code, out, err, timed_out)
