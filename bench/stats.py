@@ -86,3 +86,24 @@ def measure(args, timeout=900, interrupt_grace=None):
     wall = time.monotonic() - start
     code = -9 if timed_out else proc.returncode
     return Measurement(wall, _children_cpu() - cpu0, code, out, err, timed_out)
+
+
+def cpu_busy_fraction(interval=0.5):
+    """Share of all CPUs busy over `interval` seconds, from /proc/stat."""
+    def sample():
+        f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(f), f[3] + f[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(interval)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(max_wait):
+    """Waits (at most max_wait s) until the machine is idle between runs: other engineers'
+    builds share these cores, and a run that has to share its core measures the sharing."""
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        if cpu_busy_fraction() < 0.05:
+            return True
+    return False
