@@ -129,6 +129,16 @@ function setupTabs() {
 
 // --- server summary ----------------------------------------------------------------------
 
+// Where the chat keeps its messages: the SQLite file, or the Redis that several serve nodes
+// share, whether it answers now, and which nodes share it.
+function historySummary(h) {
+  if (h.kind !== 'redis') return 'history ' + h.where;
+  const state = h.connected ? 'connected' : 'unreachable: ' + (h.error || '?') + '; posts are refused';
+  const others = h.nodes.length === 1 ? '1 other node' : h.nodes.length + ' other nodes';
+  const names = h.nodes.length ? ' (' + h.nodes.join(', ') + ')' : '';
+  return `history ${h.where} (${state}) · node ${h.node} · ${others}${names}`;
+}
+
 async function loadSummary() {
   try {
     const s = await api('/api/status');
@@ -137,6 +147,7 @@ async function loadSummary() {
     if (s.http) parts.push('dashboard ' + s.http);
     if (s.chat) parts.push('chat ' + s.chat);
     if (s.discovery_port) parts.push('discovery UDP ' + s.discovery_port);
+    if (s.history) parts.push(historySummary(s.history));
     parts.push(s.token_required
       ? 'token required'
       : 'loopback only; the token is needed to edit neighbours, capture, scan and run perf');
@@ -562,4 +573,6 @@ document.addEventListener('DOMContentLoaded', () => {
   setupTabs();
   setupChat();
   loadSummary();
+  // Again every 5 s: uptime, and with Redis whether it answers and which nodes share it.
+  setInterval(loadSummary, 5000);
 });

@@ -75,6 +75,8 @@ test('the header says what the token guards on loopback, not that none is needed
   const text = await summary.innerText();
   assert.match(text, /the token is needed to edit neighbours, capture, scan and run perf/);
   assert.doesNotMatch(text, /no token needed/);
+  // Where the chat keeps its messages: this server's SQLite file.
+  assert.match(text, /history \/\S+\.db/);
 });
 
 test('a terminal chat client started by the test is listed among the connections', async () => {

@@ -283,6 +283,10 @@ class ServeRedis(unittest.TestCase):
         history = status(nodes[0])["history"]
         self.assertEqual((history["kind"], history["where"], history["connected"]),
                          ("redis", self.redis.url(), True))
+        # Its own name is the one the other nodes list, and not among its own "nodes".
+        others = status(nodes[1])["history"]["nodes"]
+        self.assertIn(history["node"], others)
+        self.assertNotIn(history["node"], history["nodes"])
 
         per_client = 15
         sent = []

@@ -28,6 +28,7 @@ struct ChatFeedStatus {
   bool connected = true;           // false while Redis is unreachable
   std::string error;               // why not connected, else ""
   std::vector<std::string> nodes;  // the other nodes sharing the feed, as presence says
+  std::string node;                // this process's name among them ("" for a local feed)
 };
 
 class ChatFeed {

@@ -189,6 +189,6 @@ std::size_t ChatLocalFeed::unacknowledged() const {
 
 const std::string& ChatLocalFeed::where() const { return impl_->reader.path(); }
 
-ChatFeedStatus ChatLocalFeed::status() const { return {"sqlite", where(), true, "", {}}; }
+ChatFeedStatus ChatLocalFeed::status() const { return {"sqlite", where(), true, "", {}, ""}; }
 
 }  // namespace duplex::apps

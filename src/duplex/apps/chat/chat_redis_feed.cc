@@ -388,8 +388,14 @@ ChatFeed::Presence ChatRedisFeed::remote_members() const { return impl_->remote;
 const std::string& ChatRedisFeed::where() const { return impl_->where; }
 
 ChatFeedStatus ChatRedisFeed::status() const {
-  const bool up = impl_->commands->up();
-  return {"redis", impl_->where, up, up ? "" : impl_->commands_error, impl_->peers};
+  ChatFeedStatus s;
+  s.kind = "redis";
+  s.where = impl_->where;
+  s.connected = impl_->commands->up();
+  if (!s.connected) s.error = impl_->commands_error;
+  s.nodes = impl_->peers;
+  s.node = impl_->options.node;
+  return s;
 }
 
 }  // namespace duplex::apps

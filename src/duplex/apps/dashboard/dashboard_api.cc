@@ -98,6 +98,7 @@ Json history_status(const DashboardContext& ctx) {
     j["connected"] = s.connected;
     j["error"] = s.error.empty() ? Json(nullptr) : Json(s.error);
     j["nodes"] = s.nodes;
+    j["node"] = s.node;
   }
   return j;
 }

@@ -43,7 +43,7 @@ class ScriptedFeed : public ChatFeed {
   std::size_t unacknowledged() const override { return posts.size(); }
   Presence remote_members() const override { return remote; }
   const std::string& where() const override { return where_; }
-  ChatFeedStatus status() const override { return {"scripted", where_, true, "", {}}; }
+  ChatFeedStatus status() const override { return {"scripted", where_, true, "", {}, ""}; }
 
   // A message as another node's post, or one of ours, reaching this node.
   void deliver(ChatMessage m) {
