@@ -19,6 +19,10 @@
 // this process's own queueing (one node thread serves every client); the numbers are an
 // upper bound of the server's.
 //
+// Several serve nodes that share one chat (serve --redis): --tcp and --ws take comma-separated
+// lists, and client i of each kind connects to entry i modulo the list's length, so the
+// clients are spread evenly over the nodes.
+//
 // Output: one JSON object on stdout (the summary, "ok": true/false); progress and errors
 // on stderr. Exit 0 when every check passed, 1 otherwise, 2 for bad arguments.
 //
@@ -69,8 +73,14 @@ function parseArgs(argv) {
   return o;
 }
 
+// Entry i (modulo the length) of a comma-separated list of nodes' addresses.
+function nodeOf(list, i) {
+  const nodes = list.split(',');
+  return nodes[i % nodes.length];
+}
+
 function usage(error) {
-  const text = 'usage: load.mjs --tcp HOST:PORT --ws ws://HOST:PORT/ws/chat ' +
+  const text = 'usage: load.mjs --tcp HOST:PORT[,...] --ws ws://HOST:PORT/ws/chat[,...] ' +
     '[--tcp-clients 100] [--ws-clients 100] [--messages 10000] [--window 1] [--rate 0] ' +
     '[--timeout 120]';
   if (error) {
@@ -156,7 +166,7 @@ class TcpClient extends Client {
     super(index, 'tcp');
   }
   connect() {
-    const [host, port] = splitHostPort(opt.tcp);
+    const [host, port] = splitHostPort(nodeOf(opt.tcp, this.index));
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host, port });
       this.sock = sock;
@@ -210,7 +220,7 @@ class WsClient extends Client {
   }
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(opt.ws, { perMessageDeflate: false });
+      const ws = new WebSocket(nodeOf(opt.ws, this.index), { perMessageDeflate: false });
       this.ws = ws;
       ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', name: this.name })));
       ws.on('message', (data) => {
