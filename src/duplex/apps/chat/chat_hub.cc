@@ -201,6 +201,11 @@ std::vector<RoomSummary> ChatHub::rooms() const {
     out[room].online = static_cast<std::size_t>(
         std::count_if(list.begin(), list.end(), [](auto* m) { return m != nullptr; }));
   }
+  // The members of the other nodes sharing the feed (Redis), as their presence says.
+  for (const auto& [name, room] : im.feed->remote_members()) {
+    out[room].name = room;
+    ++out[room].online;
+  }
   std::vector<RoomSummary> v;
   v.reserve(out.size());
   for (auto& [room, s] : out) v.push_back(std::move(s));
@@ -294,13 +299,18 @@ std::vector<std::string> ChatHub::members(std::string_view room) const {
 }
 
 std::size_t ChatHub::online(std::string_view room) const {
-  auto it = impl_->rooms.find(room);
-  if (it == impl_->rooms.end()) return 0;
-  return static_cast<std::size_t>(
-      std::count_if(it->second.begin(), it->second.end(), [](auto* m) { return m != nullptr; }));
+  std::size_t n = 0;
+  if (auto it = impl_->rooms.find(room); it != impl_->rooms.end())
+    n = static_cast<std::size_t>(
+        std::count_if(it->second.begin(), it->second.end(), [](auto* m) { return m != nullptr; }));
+  for (const auto& [name, in_room] : impl_->feed->remote_members())
+    if (in_room == room) ++n;
+  return n;
 }
 
-std::size_t ChatHub::online() const { return impl_->members.size(); }
+std::size_t ChatHub::online() const {
+  return impl_->members.size() + impl_->feed->remote_members().size();
+}
 
 const std::string& ChatHub::db_path() const { return impl_->feed->where(); }
 

@@ -127,8 +127,9 @@ class ChatHub {
   // The names of the members of a room, in the order they joined; then those of other
   // processes sharing the feed, as last heard.
   std::vector<std::string> members(std::string_view room) const;
+  // Members online, this process's and (with a shared feed) the other nodes'.
   std::size_t online(std::string_view room) const;
-  std::size_t online() const;  // members in every room
+  std::size_t online() const;  // in every room
   // Where the history is kept: the SQLite file, or the Redis URL (without its password).
   const std::string& db_path() const;
   // The feed's state, for the dashboard.

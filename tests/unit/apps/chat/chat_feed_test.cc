@@ -119,12 +119,21 @@ TEST(ChatFeed, JoinReplaysTheFeedsHistory) {
   EXPECT_EQ(replay[0].text, "earlier");
 }
 
-TEST(ChatFeed, OtherNodesMembersShowInWhoAndTakeTheirNames) {
+TEST(ChatFeed, OtherNodesMembersShowInWhoAndTheCountsAndTakeTheirNames) {
   Lobby l;
   l.feed.remote = {{"carol", "lobby"}, {"erin", "ops"}};
   EXPECT_EQ(l.hub.members("lobby"), (std::vector<std::string>{"alice", "bob", "carol"}));
   EXPECT_TRUE(l.hub.name_taken("Carol"));
   EXPECT_FALSE(l.hub.name_taken("frank"));
+  // The counts that the dashboard shows ("N online") include them too.
+  EXPECT_EQ(l.hub.online("lobby"), 3u);
+  EXPECT_EQ(l.hub.online("ops"), 1u);
+  EXPECT_EQ(l.hub.online(), 4u);
+  const auto rooms = l.hub.rooms();
+  const auto ops =
+      std::find_if(rooms.begin(), rooms.end(), [](auto& r) { return r.name == "ops"; });
+  ASSERT_NE(ops, rooms.end());
+  EXPECT_EQ(ops->online, 1u);
   // What the feed shares with other nodes: this node's members.
   auto local = l.feed.local();
   std::sort(local.begin(), local.end());
