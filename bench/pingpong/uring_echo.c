@@ -39,12 +39,12 @@ struct pending {
 
 struct conn {
   int fd;
-  int closing;   /* EOF or an error: close once no send or receive is in flight */
-  int sending;   /* a send SQE is out */
-  int receiving; /* the multishot receive is armed (no final CQE yet) */
-  int shut;      /* shutdown() called to end the receive */
+  int closing;          /* EOF or an error: close once no send or receive is in flight */
+  int sending;          /* a send SQE is out */
+  int receiving;        /* the multishot receive is armed (no final CQE yet) */
+  int shut;             /* shutdown() called to end the receive */
   struct conn* starved; /* next in the list of receives that ran out of buffers */
-  struct pending* q; /* q[head..tail): sends waiting, q[head] the one in flight */
+  struct pending* q;    /* q[head..tail): sends waiting, q[head] the one in flight */
   unsigned head, tail, cap;
 };
 
@@ -90,8 +90,8 @@ static void give_back(unsigned short bid) {
 static void send_head(struct conn* c) {
   struct pending* p = &c->q[c->head % c->cap];
   struct io_uring_sqe* sqe = sqe_get();
-  io_uring_prep_send(sqe, c->fd, g_bufs + ((size_t)p->bid << kBufShift) + p->off,
-                     p->len - p->off, MSG_NOSIGNAL);
+  io_uring_prep_send(sqe, c->fd, g_bufs + ((size_t)p->bid << kBufShift) + p->off, p->len - p->off,
+                     MSG_NOSIGNAL);
   io_uring_sqe_set_data(sqe, tag(c, kSend));
   c->sending = 1;
 }
@@ -180,8 +180,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  struct io_uring_params params = {.flags = IORING_SETUP_SINGLE_ISSUER |
-                                            IORING_SETUP_DEFER_TASKRUN};
+  struct io_uring_params params = {.flags =
+                                       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
   int err = io_uring_queue_init_params(kEntries, &g_ring, &params);
   if (err == -EINVAL) { /* a kernel before 6.1: the plain ring */
     memset(&params, 0, sizeof params);
@@ -199,9 +199,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   io_uring_buf_ring_init(g_br);
-  struct io_uring_buf_reg reg = {.ring_addr = (unsigned long)g_br,
-                                 .ring_entries = kBufCount,
-                                 .bgid = kGroup};
+  struct io_uring_buf_reg reg = {
+      .ring_addr = (unsigned long)g_br, .ring_entries = kBufCount, .bgid = kGroup};
   if ((err = io_uring_register_buf_ring(&g_ring, &reg, 0)) < 0) {
     fprintf(stderr, "uring_echo: io_uring_register_buf_ring: %s\n", strerror(-err));
     return 1;

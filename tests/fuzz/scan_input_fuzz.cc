@@ -1,7 +1,7 @@
 // libFuzzer target for what `duplex scan` reads: a service's banner bytes (network input)
 // through escape_banner(), the same bytes as a packet from the SYN scan's raw TCP and ICMP
-// sockets of both families (SynMatcher), and as a services(5) file, a port list and a target word (apps/scan). Build
-// with clang:
+// sockets of both families (SynMatcher), and as a services(5) file, a port list and a target word
+// (apps/scan). Build with clang:
 //   CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DDUPLEX_FUZZ=ON
 //   cmake --build build/fuzz --target scan_input_fuzz
 //   build/fuzz/tests/scan_input_fuzz -max_total_time=20 tests/fuzz/corpus/scan_input
