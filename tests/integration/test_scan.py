@@ -70,7 +70,10 @@ class ScanAgainstNmap(unittest.TestCase):
             ls.close()
         self.assertEqual(ours, theirs)
         self.assertEqual(sorted(p for p, s in ours.items() if s == "open"), sorted(ls.open))
-        self.assertEqual(host["counts"]["closed"], len(ls.closed))
+        # The counts are those of the ports listed. (Not len(ls.closed): those ports are
+        # ephemeral ones bound and let go, and a test running beside this one may take one
+        # before the scan; nmap, scanning the same ports, then agrees with whatever it is.)
+        self.assertEqual(host["counts"]["closed"], sum(s == "closed" for s in ours.values()))
         self.assertIn("srtt_ms", host)
 
     def test_ipv4_states_equal_nmaps(self):
