@@ -6,8 +6,10 @@ namespace duplex::redis {
 
 namespace {
 
+// A decimal as Redis writes it: digits only, no leading zero (so that an id parsed and
+// printed again is the same text, and two texts never name one entry).
 bool parse_part(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 20) return false;
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s.front() == '0')) return false;
   for (char c : s)
     if (c < '0' || c > '9') return false;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

@@ -20,7 +20,8 @@ struct StreamId {
   std::uint64_t ms = 0;
   std::uint64_t seq = 0;
 
-  // "ms-seq" exactly (both parts decimal, no sign or space); nullopt otherwise.
+  // "ms-seq" exactly (both parts decimal as Redis writes them: no sign, space or leading
+  // zero); nullopt otherwise.
   static std::optional<StreamId> parse(std::string_view text);
   // The inverse of message_id(): the entry a chat message id names.
   static StreamId from_message_id(std::int64_t id);

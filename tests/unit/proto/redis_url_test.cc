@@ -87,11 +87,12 @@ TEST(RedisStreamId, ParsesAndPrints) {
   EXPECT_EQ(id->ms, 1764470000123u);
   EXPECT_EQ(id->seq, 7u);
   EXPECT_EQ(id->to_string(), "1764470000123-7");
+  EXPECT_EQ(StreamId::parse("0-0")->to_string(), "0-0");
 }
 
 TEST(RedisStreamId, RefusesAnythingButTwoDecimalParts) {
   for (const char* bad : {"", "-", "1-", "-1", "1", "1-2-3", "a-1", "1-b", " 1-2", "1-2 ", "+1-2",
-                          "99999999999999999999999-0"})
+                          "99999999999999999999999-0", "01-2", "1-02", "1764004700-005"})
     EXPECT_FALSE(StreamId::parse(bad)) << bad;
 }
 
