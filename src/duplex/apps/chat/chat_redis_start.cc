@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "duplex/apps/chat/chat_redis_internal.h"
+#include "duplex/apps/chat/redis_connection.h"
 #include "duplex/base/error.h"
 #include "duplex/base/log.h"
 
@@ -36,6 +37,7 @@ class Session {
       throw Error("cannot reach Redis at " + url.endpoint() + " (" + c_->errstr +
                   "); start redis-server there or fix --redis");
     redisSetTimeout(c_.get(), tv);
+    limit_replies(c_->reader, &budget_);
   }
 
   // A command's reply; throws on a lost connection, a timeout or an answer not in Redis's
@@ -57,6 +59,7 @@ class Session {
 
  private:
   const redis::Url& url_;
+  ReplyBudget budget_;  // before c_: the context's reader uses it until it is freed
   std::unique_ptr<redisContext, ContextFree> c_;
 };
 

@@ -24,7 +24,30 @@ RedisConnection* owner(const redisAsyncContext* ac) {
 
 Channel* channel_of(void* privdata) { return static_cast<Channel*>(privdata); }
 
+// hiredis's own functions (the same for every reader), with createArray checked first.
+redisReplyObjectFunctions g_base{};
+redisReplyObjectFunctions g_limited{};
+
+void* create_array(const redisReadTask* task, int elements) {
+  auto* budget = static_cast<ReplyBudget*>(task->privdata);
+  if (task->parent == nullptr) budget->elements = 0;  // a new reply begins
+  if (elements > 0) budget->elements += static_cast<std::size_t>(elements);
+  if (budget->elements > kMaxReplyElements) return nullptr;  // hiredis: "Out of memory"
+  return g_base.createArray(task, elements);
+}
+
 }  // namespace
+
+void limit_replies(redisReader* reader, ReplyBudget* budget) {
+  static redisReplyObjectFunctions* const limited = [reader] {
+    g_base = *reader->fn;
+    g_limited = g_base;
+    g_limited.createArray = create_array;
+    return &g_limited;
+  }();
+  reader->fn = limited;
+  reader->privdata = budget;
+}
 
 // A command's callback, and the connection it went out on.
 struct RedisConnection::Pending {
@@ -58,6 +81,7 @@ void RedisConnection::connect() {
     return lost(why);
   }
   ac_->data = this;
+  limit_replies(ac_->c.reader, &budget_);
   channel_ = std::make_unique<Channel>(loop_, ac_->c.fd);
   redisAsyncContext* ac = ac_;
   // hiredis reads a failed connect or a reset itself (getsockopt, read): every readiness,
@@ -115,7 +139,13 @@ void RedisConnection::on_disconnect(const redisAsyncContext* ac, int status) {
   // hiredis frees the context when this returns.
   self->ac_ = nullptr;
   self->loop_->cancel(self->connect_timer_);
-  self->lost(status == REDIS_OK ? std::string("closed") : std::string(ac->errstr));
+  if (status == REDIS_OK)
+    self->lost("closed");
+  else if (self->budget_.elements > kMaxReplyElements)  // hiredis calls it "Out of memory"
+    self->lost("a reply of more than " + std::to_string(kMaxReplyElements) +
+               " elements, which the chat never asks for: is it Redis?");
+  else
+    self->lost(ac->errstr);
 }
 
 void RedisConnection::log_in() {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "duplex/reactor/timer_queue.h"
 
 struct redisAsyncContext;
+struct redisReader;
 struct redisReply;
 
 namespace duplex {
@@ -28,6 +30,21 @@ class EventLoop;
 }  // namespace duplex
 
 namespace duplex::apps {
+
+// The most array elements one reply from Redis may hold, its nested arrays counted together.
+// The chat's largest replies are far below it (XREAD at most 500 entries of each room,
+// XREVRANGE 1000); hiredis 0.14 itself has no bound, so a server answering "*2000000000"
+// would have a node allocate 16 GB before a single element arrived.
+inline constexpr std::size_t kMaxReplyElements = 1'000'000;
+
+// What the replies of one reader have used so far; lives as long as the reader.
+struct ReplyBudget {
+  std::size_t elements = 0;
+};
+
+// Makes `reader` refuse (as hiredis's out-of-memory error, which fails the connection) a
+// reply with more than kMaxReplyElements array elements in all, counted in `budget`.
+void limit_replies(redisReader* reader, ReplyBudget* budget);
 
 class RedisConnection {
  public:
@@ -64,6 +81,7 @@ class RedisConnection {
   const std::string role_;
   StateCallback on_state_;
   redisAsyncContext* ac_ = nullptr;
+  ReplyBudget budget_;
   std::unique_ptr<Channel> channel_;
   std::string refused_;  // why the server refused the log-in, until lost() says it
   bool up_ = false;

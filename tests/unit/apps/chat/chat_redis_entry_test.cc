@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "duplex/apps/chat/chat_redis_internal.h"
+#include "duplex/apps/chat/redis_connection.h"
 
 namespace duplex::apps::redis_feed {
 namespace {
@@ -60,6 +61,41 @@ TEST(ChatRedisEntry, PastAThousandEntriesInOneMillisecondTheIdStaysInThatMillise
   const redis::StreamId crowded{1764470000123, 5000};
   EXPECT_EQ(message_id(crowded), 1764470000123 * 1024 + 1023);
   EXPECT_LT(message_id(crowded), message_id(redis::StreamId{1764470000124, 0}));
+}
+
+// A reader with the feed's bound, fed `wire`: the reply, or null with the reader's error.
+Reply read_limited(const std::string& wire, std::string* error) {
+  redisReader* reader = redisReaderCreate();
+  ReplyBudget budget;
+  limit_replies(reader, &budget);
+  redisReaderFeed(reader, wire.data(), wire.size());
+  void* out = nullptr;
+  if (redisReaderGetReply(reader, &out) != REDIS_OK) *error = reader->errstr;
+  redisReaderFree(reader);
+  return Reply(static_cast<redisReply*>(out));
+}
+
+TEST(ChatRedisEntry, AReplyOfMoreArrayElementsThanTheChatAsksForIsRefusedNotAllocated) {
+  std::string error;
+  // One array header claiming two billion elements: refused before any allocation.
+  EXPECT_FALSE(read_limited("*2000000000\r\n", &error));
+  EXPECT_NE(error, "");
+  // Nested arrays count together: three of 400,000 are past the bound, though none alone is.
+  std::string nested = "*3\r\n*400000\r\n";
+  for (int i = 0; i < 400000; ++i) nested += ":1\r\n";
+  nested += "*400000\r\n";
+  for (int i = 0; i < 400000; ++i) nested += ":1\r\n";
+  nested += "*400000\r\n";
+  error.clear();
+  EXPECT_FALSE(read_limited(nested, &error));
+  EXPECT_NE(error, "");
+  // A reply the size the chat reads (XREVRANGE COUNT 1000 of 12 elements each) passes.
+  std::string big = "*1000\r\n";
+  for (int i = 0; i < 1000; ++i) big += "*2\r\n$3\r\n1-1\r\n*2\r\n$4\r\nname\r\n$1\r\na\r\n";
+  error.clear();
+  const Reply r = read_limited(big, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(r->elements, 1000u);
 }
 
 }  // namespace
