@@ -9,6 +9,7 @@
 #include <random>
 
 #include "duplex/base/error.h"
+#include "duplex/base/wire.h"
 #include "duplex/inet/checksum.h"
 #include "duplex/inet/endpoint.h"
 #include "duplex/inet/icmp.h"
@@ -92,10 +93,6 @@ Reason unreachable6_reason(std::uint8_t code) {
     default:
       return Reason::host_unreach;
   }
-}
-
-std::uint16_t get16(std::span<const std::uint8_t> p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
 }
 
 }  // namespace
@@ -185,8 +182,8 @@ std::optional<SynAnswer> SynMatcher::quoted(const inet::Address& host,
                                             Reason reason) const noexcept {
   // Only 8 bytes of the TCP header are sure to be quoted: the ports and the sequence number.
   if (head.size() < 8) return {};
-  const std::uint16_t sport = get16(head), dport = get16(head.subspan(2));
-  const std::uint32_t seq = std::uint32_t{get16(head.subspan(4))} << 16 | get16(head.subspan(6));
+  const std::uint16_t sport = wire::be16(head.data()), dport = wire::be16(head.data() + 2);
+  const std::uint32_t seq = wire::be32(head.data() + 4);
   if (sport != source_port_ || seq != cookie(host, dport)) return {};
   return SynAnswer{host, dport, {PortState::filtered, reason}};
 }
