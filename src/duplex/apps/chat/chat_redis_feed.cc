@@ -26,10 +26,6 @@ constexpr const char* kReadCount = "500";       // entries per XREAD reply, at m
 constexpr const char* kReadBlockMs = "2000";    // then the rooms set is read again
 constexpr const char* kRoomsLogLen = "1000";
 
-std::string_view text(const redisReply* r) {
-  return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
-}
-
 std::string default_node() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -57,12 +53,11 @@ struct ChatRedisFeed::Impl {
     commands = std::make_unique<RedisConnection>(
         loop, options.url, "commands",
         [this](bool up, std::string_view why) { on_commands(up, why); });
+    // Its losses go to the debug log (the commands connection warns of an outage); up
+    // again, it reads on from where it stopped.
     reader = std::make_unique<RedisConnection>(loop, options.url, "reader",
-                                               [this](bool up, std::string_view why) {
-                                                 if (up)
-                                                   refresh_rooms_then_read();
-                                                 else
-                                                   reader_error = why;
+                                               [this](bool up, std::string_view) {
+                                                 if (up) refresh_rooms_then_read();
                                                });
     commands->start();
     reader->start();
@@ -334,7 +329,6 @@ struct ChatRedisFeed::Impl {
   std::vector<Waiting> before_first;  // posts before the first connection attempt ended
   bool first_attempt_done = false;
   std::string commands_error = "not connected yet";
-  std::string reader_error;
   bool was_down = false;
   Presence remote;
   std::vector<std::string> peers;  // the other live nodes

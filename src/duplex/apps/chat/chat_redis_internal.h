@@ -39,6 +39,9 @@ struct Entry {
   std::uint64_t post = 0;
 };
 
+// A reply's bytes (a string, status or error reply); empty for any other kind or null.
+std::string_view text(const redisReply* r);
+
 // An entry as XREAD and XRANGE give it ([id, [field, value, ...]]); nullopt when it is not
 // one the chat wrote.
 std::optional<Entry> parse_entry(const redisReply* entry, std::string_view room);

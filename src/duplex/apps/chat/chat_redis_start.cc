@@ -23,10 +23,6 @@ struct ReplyFree {
 };
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
-std::string_view text(const redisReply* r) {
-  return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
-}
-
 class Session {
  public:
   explicit Session(const redis::Url& url, int timeout_ms = kTimeoutMs) : url_(url) {
@@ -83,6 +79,10 @@ std::int64_t message_id(const redis::StreamId& id) {
   if (auto exact = id.message_id()) return *exact;
   // More than 1024 entries in one millisecond of one room: the last id of that millisecond.
   return static_cast<std::int64_t>(id.ms * redis::kSeqPerMs + (redis::kSeqPerMs - 1));
+}
+
+std::string_view text(const redisReply* r) {
+  return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
 }
 
 std::optional<Entry> parse_entry(const redisReply* e, std::string_view room) {
