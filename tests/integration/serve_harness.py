@@ -21,6 +21,26 @@ DUPLEX = os.environ.get("DUPLEX", "duplex")
 TIMEOUT = 30
 
 
+def free_port():
+    """A TCP port of 127.0.0.1 that nothing listens on now (for a server the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, what, timeout=TIMEOUT):
+    """Polls `condition` until it returns something true, and returns that; AssertionError
+    naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)  # a poll interval, not a wait for an event: the condition decides
+
+
 class Serve:
     """`duplex serve` on free ports with its own database in a temporary directory."""
 

@@ -18,27 +18,12 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_harness import DUPLEX, TIMEOUT, Serve  # noqa: E402
+from serve_harness import DUPLEX, TIMEOUT, Serve, free_port, wait_for  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from prerequisites import requires  # noqa: E402
 
 REDIS_SERVER = shutil.which("redis-server")
 MESSAGE = re.compile(r"^\[\d\d:\d\d:\d\d\] ([\w.-]+): (.*)$")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, what, timeout=TIMEOUT):
-    """Polls `condition` until it is true; AssertionError naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
 
 
 class Resp:
