@@ -22,11 +22,59 @@ thread_local EventLoop* t_loop = nullptr;
 // With nothing to do the loop still wakes now and then; a lost wake-up (a bug) then costs
 // a delay rather than a hang.
 constexpr int kPollTimeoutMs = 10'000;
+
+// 0: not chosen yet (DUPLEX_BACKEND decides at the first loop), else Backend + 1.
+std::atomic<int> g_backend{0};
+
+Backend backend_from_environment() {
+  const char* env = std::getenv("DUPLEX_BACKEND");
+  if (env == nullptr || *env == '\0') return Backend::kEpoll;
+  if (auto b = parse_backend(env)) return *b;
+  std::fprintf(stderr, "duplex: DUPLEX_BACKEND=%s is neither epoll nor uring; using epoll\n", env);
+  return Backend::kEpoll;
+}
+
+// The wanted back-end, or epoll with one line (once a process) when io_uring is refused.
+std::unique_ptr<Poller> make_poller(Backend want) {
+  if (want == Backend::kUring) {
+    std::string why;
+    if (auto p = make_uring_poller(&why)) return p;
+    static std::once_flag said;
+    std::call_once(said, [&why] {
+      std::fprintf(stderr, "duplex: io_uring is not available (%s); using epoll\n", why.c_str());
+    });
+  }
+  return make_epoll_poller();
+}
 }  // namespace
+
+const char* backend_name(Backend b) noexcept { return b == Backend::kUring ? "uring" : "epoll"; }
+
+std::optional<Backend> parse_backend(std::string_view word) noexcept {
+  if (word == "epoll") return Backend::kEpoll;
+  if (word == "uring" || word == "io_uring") return Backend::kUring;
+  return std::nullopt;
+}
+
+void EventLoop::set_default_backend(Backend b) noexcept {
+  g_backend.store(static_cast<int>(b) + 1, std::memory_order_release);
+}
+
+Backend EventLoop::default_backend() noexcept {
+  int b = g_backend.load(std::memory_order_acquire);
+  if (b == 0) {
+    int expected = 0;
+    g_backend.compare_exchange_strong(expected, static_cast<int>(backend_from_environment()) + 1);
+    b = g_backend.load(std::memory_order_acquire);
+  }
+  return static_cast<Backend>(b - 1);
+}
 
 EventLoop::EventLoop()
     : thread_(std::this_thread::get_id()),
-      poller_(make_epoll_poller()),
+      poller_(make_poller(default_backend())),
+      uring_(poller_->uring()),
+      backend_(uring_ != nullptr ? Backend::kUring : Backend::kEpoll),
       wakefd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (t_loop != nullptr) {
     ::close(wakefd_);
@@ -80,6 +128,7 @@ void EventLoop::loop() {
     poll_time_ = Clock::now();
     ++rounds_;
     dispatching_ = true;
+    poller_->run_completions();  // io_uring: receives and sends that finished
     for (Channel* c : ready_) {
       if (c != nullptr) c->handle_events();  // null: removed by an earlier callback
     }

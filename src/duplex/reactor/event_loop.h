@@ -4,6 +4,11 @@
 // Threading: a loop belongs to the thread that constructed it and is touched only there,
 // except for the methods marked "any thread". Other threads hand work over with
 // run_in_loop()/queue_in_loop(), which wake the loop through an eventfd.
+//
+// Back-ends: epoll (readiness) or io_uring (completions; uring.h). Each loop takes the
+// process's default back-end when it is made: DUPLEX_BACKEND=epoll|uring, or
+// set_default_backend() (a server's --backend flag). Where io_uring is refused (an old
+// kernel, seccomp, kernel.io_uring_disabled) the loop says so once and uses epoll.
 #pragma once
 
 #include <atomic>
@@ -11,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -21,10 +28,22 @@ namespace duplex {
 
 class Channel;
 class Poller;
+class Uring;
+
+enum class Backend { kEpoll, kUring };
+
+// "epoll", "uring"; parse_backend() takes the same words.
+const char* backend_name(Backend b) noexcept;
+std::optional<Backend> parse_backend(std::string_view word) noexcept;
 
 class EventLoop {
  public:
   using Functor = std::function<void()>;
+
+  // Any thread. The back-end of loops made from now on. Without a call, DUPLEX_BACKEND
+  // decides (a value that is neither word is named in one line and ignored), else epoll.
+  static void set_default_backend(Backend b) noexcept;
+  static Backend default_backend() noexcept;
 
   // Throws duplex::Error if this thread already has a loop or the kernel refuses an fd.
   EventLoop();
@@ -64,6 +83,11 @@ class EventLoop {
 
   // Loop thread only. When the last poll returned: a cheap "now" for callbacks.
   Clock::time_point poll_time() const noexcept { return poll_time_; }
+  // Any thread. The back-end this loop runs on (epoll after a refused io_uring).
+  Backend backend() const noexcept { return backend_; }
+  // Loop thread only. The completion interface on io_uring, nullptr on epoll.
+  Uring* uring() const noexcept { return uring_; }
+
   // Loop thread only. How many rounds the loop has run.
   std::uint64_t rounds() const noexcept { return rounds_; }
 
@@ -84,6 +108,8 @@ class EventLoop {
   std::uint64_t rounds_ = 0;
   Clock::time_point poll_time_{};
   std::unique_ptr<Poller> poller_;
+  Uring* uring_;  // poller_'s completion side, or nullptr
+  Backend backend_;
   int wakefd_;
   std::unique_ptr<Channel> wake_channel_;
   std::unique_ptr<TimerQueue> timers_;

@@ -1,0 +1,55 @@
+// Public (used by transport/). The completion side of an EventLoop on the io_uring back-end
+// (EventLoop::uring(); nullptr on epoll). Readiness (Channel) works on both back-ends; this
+// is what a TCP connection uses instead of read() and send() where the loop has a ring:
+//
+//   recv()    a multishot receive: the kernel fills buffers of the loop's provided-buffer ring
+//             and posts one completion per buffer, with no submission per read
+//   send()    one send of bytes that must stay put until its completion
+//   cancel()  ends an operation early; its final completion still comes (-ECANCELED or the
+//             result it had reached)
+//
+// Every operation ends with exactly one final completion (more() false), after which the
+// ring holds no reference to the UringOp or the bytes. SQEs prepared during a loop round
+// leave together in the io_uring_enter that waits for the next completions, so a round of
+// a thousand connections costs one system call. Loop thread only; liburing stays in the .cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace duplex {
+
+// What the ring calls back when an operation completes: res is the system call's result
+// (bytes, or -errno), flags the CQE's flags (more(), the provided buffer).
+class UringOp {
+ public:
+  virtual void complete(int res, std::uint32_t flags) = 0;
+
+ protected:
+  ~UringOp() = default;
+};
+
+class Uring {
+ public:
+  virtual void recv(int fd, UringOp* op) = 0;
+  // flags: MSG_* (MSG_NOSIGNAL is always added).
+  virtual void send(int fd, const char* data, std::size_t len, int flags, UringOp* op) = 0;
+  virtual void cancel(UringOp* op) = 0;
+  // Hands what was prepared to the kernel now, not at the end of the round: SQEs name their
+  // fd by number, which the kernel looks up only then, so call it before closing an fd that
+  // prepared operations name (a send prepared and then cancelled goes out as far as the
+  // socket takes it at once, as a write before close() would).
+  virtual void submit() = 0;
+  // A receive's completion with res > 0: its bytes, valid until recycle(flags), which gives
+  // the buffer back to the kernel (do it before the callback returns).
+  virtual const char* buffer(std::uint32_t flags) const = 0;
+  virtual void recycle(std::uint32_t flags) = 0;
+  // More completions follow for this operation (a multishot one still armed).
+  static bool more(std::uint32_t flags) noexcept { return (flags & 2u) != 0; }  // F_MORE
+  static bool has_buffer(std::uint32_t flags) noexcept { return (flags & 1u) != 0; }
+
+ protected:
+  ~Uring() = default;
+};
+
+}  // namespace duplex
