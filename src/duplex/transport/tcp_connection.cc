@@ -11,15 +11,13 @@
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex {
-namespace {
+namespace {}  // namespace
 
 // The loop thread's read buffer for connections with shared input (one loop per thread).
-Buffer& shared_read_buffer() {
+Buffer& TcpConnection::shared_read_buffer() {
   thread_local Buffer buffer;
   return buffer;
 }
-
-}  // namespace
 
 TcpConnection::TcpConnection(EventLoop* loop, std::string name, Socket socket,
                              const inet::Endpoint& local, const inet::Endpoint& peer)
@@ -28,7 +26,8 @@ TcpConnection::TcpConnection(EventLoop* loop, std::string name, Socket socket,
       socket_(std::move(socket)),
       channel_(loop, socket_.fd()),
       local_(local),
-      peer_(peer) {
+      peer_(peer),
+      ring_(loop->uring()) {
   channel_.on_read([this] { handle_read(loop_->poll_time()); });
   channel_.on_write([this] { handle_write(); });
   channel_.on_close([this] { handle_close(); });
@@ -42,7 +41,7 @@ void TcpConnection::connect_established() {
   state_.store(State::kConnected, std::memory_order_release);
   established_at_ = last_activity_ = Clock::now();
   channel_.tie(shared_from_this());
-  channel_.enable_reading();
+  start_reading();
   if (connection_cb_) connection_cb_(shared_from_this());
   if (filter_ && state() != State::kDisconnected) {
     if (handshake_timeout_ > Clock::duration::zero()) {
@@ -73,11 +72,15 @@ void TcpConnection::connect_destroyed() {
   if (state() != State::kDisconnected) {  // the owner tears down a live connection
     state_.store(State::kDisconnected, std::memory_order_release);
     closed_at_ = Clock::now();
-    channel_.disable_all();
+    stop_io();
     if (idle_timer_) loop_->cancel(idle_timer_);
     if (handshake_timer_) loop_->cancel(handshake_timer_);
     if (connection_cb_) connection_cb_(shared_from_this());
   }
+  stop_io();
+  // io_uring: what is still out ends by itself (the ring holds the file), but what was only
+  // prepared names the fd by number: the kernel must see it before the number is freed.
+  if (ring_ != nullptr) ring_->submit();
   channel_.remove();
   // Close the fd now, not when the last reference goes: a user who keeps the pointer
   // must not keep the kernel socket (and the peer's connection) alive with it.
@@ -110,43 +113,76 @@ void TcpConnection::handle_read(Clock::time_point received) {
   if (n > 0) {
     bytes_received_ += static_cast<std::uint64_t>(n);
     last_activity_ = received;
-    if (filter_) {
-      filter_read(in.peek(), in.readable_bytes(), received);
-      in.retrieve_all();
-      return;
-    }
-    if (message_cb_) {
-      message_cb_(shared_from_this(), in, received);
-    } else {
-      in.retrieve_all();
-    }
-    if (shared) {
-      // What the callback left (a partial message) becomes this connection's own.
-      if (!in.empty()) input_.append(in.peek(), in.readable_bytes());
-      in.retrieve_all();
-    }
-    input_.release_if_empty();
+    deliver(in, shared, received);
   } else if (n == 0) {
-    if (filter_ && !filter_open_ && close_reason_.empty())
-      close_reason_ = "the peer closed during the TLS handshake";
-    handle_peer_eof();
+    peer_fin();
   } else if (err != EAGAIN && err != EINTR) {
     close_with_error(err);
   }
+}
+
+// Bytes just received, in `in` (the shared buffer, or input_ itself when !shared), go to
+// the filter or the message callback.
+void TcpConnection::deliver(Buffer& in, bool shared, Clock::time_point received) {
+  if (filter_) {
+    filter_read(in.peek(), in.readable_bytes(), received);
+    in.retrieve_all();
+    return;
+  }
+  if (message_cb_) {
+    message_cb_(shared_from_this(), in, received);
+  } else {
+    in.retrieve_all();
+  }
+  if (shared) {
+    // What the callback left (a partial message) becomes this connection's own.
+    if (!in.empty()) input_.append(in.peek(), in.readable_bytes());
+    in.retrieve_all();
+  }
+  input_.release_if_empty();
+}
+
+void TcpConnection::peer_fin() {
+  if (filter_ && !filter_open_ && close_reason_.empty())
+    close_reason_ = "the peer closed during the TLS handshake";
+  handle_peer_eof();
+}
+
+void TcpConnection::start_reading() {
+  if (ring_ != nullptr) {
+    reading_ = true;
+    uring_arm_recv();
+  } else {
+    channel_.enable_reading();
+  }
+}
+
+// No more reading or writing: the channel leaves the poller; on io_uring what is out is
+// cancelled (its final completion lets the connection go).
+void TcpConnection::stop_io() {
+  channel_.disable_all();
+  if (ring_ == nullptr) return;
+  reading_ = false;
+  uring_stop_recv();
+  if (send_hold_) ring_->cancel(&send_op_);
 }
 
 // The peer sent FIN (or TLS close_notify). Finish sending what is queued (a half-closed
 // peer still reads), then close.
 void TcpConnection::handle_peer_eof() {
   peer_closed_ = true;
-  channel_.disable_reading();
+  if (ring_ != nullptr) {
+    reading_ = false;
+  } else {
+    channel_.disable_reading();
+  }
   if (peer_shutdown_cb_ && !shutdown_requested_) {
     // Half-closed: the owner answers and then calls shutdown_write(). (Had it already,
     // both directions are done and the connection closes as below.)
     peer_shutdown_cb_(shared_from_this(), input_);
     return;
   }
-  if (output_.empty()) {
+  if (!writing()) {
     handle_close();
   } else {
     state_.store(State::kDisconnecting, std::memory_order_release);
@@ -190,8 +226,7 @@ void TcpConnection::filter_established() {
   pending_plain_.retrieve_all();
   pending_plain_.release_if_empty();
   // A shutdown_write() that waited for the handshake to send these bytes first.
-  if (shutdown_requested_ && state() != State::kDisconnected && !channel_.is_writing())
-    finish_shutdown();
+  if (shutdown_requested_ && state() != State::kDisconnected && !writing()) finish_shutdown();
 }
 
 void TcpConnection::filter_send(const char* data, std::size_t len) {
@@ -239,8 +274,14 @@ void TcpConnection::handle_write() {
   last_activity_ = loop_->poll_time();
   if (!output_.empty()) return;
   channel_.disable_writing();
+  output_drained();
+}
+
+// Everything queued went to the kernel: tell the users, then finish a close that waited.
+void TcpConnection::output_drained() {
   output_.release_if_empty();
   if (write_complete_cb_) write_complete_cb_(shared_from_this());
+  if (state() == State::kDisconnected) return;
   if (peer_closed_ && !peer_shutdown_cb_) {
     handle_close();
   } else if (shutdown_requested_) {
@@ -252,7 +293,7 @@ void TcpConnection::handle_close() {
   if (state() == State::kDisconnected) return;
   state_.store(State::kDisconnected, std::memory_order_release);
   closed_at_ = Clock::now();
-  channel_.disable_all();
+  stop_io();
   if (idle_timer_) loop_->cancel(idle_timer_);
   if (handshake_timer_) loop_->cancel(handshake_timer_);
   handshake_timer_ = {};
@@ -312,8 +353,9 @@ void TcpConnection::send_in_loop(const char* data, std::size_t len, int flags) {
 void TcpConnection::write_wire(const char* data, std::size_t len, int flags, bool notify) {
   if (state() == State::kDisconnected) return;
   std::size_t written = 0;
-  // Nothing queued: write straight from the caller's bytes, no copy, no buffer.
-  if (!channel_.is_writing() && output_.empty()) {
+  // Nothing queued: write straight from the caller's bytes, no copy, no buffer. (On
+  // io_uring every write is queued: the round's sends leave in one system call.)
+  if (ring_ == nullptr && !channel_.is_writing() && output_.empty()) {
     const ssize_t n = ::send(socket_.fd(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT | flags);
     if (n >= 0) {
       written = static_cast<std::size_t>(n);
@@ -332,17 +374,21 @@ void TcpConnection::write_wire(const char* data, std::size_t len, int flags, boo
   }
   const std::size_t remaining = len - written;
   if (remaining == 0) return;
-  const std::size_t before = output_.readable_bytes();
+  const std::size_t before = output_.readable_bytes() + sending_.readable_bytes();
   if (before + remaining >= high_water_mark_ && before < high_water_mark_ && high_water_cb_) {
     loop_->queue_in_loop([self = shared_from_this(), size = before + remaining] {
       // Only while bytes are still owed, so that a write-complete callback follows: a write
       // later in this round may have drained the buffer, and a reader paused now would
       // then never be resumed.
-      if (self->high_water_cb_ && !self->output_.empty()) self->high_water_cb_(self, size);
+      if (self->high_water_cb_ && self->writing()) self->high_water_cb_(self, size);
     });
   }
   output_.append(data + written, remaining);
-  if (!channel_.is_writing()) channel_.enable_writing();
+  if (ring_ != nullptr) {
+    if (!send_hold_) uring_send_next();
+  } else if (!channel_.is_writing()) {
+    channel_.enable_writing();
+  }
 }
 
 void TcpConnection::shutdown_write() {
@@ -355,7 +401,7 @@ void TcpConnection::shutdown_in_loop() {
   if (state() == State::kDisconnected) return;
   shutdown_requested_ = true;
   if (filter_ && !filter_open_ && !pending_plain_.empty()) return;  // after the handshake
-  if (!channel_.is_writing()) finish_shutdown();
+  if (!writing()) finish_shutdown();
 }
 
 void TcpConnection::finish_shutdown() {
@@ -364,7 +410,7 @@ void TcpConnection::finish_shutdown() {
     close_notify_sent_ = true;
     if (filter_open_) {
       filter_->close();
-      if (!flush_filter() || channel_.is_writing()) return;
+      if (!flush_filter() || writing()) return;
     }
   }
   socket_.shutdown_write();
@@ -404,13 +450,21 @@ std::size_t TcpConnection::unacknowledged_bytes() const noexcept {
 
 void TcpConnection::pause_reading() {
   loop_->assert_in_loop_thread();
-  if (channel_.is_reading()) channel_.disable_reading();
+  if (ring_ != nullptr) {
+    uring_pause();
+  } else if (channel_.is_reading()) {
+    channel_.disable_reading();
+  }
 }
 
 void TcpConnection::resume_reading() {
   loop_->assert_in_loop_thread();
-  if (state() != State::kDisconnected && !peer_closed_ && !channel_.is_reading())
+  if (state() == State::kDisconnected || peer_closed_) return;
+  if (ring_ != nullptr) {
+    uring_resume();
+  } else if (!channel_.is_reading()) {
     channel_.enable_reading();
+  }
 }
 
 void TcpConnection::set_idle_timeout(Clock::duration idle) {

@@ -24,6 +24,12 @@
 // error line; a handshake not done within the handshake timeout closes too. Back-pressure
 // and high-water mark work on the encrypted output; bytes_sent/received and idle time count
 // the wire (records included). Without a filter, the only cost is a null check.
+//
+// io_uring (the loop's uring() set): one multishot receive replaces read(), and sends go
+// out as SQEs, one at a time per connection, batched with the whole loop round's into one
+// system call (tcp_connection_uring.cc). What users see is the same; what differs: every
+// send() is queued (output_bytes() counts it until the kernel took it), MSG_MORE is not
+// passed on, and fd() must not be written to directly (direct_writes() says so).
 #pragma once
 
 #include <atomic>
@@ -35,6 +41,7 @@
 #include "duplex/inet/endpoint.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/reactor/channel.h"
+#include "duplex/reactor/uring.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/socket.h"
 #include "duplex/transport/stream_filter.h"
@@ -87,7 +94,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // then closes and the peer slows down (back-pressure).
   void pause_reading();
   void resume_reading();
-  bool reading() const noexcept { return channel_.is_reading(); }
+  bool reading() const noexcept { return ring_ != nullptr ? reading_ : channel_.is_reading(); }
 
   // Loop thread only, before connect_established (TcpServerOptions::filter does it for a
   // server). A handshake not done within `handshake_timeout` (zero: no limit) closes the
@@ -99,6 +106,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool filtered() const noexcept { return filter_ != nullptr; }
   // The filter (nullptr without one), e.g. to describe() the TLS session.
   const StreamFilter* filter() const noexcept { return filter_.get(); }
+  // Whether bytes written straight to fd() (sendfile) reach the peer in order with send()'s:
+  // false with a filter, and on io_uring, where send()'s bytes may still wait in the ring.
+  bool direct_writes() const noexcept { return filter_ == nullptr && ring_ == nullptr; }
 
   // Loop thread only. Options and callbacks.
   void set_no_delay(bool on) { socket_.set_no_delay(on); }
@@ -146,7 +156,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // Bytes accepted by send() that the kernel has not taken yet (with a filter: the records,
   // and plaintext waiting for the handshake).
   std::size_t output_bytes() const noexcept {
-    return output_.readable_bytes() + pending_plain_.readable_bytes();
+    return output_.readable_bytes() + sending_.readable_bytes() + pending_plain_.readable_bytes();
   }
   // Bytes the kernel took that the peer has not acknowledged (SIOCOUTQ; our FIN counts
   // one): 0 once all we sent has reached the peer's socket.
@@ -177,6 +187,39 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool flush_filter();
   void filter_failed();
   void filter_established();
+  static Buffer& shared_read_buffer();
+  void deliver(Buffer& in, bool shared, Clock::time_point received);
+  void peer_fin();
+  void output_drained();
+  bool writing() const noexcept {
+    return ring_ != nullptr ? send_hold_ != nullptr : channel_.is_writing();
+  }
+  void start_reading();
+  void stop_io();
+
+  // io_uring: the receive and the send that are out; each holds the connection (recv_hold_,
+  // send_hold_) until its final completion, so their buffers outlive the kernel's use.
+  struct RecvOp final : UringOp {
+    TcpConnection* conn;
+    explicit RecvOp(TcpConnection* c) : conn(c) {}
+    void complete(int res, std::uint32_t flags) override;
+  };
+  struct SendOp final : UringOp {
+    TcpConnection* conn;
+    explicit SendOp(TcpConnection* c) : conn(c) {}
+    void complete(int res, std::uint32_t flags) override;
+  };
+  void uring_arm_recv();
+  void uring_recv_done(int res, std::uint32_t flags);
+  void uring_take(const char* data, std::size_t len);
+  bool within_round_budget(std::size_t n);
+  void uring_stop_recv();
+  void uring_schedule_held();
+  void uring_deliver_held();
+  void uring_send_next();
+  void uring_send_done(int res);
+  void uring_pause();
+  void uring_resume();
 
   EventLoop* loop_;
   const std::string name_;
@@ -212,6 +255,20 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   TimerId handshake_timer_;
   bool filter_open_ = false;  // filter_->established() seen
   bool close_notify_sent_ = false;
+
+  Uring* const ring_;  // the loop's, or nullptr on epoll
+  RecvOp recv_op_{this};
+  SendOp send_op_{this};
+  std::shared_ptr<TcpConnection> recv_hold_;
+  std::shared_ptr<TcpConnection> send_hold_;
+  Buffer sending_;        // the bytes of the send that is out
+  Buffer held_;           // received while paused: delivered on resume_reading()
+  bool reading_ = false;  // io_uring: bytes go to the users (not paused, no FIN yet)
+  bool recv_cancelled_ = false;
+  bool fin_held_ = false;  // io_uring: the FIN came while paused, behind held_
+  bool held_scheduled_ = false;
+  std::uint64_t budget_round_ = 0;  // the loop round that budget_used_ counts
+  std::size_t budget_used_ = 0;
 };
 
 }  // namespace duplex
