@@ -77,6 +77,8 @@ Options:
                        With -u, as nc -zu: an empty datagram to each port; closed when
                        ICMP port unreachable comes back, else open (-v tells a reply
                        from silence, which may also be a firewall: open|filtered)
+  --backend B          the event loop: epoll or uring (io_uring); default
+                       $DUPLEX_BACKEND, else epoll (also where io_uring is refused)
   --tls                TLS over the connection (as ncat --ssl): TLS 1.2 or 1.3, SNI
                        and the certificate check from HOST, the server verified against
                        the system CAs. stdin's EOF sends close_notify, then FIN; the

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "args.h"
+#include "backend_flag.h"
 #include "bind_address.h"
 #include "commands.h"
 #include "duplex/base/error.h"
@@ -47,6 +48,8 @@ Options:
                      connections out round-robin
   --high-water BYTES pause reading a connection whose unsent echo passes BYTES
                      (default 1048576), so a peer that never reads cannot grow our memory
+  --backend B        the event loop: epoll or uring (io_uring); default $DUPLEX_BACKEND,
+                     else epoll (epoll too where io_uring is refused, said once)
   --tls              TCP over TLS (1.2 or 1.3); prints the certificate's SHA-256 at start
   --cert FILE --key FILE  --tls: the certificate (PEM) and its key; without them the
                      self-signed certificate kept in $XDG_DATA_HOME/duplex/tls (else
@@ -184,6 +187,7 @@ int echo_main(Argv argv) {
              {"reuse-port", 0, false},
              {"high-water", 0, true},
              {"tls", 0, false},
+             kBackendOption,
              {"cert", 0, true},
              {"key", 0, true},
              {"handshake-timeout", 0, true},
@@ -193,6 +197,7 @@ int echo_main(Argv argv) {
     return 0;
   }
   args.expect_positionals(0, 0, "no arguments; use --tcp PORT or --udp PORT");
+  apply_backend_flag(args);
   const auto tcp_port = args.number("tcp", 0, 65535);
   const auto udp_port = args.number("udp", 0, 65535);
   if (!tcp_port && !udp_port) args.fail("give --tcp PORT and/or --udp PORT (0 picks a free port)");

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "backend_flag.h"
 #include "bind_address.h"
 #include "commands.h"
 #include "duplex/base/error.h"
@@ -58,6 +59,8 @@ Options:
   --send-timeout S      seconds a peer may leave a response unread (default 30); then
                         the connection is reset
   --max-body BYTES      largest request body (default 8388608); larger: 413
+  --backend B           the event loop: epoll or uring (io_uring); default
+                        $DUPLEX_BACKEND, else epoll (also where io_uring is refused)
   --tls                 HTTPS: TLS 1.2 or 1.3 only (1.2: ECDHE with AES-GCM or
                         CHACHA20-POLY1305 only), no renegotiation, session tickets and
                         resumption, ALPN http/1.1. Prints the certificate's SHA-256
@@ -116,6 +119,7 @@ int serve(Argv argv) {
              {"send-timeout", 0, true},
              {"max-body", 0, true},
              {"tls", 0, false},
+             kBackendOption,
              {"cert", 0, true},
              {"key", 0, true},
              {"handshake-timeout", 0, true},
@@ -125,6 +129,7 @@ int serve(Argv argv) {
     return 0;
   }
   args.expect_positionals(0, 1, "at most one directory to serve, e.g. duplex http serve ./public");
+  apply_backend_flag(args);
   const std::string dir = args.positionals().empty() ? "." : args.positionals()[0];
   check_server_tls_flags(args);
   const bool tls = args.has("tls");

@@ -88,6 +88,8 @@ Options:
   --no-shutdown        do not send FIN at stdin EOF
   --hex                dump the traffic to stderr: direction (> sent, < received),
                        offset, hex and ASCII
+  --backend B          the event loop: epoll or uring (io_uring); default
+                       $DUPLEX_BACKEND, else epoll (also where io_uring is refused)
   --tls                TLS for each client (as ncat --ssl): TLS 1.2 or 1.3 with
                        OpenSSL's secure defaults, renegotiation off, session tickets on,
                        ALPN http/1.1 when a client asks. The certificate's SHA-256

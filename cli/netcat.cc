@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "backend_flag.h"
 #include "duplex/apps/netcat/hex_dump.h"
 #include "duplex/reactor/event_loop.h"
 
@@ -45,6 +46,7 @@ std::vector<Option> common_options() {
           {"numeric", 'n', false},
           {"unix", 'U', false},
           {"tls", 0, false},
+          kBackendOption,
           {"cert", 0, true},
           {"key", 0, true},
           {"ca", 0, true},
@@ -56,6 +58,7 @@ std::vector<Option> common_options() {
 
 Common parse_common(const Args& args) {
   Common c;
+  apply_backend_flag(args);
   c.udp = args.has("udp");
   c.v4_only = args.has("ipv4");
   c.v6_only = args.has("ipv6");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "args.h"
+#include "backend_flag.h"
 #include "bind_address.h"
 #include "commands.h"
 #include "duplex/apps/chat/chat_feed.h"
@@ -93,6 +94,8 @@ Options:
   --db PATH              chat history file (default $XDG_DATA_HOME/duplex/chat.db, else
                          ~/.local/share/duplex/chat.db); its directory is created
   --token TOKEN          the access token instead of a random one (letters, digits, - _ . ~)
+  --backend B            the event loop: epoll or uring (io_uring); default
+                         $DUPLEX_BACKEND, else epoll (also where io_uring is refused)
   --tls                  HTTPS and WSS for the dashboard, TLS for the TCP chat (TLS 1.2/1.3).
                          On by default when bound beyond loopback; the printed URLs are
                          https://, and the certificate's SHA-256 fingerprint is printed
@@ -272,6 +275,7 @@ int serve_main(Argv argv) {
              {"redis", 0, true},
              {"redis-maxlen", 0, true},
              {"tls", 0, false},
+             kBackendOption,
              {"no-tls", 0, false},
              {"cert", 0, true},
              {"key", 0, true}});
@@ -280,6 +284,7 @@ int serve_main(Argv argv) {
     return 0;
   }
   args.expect_positionals(0, 0, "no arguments, only options (see duplex serve --help)");
+  apply_backend_flag(args);
   if (auto l = args.value("log-level")) {
     const auto level = log::parse_level(*l);
     if (!level) args.fail("--log-level '" + *l + "' must be error, warn, info or debug");
