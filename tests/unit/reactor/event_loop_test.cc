@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <future>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "../prerequisite.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/loop_thread.h"
 #include "duplex/reactor/signal_watcher.h"
@@ -40,6 +43,28 @@ TEST(EventLoop, RunInLoopFromManyThreadsRunsEveryFunctorInTheLoopThread) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(count, kThreads * kEach);
   EXPECT_EQ(wrong_thread.load(), 0);
+}
+
+// The same suites run on both back-ends (tests/CMakeLists.txt: uring.* with
+// DUPLEX_BACKEND=uring); this is the check that the uring run is not epoll in disguise.
+TEST(EventLoop, RunsOnTheBackendThatDuplexBackendNames) {
+  const char* env = std::getenv("DUPLEX_BACKEND");
+  const bool want_uring = env != nullptr && std::string_view(env) == "uring";
+  EventLoop loop;
+  if (want_uring && loop.backend() != Backend::kUring)
+    DUPLEX_SKIP_UNLESS_CI("this kernel refused io_uring (the loop fell back to epoll)");
+  EXPECT_EQ(loop.backend(), want_uring ? Backend::kUring : Backend::kEpoll);
+  EXPECT_EQ(loop.uring() != nullptr, want_uring);
+}
+
+TEST(EventLoop, ParsesBackendNames) {
+  EXPECT_EQ(parse_backend("epoll"), Backend::kEpoll);
+  EXPECT_EQ(parse_backend("uring"), Backend::kUring);
+  EXPECT_EQ(parse_backend("io_uring"), Backend::kUring);
+  EXPECT_FALSE(parse_backend("kqueue").has_value());
+  EXPECT_FALSE(parse_backend("").has_value());
+  EXPECT_STREQ(backend_name(Backend::kUring), "uring");
+  EXPECT_STREQ(backend_name(Backend::kEpoll), "epoll");
 }
 
 TEST(EventLoop, RunInLoopFromTheLoopThreadRunsAtOnce) {

@@ -13,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "duplex/reactor/event_loop.h"
 #include "echo_server.h"
 
 namespace duplex::test {
@@ -260,6 +261,9 @@ std::uint32_t data_segments_out(int fd) {
 // A head sent with send_more() waits for the file body that sendfile() sends next: both
 // leave in one data segment. The control, the same head with send(), leaves alone.
 TEST(TcpConnection, SendMoreHoldsTheHeadForTheSendfileThatFollows) {
+  if (EventLoop::default_backend() == Backend::kUring)
+    GTEST_SKIP() << "on io_uring sends wait in the ring, so nothing writes to fd() directly "
+                    "(DirectWritesOnlyOnEpollWithoutAFilter checks that the connection says so)";
   const std::string head(200, 'h');
   const std::string body = pattern(8000, 5);
   std::FILE* file = std::tmpfile();
@@ -295,6 +299,69 @@ TEST(TcpConnection, SendMoreHoldsTheHeadForTheSendfileThatFollows) {
     EXPECT_EQ(segments.get_future().get(), 2u);
   }
   std::fclose(file);
+}
+
+// http serve's sendfile() writes to fd() only where the connection says bytes written there
+// keep their order with send()'s: on epoll, without a filter.
+TEST(TcpConnection, DirectWritesOnlyOnEpollWithoutAFilter) {
+  std::promise<std::pair<bool, Backend>> seen;
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (c->connected()) seen.set_value({c->direct_writes(), c->loop()->backend()});
+    });
+  });
+  Client c(server.endpoint());
+  const auto [direct, backend] = seen.get_future().get();
+  EXPECT_EQ(backend, EventLoop::default_backend());
+  EXPECT_EQ(direct, backend == Backend::kEpoll);
+}
+
+// A reader that pauses after every message and resumes in a later round: on io_uring the
+// bytes that arrive between pause and the cancelled receive's end are held and delivered
+// first on resume, so nothing is lost or reordered; on epoll the socket simply waits.
+TEST(TcpConnection, PauseAndResumeAfterEveryMessageLosesAndReordersNothing) {
+  const std::string data = pattern(4 << 20, 11);
+  std::string got;  // the server loop's
+  std::atomic<std::size_t> got_size{0};
+  std::atomic<int> pauses{0};
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_message_callback([&](const TcpConnectionPtr& c, Buffer& in, Clock::time_point) {
+      got.append(in.peek(), in.readable_bytes());
+      in.retrieve_all();
+      got_size = got.size();
+      c->pause_reading();
+      ++pauses;
+      EXPECT_FALSE(c->reading());
+      c->loop()->queue_in_loop([c] { c->resume_reading(); });
+    });
+  });
+  Client c(server.endpoint());
+  ASSERT_TRUE(c.send_all(data));
+  ASSERT_TRUE(wait_until([&] { return got_size.load() >= data.size(); }));
+  std::promise<std::string> all;
+  server.loop()->run_in_loop([&] { all.set_value(got); });
+  const std::string copy = all.get_future().get();
+  EXPECT_EQ(copy.size(), data.size());
+  EXPECT_TRUE(copy == data);
+  EXPECT_GT(pauses.load(), 1);
+}
+
+// A connection closed while a large send is out to a peer that reads nothing: the send is
+// cancelled (io_uring) or dropped (epoll), and the connection is let go, not kept alive
+// by the operation that was out.
+TEST(TcpConnection, ForceCloseWithASendOutToAPeerThatReadsNothingLetsTheConnectionGo) {
+  std::promise<std::weak_ptr<TcpConnection>> conn;
+  EchoServer server({}, [&](TcpServer& s) {
+    s.set_connection_callback([&](const TcpConnectionPtr& c) {
+      if (!c->connected()) return;
+      c->send(std::string(32 << 20, 'x'));  // far more than both socket buffers take
+      c->loop()->run_after(std::chrono::milliseconds(20), [c] { c->force_close(); });
+      conn.set_value(c);
+    });
+  });
+  Client c(server.endpoint());
+  std::weak_ptr<TcpConnection> weak = conn.get_future().get();
+  EXPECT_TRUE(wait_until([&] { return weak.expired(); }));
 }
 
 }  // namespace
