@@ -44,6 +44,9 @@ class Uring {
   // the buffer back to the kernel (do it before the callback returns).
   virtual const char* buffer(std::uint32_t flags) const = 0;
   virtual void recycle(std::uint32_t flags) = 0;
+  // The result of every operation still out, or started, while the loop is destroyed: it
+  // never ran, and the op must not start another.
+  static constexpr int kGone = -108;  // -ESHUTDOWN
   // More completions follow for this operation (a multishot one still armed).
   static bool more(std::uint32_t flags) noexcept { return (flags & 2u) != 0; }  // F_MORE
   static bool has_buffer(std::uint32_t flags) noexcept { return (flags & 1u) != 0; }

@@ -32,6 +32,8 @@
 namespace duplex {
 namespace {
 
+static_assert(Uring::kGone == -ESHUTDOWN);
+
 constexpr std::uint64_t kTagOp = 0;      // a UringOp
 constexpr std::uint64_t kTagPoll = 1;    // a PollEntry
 constexpr std::uint64_t kTagIgnore = 2;  // the answer to a cancel or a POLL_REMOVE
@@ -197,8 +199,8 @@ class UringPoller final : public Poller, public Uring {
   }
 
   void run_completions() override {
-    // A completion can prepare operations but never poll, so done_ does not grow under us;
-    // index, not iterators, all the same.
+    // A completion can prepare operations but never poll; while the loop is destroyed, what
+    // it starts completes at once (gone()), appended here: hence an index, not iterators.
     for (std::size_t i = 0; i < done_.size(); ++i)
       done_[i].op->complete(done_[i].res, done_[i].flags);
     done_.clear();
@@ -209,6 +211,7 @@ class UringPoller final : public Poller, public Uring {
   // --- Uring ---
 
   void recv(int fd, UringOp* op) override {
+    if (gone(op)) return;
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -218,6 +221,7 @@ class UringPoller final : public Poller, public Uring {
   }
 
   void send(int fd, const char* data, std::size_t len, int flags, UringOp* op) override {
+    if (gone(op)) return;
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_send(sqe, fd, data, len, flags | MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op) | kTagOp);
@@ -250,6 +254,13 @@ class UringPoller final : public Poller, public Uring {
     int res;
     std::uint32_t flags;
   };
+
+  // While the loop is destroyed nothing new starts: the op's completion says kGone.
+  bool gone(UringOp* op) {
+    if (!tearing_down_) return false;
+    done_.push_back({op, kGone, 0});
+    return true;
+  }
 
   io_uring_sqe* get_sqe() {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -331,6 +342,7 @@ class UringPoller final : public Poller, public Uring {
   // it holds (a connection keeps itself alive while it has an operation out) is let go;
   // receives that finished meanwhile are not delivered any more.
   void teardown() {
+    tearing_down_ = true;
     if (ring_ok_ && ops_ > 0) {
       io_uring_sqe* sqe = get_sqe();
       io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
@@ -352,7 +364,7 @@ class UringPoller final : public Poller, public Uring {
             recycle(cqe->flags);
             if (!more(cqe->flags)) {
               --ops_;
-              done_.push_back({reinterpret_cast<UringOp*>(ud), -ECANCELED, 0});
+              done_.push_back({reinterpret_cast<UringOp*>(ud), kGone, 0});
             }
           }
         }
@@ -374,6 +386,7 @@ class UringPoller final : public Poller, public Uring {
   char* bufs_ = nullptr;
   unsigned returned_ = 0;  // buffers given back since the last advance
   std::size_t ops_ = 0;    // polls and operations whose final completion has not come
+  bool tearing_down_ = false;
   std::deque<PollEntry> store_;
   std::vector<PollEntry*> free_;
   std::vector<PollEntry*> slots_;  // Channel::poller_slot() -> entry

@@ -41,6 +41,7 @@ void TcpConnection::uring_arm_recv() {
 void TcpConnection::uring_recv_done(int res, std::uint32_t flags) {
   // The final completion lets the connection go, at the end of this call at the earliest.
   const TcpConnectionPtr self = Uring::more(flags) ? nullptr : std::move(recv_hold_);
+  if (res == Uring::kGone) return;  // the loop is being destroyed
   const bool open = state() != State::kDisconnected && !peer_closed_;
   if (res > 0) {
     const char* data = ring_->buffer(flags);
@@ -166,7 +167,7 @@ void TcpConnection::uring_send_next() {
 
 void TcpConnection::uring_send_done(int res) {
   const TcpConnectionPtr self = std::move(send_hold_);
-  if (state() == State::kDisconnected) return;
+  if (state() == State::kDisconnected || res == Uring::kGone) return;
   if (res < 0) {
     if (res == -EAGAIN || res == -EINTR) {
       uring_send_next();
