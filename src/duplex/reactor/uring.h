@@ -20,30 +20,36 @@
 namespace duplex {
 
 // What the ring calls back when an operation completes: res is the system call's result
-// (bytes, or -errno), flags the CQE's flags (more(), the provided buffer).
+// (bytes, or -errno), flags the CQE's flags (more(), the provided buffer). A function
+// pointer rather than a virtual function: UBSan's check of a virtual call needs a free fd,
+// which a server out of fds (the EMFILE case) has not, and would report a false error.
 class UringOp {
  public:
-  virtual void complete(int res, std::uint32_t flags) = 0;
+  using Complete = void (*)(UringOp* op, int res, std::uint32_t flags);
+  explicit UringOp(Complete fn) noexcept : fn_(fn) {}
+  void complete(int res, std::uint32_t flags) { fn_(this, res, flags); }
 
- protected:
-  ~UringOp() = default;
+ private:
+  Complete fn_;
 };
 
+// Not virtual (see UringOp): the one implementation is the io_uring poller's.
 class Uring {
  public:
-  virtual void recv(int fd, UringOp* op) = 0;
+  void recv(int fd, UringOp* op);
   // flags: MSG_* (MSG_NOSIGNAL is always added).
-  virtual void send(int fd, const char* data, std::size_t len, int flags, UringOp* op) = 0;
-  virtual void cancel(UringOp* op) = 0;
+  void send(int fd, const char* data, std::size_t len, int flags, UringOp* op);
+  void cancel(UringOp* op);
   // Hands what was prepared to the kernel now, not at the end of the round: SQEs name their
   // fd by number, which the kernel looks up only then, so call it before closing an fd that
   // prepared operations name (a send prepared and then cancelled goes out as far as the
   // socket takes it at once, as a write before close() would).
-  virtual void submit() = 0;
-  // A receive's completion with res > 0: its bytes, valid until recycle(flags), which gives
-  // the buffer back to the kernel (do it before the callback returns).
-  virtual const char* buffer(std::uint32_t flags) const = 0;
-  virtual void recycle(std::uint32_t flags) = 0;
+  void submit();
+  // A receive's completion with res > 0: its bytes, valid until recycle(res, flags), which
+  // gives them back to the kernel (do it before the callback returns, for every completion
+  // that has a buffer).
+  const char* buffer(std::uint32_t flags) const;
+  void recycle(int res, std::uint32_t flags);
   // The result of every operation still out, or started, while the loop is destroyed: it
   // never ran, and the op must not start another.
   static constexpr int kGone = -108;  // -ESHUTDOWN
@@ -52,6 +58,7 @@ class Uring {
   static bool has_buffer(std::uint32_t flags) noexcept { return (flags & 1u) != 0; }
 
  protected:
+  Uring() = default;
   ~Uring() = default;
 };
 

@@ -41,13 +41,19 @@ constexpr std::uint64_t kTagMask = 3;
 
 constexpr unsigned kSqEntries = 1024;
 constexpr unsigned kCqEntries = 8192;
-// Provided buffers: 16 KiB each (one buffer per completion; a larger message takes several)
-// and 1024 of them, 16 MiB of address space that the kernel fills in rotation. A receive
-// that finds none left ends with -ENOBUFS and is armed again once buffers come back.
-constexpr unsigned kBufShift = 14;
-constexpr unsigned kBufSize = 1u << kBufShift;
-constexpr unsigned kBufCount = 1024;  // a power of two, as the ring wants
+// Provided buffers, 4 MiB in all, which the kernel fills in rotation (so all of it becomes
+// resident once traffic has passed through). Consumed incrementally where the kernel can
+// (IOU_PBUF_RING_INC, 6.12+): 64 buffers of 64 KiB, and a receive takes only what it needs
+// from the buffer at the head, so many small messages share one buffer; else 256 of 16 KiB,
+// one per completion. A receive that finds none left ends with -ENOBUFS and is armed again
+// once buffers come back.
+constexpr unsigned kBufBytes = 4u << 20;
+constexpr unsigned kIncShift = 16;
+constexpr unsigned kWholeShift = 14;
+constexpr unsigned kMaxBufs = kBufBytes >> kWholeShift;  // a power of two, as the ring wants
 constexpr unsigned kBufGroup = 0;
+constexpr std::uint16_t kPbufRingInc = 2;       // IOU_PBUF_RING_INC (liburing 2.3 lacks it)
+constexpr std::uint32_t kCqeBufMore = 1u << 4;  // IORING_CQE_F_BUF_MORE
 constexpr auto kTeardownLimit = std::chrono::seconds(2);
 
 struct PollEntry {
@@ -59,9 +65,11 @@ struct PollEntry {
   int slot = -1;
 };
 
-class UringPoller final : public Poller, public Uring {
+// The ring and everything on it. Not polymorphic, so that Uring's calls reach it with a
+// static_cast that UBSan need not check (see UringOp).
+class UringCore final : public Uring {
  public:
-  ~UringPoller() override { teardown(); }
+  ~UringCore() { teardown(); }
 
   bool init(std::string* why) {
     io_uring_params p{};
@@ -83,39 +91,47 @@ class UringPoller final : public Poller, public Uring {
       *why = "io_uring without IORING_FEAT_EXT_ARG (a kernel older than 5.11)";
       return false;
     }
-    br_bytes_ = kBufCount * sizeof(io_uring_buf);
+    br_bytes_ = kMaxBufs * sizeof(io_uring_buf);
     void* br =
         ::mmap(nullptr, br_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    void* bufs = ::mmap(nullptr, std::size_t{kBufCount} << kBufShift, PROT_READ | PROT_WRITE,
+    void* bufs = ::mmap(nullptr, kBufBytes, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (br == MAP_FAILED || bufs == MAP_FAILED) {
       if (br != MAP_FAILED) ::munmap(br, br_bytes_);
-      if (bufs != MAP_FAILED) ::munmap(bufs, std::size_t{kBufCount} << kBufShift);
+      if (bufs != MAP_FAILED) ::munmap(bufs, kBufBytes);
       *why = std::string("mmap of the receive buffers: ") + std::strerror(errno);
       return false;
     }
     br_ = static_cast<io_uring_buf_ring*>(br);
     bufs_ = static_cast<char*>(bufs);
     io_uring_buf_ring_init(br_);
-    io_uring_buf_reg reg{};
-    reg.ring_addr = reinterpret_cast<std::uint64_t>(br_);
-    reg.ring_entries = kBufCount;
-    reg.bgid = kBufGroup;
-    if ((err = io_uring_register_buf_ring(&ring_, &reg, 0)) < 0) {
+    for (const bool inc : {true, false}) {
+      buf_shift_ = inc ? kIncShift : kWholeShift;
+      buf_count_ = kBufBytes >> buf_shift_;
+      io_uring_buf_reg reg{};
+      reg.ring_addr = reinterpret_cast<std::uint64_t>(br_);
+      reg.ring_entries = buf_count_;
+      reg.bgid = kBufGroup;
+      reg.pad = inc ? kPbufRingInc : 0;  // the flags field in newer headers
+      err = io_uring_register_buf_ring(&ring_, &reg, 0);
+      if (err == 0 || !inc) break;
+    }
+    if (err < 0) {
       *why = std::string("io_uring_register_buf_ring: ") + std::strerror(-err) +
              " (provided buffer rings need Linux 5.19)";
       return false;
     }
     registered_ = true;
-    for (unsigned bid = 0; bid < kBufCount; ++bid) give_back(bid);
+    offsets_.assign(buf_count_, 0);
+    for (unsigned bid = 0; bid < buf_count_; ++bid) give_back(bid);
     io_uring_buf_ring_advance(br_, static_cast<int>(returned_));
     returned_ = 0;
     return true;
   }
 
-  // --- Poller ---
+  // --- what the Poller does ---
 
-  void poll(int timeout_ms, std::vector<Channel*>& ready) override {
+  void poll(int timeout_ms, std::vector<Channel*>& ready) {
     for (PollEntry* e : rearm_) {
       e->queued = false;
       if (e->armed) continue;
@@ -177,7 +193,7 @@ class UringPoller final : public Poller, public Uring {
     io_uring_cq_advance(&ring_, seen);
   }
 
-  void update(Channel* c) override {
+  void update(Channel* c) {
     PollEntry* e = entry_of(c);
     if (e->armed) {
       if (e->armed_mask != c->interest() && !e->removing) remove_poll(e);
@@ -186,7 +202,7 @@ class UringPoller final : public Poller, public Uring {
     }
   }
 
-  void remove(Channel* c) override {
+  void remove(Channel* c) {
     if (c->poller_slot() < 0) return;
     PollEntry* e = slots_[static_cast<std::size_t>(c->poller_slot())];
     c->set_poller_slot(-1);
@@ -198,7 +214,7 @@ class UringPoller final : public Poller, public Uring {
     }
   }
 
-  void run_completions() override {
+  void run_completions() {
     // A completion can prepare operations but never poll; while the loop is destroyed, what
     // it starts completes at once (gone()), appended here: hence an index, not iterators.
     for (std::size_t i = 0; i < done_.size(); ++i)
@@ -206,11 +222,9 @@ class UringPoller final : public Poller, public Uring {
     done_.clear();
   }
 
-  Uring* uring() noexcept override { return this; }
-
   // --- Uring ---
 
-  void recv(int fd, UringOp* op) override {
+  void do_recv(int fd, UringOp* op) {
     if (gone(op)) return;
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
@@ -220,7 +234,7 @@ class UringPoller final : public Poller, public Uring {
     ++ops_;
   }
 
-  void send(int fd, const char* data, std::size_t len, int flags, UringOp* op) override {
+  void do_send(int fd, const char* data, std::size_t len, int flags, UringOp* op) {
     if (gone(op)) return;
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_send(sqe, fd, data, len, flags | MSG_NOSIGNAL);
@@ -228,24 +242,34 @@ class UringPoller final : public Poller, public Uring {
     ++ops_;
   }
 
-  void cancel(UringOp* op) override {
+  void do_cancel(UringOp* op) {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(op) | kTagOp, 0);
     io_uring_sqe_set_data64(sqe, kTagIgnore);
   }
 
-  void submit() override {
+  void do_submit() {
     if (io_uring_sq_ready(&ring_) == 0) return;
     flush_buffers();
     io_uring_submit(&ring_);
   }
 
-  const char* buffer(std::uint32_t flags) const override {
-    return bufs_ + (std::size_t{flags >> IORING_CQE_BUFFER_SHIFT} << kBufShift);
+  // Incremental buffers: a completion's bytes start where the last one's of that buffer
+  // ended, and the buffer goes back only once the kernel is done with it (no BUF_MORE).
+  const char* do_buffer(std::uint32_t flags) const {
+    const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+    return bufs_ + (std::size_t{bid} << buf_shift_) + offsets_[bid];
   }
 
-  void recycle(std::uint32_t flags) override {
-    if (has_buffer(flags)) give_back(flags >> IORING_CQE_BUFFER_SHIFT);
+  void do_recycle(int res, std::uint32_t flags) {
+    if (!has_buffer(flags)) return;
+    const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+    if ((flags & kCqeBufMore) && res > 0) {
+      offsets_[bid] += static_cast<std::uint32_t>(res);
+      return;
+    }
+    offsets_[bid] = 0;
+    give_back(bid);
   }
 
  private:
@@ -273,8 +297,8 @@ class UringPoller final : public Poller, public Uring {
   }
 
   void give_back(unsigned bid) {
-    io_uring_buf_ring_add(br_, bufs_ + (std::size_t{bid} << kBufShift), kBufSize,
-                          static_cast<unsigned short>(bid), io_uring_buf_ring_mask(kBufCount),
+    io_uring_buf_ring_add(br_, bufs_ + (std::size_t{bid} << buf_shift_), 1u << buf_shift_,
+                          static_cast<unsigned short>(bid), io_uring_buf_ring_mask(buf_count_),
                           static_cast<int>(returned_));
     ++returned_;
   }
@@ -361,7 +385,7 @@ class UringPoller final : public Poller, public Uring {
           if ((ud & kTagMask) == kTagPoll) {
             --ops_;
           } else if ((ud & kTagMask) == kTagOp) {
-            recycle(cqe->flags);
+            do_recycle(cqe->res, cqe->flags);
             if (!more(cqe->flags)) {
               --ops_;
               done_.push_back({reinterpret_cast<UringOp*>(ud), kGone, 0});
@@ -375,7 +399,7 @@ class UringPoller final : public Poller, public Uring {
     if (registered_) io_uring_unregister_buf_ring(&ring_, kBufGroup);
     if (ring_ok_) io_uring_queue_exit(&ring_);
     if (br_ != nullptr) ::munmap(br_, br_bytes_);
-    if (bufs_ != nullptr) ::munmap(bufs_, std::size_t{kBufCount} << kBufShift);
+    if (bufs_ != nullptr) ::munmap(bufs_, kBufBytes);
   }
 
   io_uring ring_{};
@@ -384,8 +408,11 @@ class UringPoller final : public Poller, public Uring {
   io_uring_buf_ring* br_ = nullptr;
   std::size_t br_bytes_ = 0;
   char* bufs_ = nullptr;
-  unsigned returned_ = 0;  // buffers given back since the last advance
-  std::size_t ops_ = 0;    // polls and operations whose final completion has not come
+  unsigned buf_shift_ = kWholeShift;
+  unsigned buf_count_ = 0;
+  std::vector<std::uint32_t> offsets_;  // per buffer: where its next completion's bytes start
+  unsigned returned_ = 0;               // buffers given back since the last advance
+  std::size_t ops_ = 0;                 // polls and operations whose final completion has not come
   bool tearing_down_ = false;
   std::deque<PollEntry> store_;
   std::vector<PollEntry*> free_;
@@ -395,7 +422,35 @@ class UringPoller final : public Poller, public Uring {
   std::vector<Done> done_;
 };
 
+class UringPoller final : public Poller {
+ public:
+  bool init(std::string* why) { return core_.init(why); }
+  void poll(int timeout_ms, std::vector<Channel*>& ready) override {
+    core_.poll(timeout_ms, ready);
+  }
+  void update(Channel* channel) override { core_.update(channel); }
+  void remove(Channel* channel) override { core_.remove(channel); }
+  void run_completions() override { core_.run_completions(); }
+  Uring* uring() noexcept override { return &core_; }
+
+ private:
+  UringCore core_;
+};
+
 }  // namespace
+
+void Uring::recv(int fd, UringOp* op) { static_cast<UringCore*>(this)->do_recv(fd, op); }
+void Uring::send(int fd, const char* data, std::size_t len, int flags, UringOp* op) {
+  static_cast<UringCore*>(this)->do_send(fd, data, len, flags, op);
+}
+void Uring::cancel(UringOp* op) { static_cast<UringCore*>(this)->do_cancel(op); }
+void Uring::submit() { static_cast<UringCore*>(this)->do_submit(); }
+const char* Uring::buffer(std::uint32_t flags) const {
+  return static_cast<const UringCore*>(this)->do_buffer(flags);
+}
+void Uring::recycle(int res, std::uint32_t flags) {
+  static_cast<UringCore*>(this)->do_recycle(res, flags);
+}
 
 std::unique_ptr<Poller> make_uring_poller(std::string* why) {
   auto p = std::make_unique<UringPoller>();

@@ -201,13 +201,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // send_hold_) until its final completion, so their buffers outlive the kernel's use.
   struct RecvOp final : UringOp {
     TcpConnection* conn;
-    explicit RecvOp(TcpConnection* c) : conn(c) {}
-    void complete(int res, std::uint32_t flags) override;
+    explicit RecvOp(TcpConnection* c) : UringOp(&done), conn(c) {}
+    static void done(UringOp* op, int res, std::uint32_t flags);
   };
   struct SendOp final : UringOp {
     TcpConnection* conn;
-    explicit SendOp(TcpConnection* c) : conn(c) {}
-    void complete(int res, std::uint32_t flags) override;
+    explicit SendOp(TcpConnection* c) : UringOp(&done), conn(c) {}
+    static void done(UringOp* op, int res, std::uint32_t flags);
   };
   void uring_arm_recv();
   void uring_recv_done(int res, std::uint32_t flags);

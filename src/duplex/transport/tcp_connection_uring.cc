@@ -25,11 +25,13 @@ constexpr std::size_t kHeldMax = std::size_t{1} << 20;
 
 }  // namespace
 
-void TcpConnection::RecvOp::complete(int res, std::uint32_t flags) {
-  conn->uring_recv_done(res, flags);
+void TcpConnection::RecvOp::done(UringOp* op, int res, std::uint32_t flags) {
+  static_cast<RecvOp*>(op)->conn->uring_recv_done(res, flags);
 }
 
-void TcpConnection::SendOp::complete(int res, std::uint32_t) { conn->uring_send_done(res); }
+void TcpConnection::SendOp::done(UringOp* op, int res, std::uint32_t) {
+  static_cast<SendOp*>(op)->conn->uring_send_done(res);
+}
 
 void TcpConnection::uring_arm_recv() {
   if (recv_hold_) return;  // still out (perhaps cancelled): its final completion re-arms
@@ -57,7 +59,7 @@ void TcpConnection::uring_recv_done(int res, std::uint32_t flags) {
         uring_schedule_held();
       }
     }
-    ring_->recycle(flags);
+    ring_->recycle(res, flags);
   } else if (res == 0) {
     if (open) {
       if (reading_ && held_.empty()) {

@@ -20,20 +20,22 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Recorder final : UringOp {
+  Recorder() : UringOp(&done) {}
   Uring* ring = nullptr;
   std::string bytes;
   std::vector<int> results;
   int finals = 0;
   std::function<void()> on_final;
-  void complete(int res, std::uint32_t flags) override {
-    results.push_back(res);
+  static void done(UringOp* op, int res, std::uint32_t flags) {
+    auto* r = static_cast<Recorder*>(op);
+    r->results.push_back(res);
     if (res > 0) {
-      bytes.append(ring->buffer(flags), static_cast<std::size_t>(res));
-      ring->recycle(flags);
+      r->bytes.append(r->ring->buffer(flags), static_cast<std::size_t>(res));
+      r->ring->recycle(res, flags);
     }
     if (!Uring::more(flags)) {
-      ++finals;
-      if (on_final) on_final();
+      ++r->finals;
+      if (r->on_final) r->on_final();
     }
   }
 };
