@@ -41,13 +41,13 @@ constexpr std::uint64_t kTagMask = 3;
 
 constexpr unsigned kSqEntries = 1024;
 constexpr unsigned kCqEntries = 8192;
-// Provided buffers, 4 MiB in all, which the kernel fills in rotation (so all of it becomes
+// Provided buffers, 2 MiB in all, which the kernel fills in rotation (so all of it becomes
 // resident once traffic has passed through). Consumed incrementally where the kernel can
-// (IOU_PBUF_RING_INC, 6.12+): 64 buffers of 64 KiB, and a receive takes only what it needs
-// from the buffer at the head, so many small messages share one buffer; else 256 of 16 KiB,
+// (IOU_PBUF_RING_INC, 6.12+): 32 buffers of 64 KiB, and a receive takes only what it needs
+// from the buffer at the head, so many small messages share one buffer; else 128 of 16 KiB,
 // one per completion. A receive that finds none left ends with -ENOBUFS and is armed again
 // once buffers come back.
-constexpr unsigned kBufBytes = 4u << 20;
+constexpr unsigned kBufBytes = 2u << 20;
 constexpr unsigned kIncShift = 16;
 constexpr unsigned kWholeShift = 14;
 constexpr unsigned kMaxBufs = kBufBytes >> kWholeShift;  // a power of two, as the ring wants

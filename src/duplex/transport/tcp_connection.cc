@@ -279,7 +279,9 @@ void TcpConnection::handle_write() {
 
 // Everything queued went to the kernel: tell the users, then finish a close that waited.
 void TcpConnection::output_drained() {
-  output_.release_if_empty();
+  // On io_uring every byte sent passes through output_ and sending_: they keep up to
+  // 256 KiB between bursts, or a busy connection would allocate in step with its traffic.
+  output_.release_if_empty(ring_ != nullptr ? kUringKeep : 64 * 1024);
   if (write_complete_cb_) write_complete_cb_(shared_from_this());
   if (state() == State::kDisconnected) return;
   if (peer_closed_ && !peer_shutdown_cb_) {

@@ -187,6 +187,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool flush_filter();
   void filter_failed();
   void filter_established();
+  static constexpr std::size_t kUringKeep = 256 * 1024;
   static Buffer& shared_read_buffer();
   void deliver(Buffer& in, bool shared, Clock::time_point received);
   void peer_fin();

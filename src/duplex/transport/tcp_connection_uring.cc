@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kRoundBudget = Buffer::kExtraReadSize;
 // Held beyond this, the receive is cancelled until the users caught up: the kernel's
 // receive window then closes and the peer slows down.
-constexpr std::size_t kHeldMax = std::size_t{1} << 20;
+constexpr std::size_t kHeldMax = 256 * 1024;
 
 }  // namespace
 
@@ -185,7 +185,7 @@ void TcpConnection::uring_send_done(int res) {
     uring_send_next();
     return;
   }
-  sending_.release_if_empty();
+  sending_.release_if_empty(kUringKeep);
   output_drained();
 }
 
