@@ -331,6 +331,16 @@ void TcpConnection::send(std::string_view data) {
 
 void TcpConnection::send(Buffer& data) {
   loop_->assert_in_loop_thread();
+  // io_uring queues every send: with nothing queued or out, the bytes change hands (the
+  // buffers swap storage) instead of being copied into output_ (nothing was queued, so no
+  // high-water mark was passed).
+  if (ring_ != nullptr && !filter_ && !send_hold_ && output_.empty() && !data.empty() &&
+      state() != State::kDisconnected && !shutdown_requested_) {
+    std::swap(output_, data);
+    data.retrieve_all();
+    uring_send_next();
+    return;
+  }
   send_in_loop(data.peek(), data.readable_bytes());
   data.retrieve_all();
 }
