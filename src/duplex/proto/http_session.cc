@@ -340,7 +340,7 @@ void Session::linger(const TcpConnectionPtr& c) {
 
 void Session::flush(const TcpConnectionPtr& c) {
   if (out_.empty()) return;
-  if (phase_ == Phase::kFile && !c->direct_writes()) return;  // pump_file sends it with the body
+  if (phase_ == Phase::kFile && c->filtered()) return;  // pump_file sends it with the body
   if (phase_ == Phase::kFile) {
     // A file body follows at once with sendfile: the head waits for it (MSG_MORE), so head
     // and body leave in the same segments instead of a small head segment of its own.
@@ -356,7 +356,7 @@ void Session::flush(const TcpConnectionPtr& c) {
 // connection's buffer instead, so that its write-complete callback tells us when to go on
 // (TcpConnection has no "writable again" callback of its own).
 bool Session::pump_file(const TcpConnectionPtr& c) {
-  if (!c->direct_writes()) return pump_file_copy(c);
+  if (c->filtered()) return pump_file_copy(c);
   while (file_left_ > 0) {
     if (c->output_bytes() > 0) {
       send_progress_ = c->bytes_sent() + file_offset_;

@@ -29,7 +29,8 @@
 // out as SQEs, one at a time per connection, batched with the whole loop round's into one
 // system call (tcp_connection_uring.cc). What users see is the same; what differs: every
 // send() is queued (output_bytes() counts it until the kernel took it), MSG_MORE is not
-// passed on, and fd() must not be written to directly (direct_writes() says so).
+// passed on, and a write straight to fd() (sendfile) keeps its order with send()'s only
+// while output_bytes() is 0, as http serve's file pump checks before each sendfile.
 #pragma once
 
 #include <atomic>
@@ -106,9 +107,6 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool filtered() const noexcept { return filter_ != nullptr; }
   // The filter (nullptr without one), e.g. to describe() the TLS session.
   const StreamFilter* filter() const noexcept { return filter_.get(); }
-  // Whether bytes written straight to fd() (sendfile) reach the peer in order with send()'s:
-  // false with a filter, and on io_uring, where send()'s bytes may still wait in the ring.
-  bool direct_writes() const noexcept { return filter_ == nullptr && ring_ == nullptr; }
 
   // Loop thread only. Options and callbacks.
   void set_no_delay(bool on) { socket_.set_no_delay(on); }
