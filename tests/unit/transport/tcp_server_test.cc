@@ -93,6 +93,24 @@ TEST(TcpServer, BindingAPortInUseThrowsNamingTheCauseAndTheFix) {
   }
 }
 
+// A destroyed server lets its port go at once, in the same loop round: on io_uring its
+// multishot accept holds the listening socket until the kernel has cancelled it.
+TEST(TcpServer, ItsPortIsFreeTheMomentTheServerIsDestroyed) {
+  LoopRunner runner;
+  const inet::Endpoint again = runner.call([&] {
+    inet::Endpoint where;
+    {
+      TcpServer first(runner.loop(), loopback(), "first");
+      first.start();
+      where = first.listen_endpoint();
+    }
+    TcpServer second(runner.loop(), where, "second");  // throws EADDRINUSE if still held
+    second.start();
+    return second.listen_endpoint();
+  });
+  EXPECT_NE(again.port(), 0);
+}
+
 TEST(TcpServer, DestroyedWithOpenConnectionsClosesThemCleanly) {
   TcpServerOptions options;
   options.threads = 2;
