@@ -62,7 +62,7 @@ struct PollEntry {
   bool armed = false;     // a POLL_ADD is out
   bool removing = false;  // a POLL_REMOVE for it is out
   bool queued = false;    // in rearm_
-  int slot = -1;
+  int slot = -1;          // its index in store_, which is the channel's poller_slot()
 };
 
 // The ring and everything on it. Not polymorphic, so that Uring's calls reach it with a
@@ -204,7 +204,7 @@ class UringCore final : public Uring {
 
   void remove(Channel* c) {
     if (c->poller_slot() < 0) return;
-    PollEntry* e = slots_[static_cast<std::size_t>(c->poller_slot())];
+    PollEntry* e = &store_[static_cast<std::size_t>(c->poller_slot())];
     c->set_poller_slot(-1);
     e->channel = nullptr;
     if (e->armed) {
@@ -309,25 +309,19 @@ class UringCore final : public Uring {
     returned_ = 0;
   }
 
+  // A channel's slot is its entry's index in store_.
   PollEntry* entry_of(Channel* c) {
-    if (c->poller_slot() >= 0) return slots_[static_cast<std::size_t>(c->poller_slot())];
+    if (c->poller_slot() >= 0) return &store_[static_cast<std::size_t>(c->poller_slot())];
     PollEntry* e;
     if (!free_.empty()) {
       e = free_.back();
       free_.pop_back();
+      *e = PollEntry{.slot = e->slot};
     } else {
       e = &store_.emplace_back();
+      e->slot = static_cast<int>(store_.size() - 1);
     }
-    *e = PollEntry{};
     e->channel = c;
-    if (!free_slots_.empty()) {
-      e->slot = free_slots_.back();
-      free_slots_.pop_back();
-      slots_[static_cast<std::size_t>(e->slot)] = e;
-    } else {
-      e->slot = static_cast<int>(slots_.size());
-      slots_.push_back(e);
-    }
     c->set_poller_slot(e->slot);
     return e;
   }
@@ -338,13 +332,8 @@ class UringCore final : public Uring {
     rearm_.push_back(e);
   }
 
-  // The channel left and no poll is out: the entry and its slot can serve another one.
-  void release(PollEntry* e) {
-    slots_[static_cast<std::size_t>(e->slot)] = nullptr;
-    free_slots_.push_back(e->slot);
-    e->slot = -1;
-    free_.push_back(e);
-  }
+  // The channel left and no poll is out: the entry (and its slot) can serve another one.
+  void release(PollEntry* e) { free_.push_back(e); }
 
   void arm(PollEntry* e) {
     io_uring_sqe* sqe = get_sqe();
@@ -414,10 +403,8 @@ class UringCore final : public Uring {
   unsigned returned_ = 0;               // buffers given back since the last advance
   std::size_t ops_ = 0;                 // polls and operations whose final completion has not come
   bool tearing_down_ = false;
-  std::deque<PollEntry> store_;
+  std::deque<PollEntry> store_;  // stable addresses: they are the polls' user_data
   std::vector<PollEntry*> free_;
-  std::vector<PollEntry*> slots_;  // Channel::poller_slot() -> entry
-  std::vector<int> free_slots_;
   std::vector<PollEntry*> rearm_;
   std::vector<Done> done_;
 };

@@ -56,13 +56,22 @@ class SocketPair {
 #define NEED_RING(loop) \
   if ((loop).uring() == nullptr) GTEST_SKIP() << "this loop runs on epoll (no ring)"
 
-TEST(Uring, MultishotReceiveDeliversEverySendUntilCancelledThenEndsOnce) {
-  EventLoop loop;
-  NEED_RING(loop);
+// A loop, a socket pair and a multishot receive on p[0] recorded in r.
+class UringReceive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NEED_RING(loop);
+    r.ring = loop.uring();
+    loop.uring()->recv(p[0], &r);
+  }
+
+  // The loop goes first: a receive still out ends with kGone into a live recorder.
   SocketPair p;
   Recorder r;
-  r.ring = loop.uring();
-  loop.uring()->recv(p[0], &r);
+  EventLoop loop;
+};
+
+TEST_F(UringReceive, DeliversEverySendUntilCancelledThenEndsOnce) {
   ASSERT_EQ(::write(p[1], "one", 3), 3);
   loop.run_after(1ms, [&] { ASSERT_EQ(::write(p[1], "two", 3), 3); });
   loop.run_every(1ms, [&] {
@@ -77,13 +86,7 @@ TEST(Uring, MultishotReceiveDeliversEverySendUntilCancelledThenEndsOnce) {
   EXPECT_EQ(r.results.back(), -ECANCELED);
 }
 
-TEST(Uring, EndOfFileIsTheReceivesFinalCompletion) {
-  EventLoop loop;
-  NEED_RING(loop);
-  SocketPair p;
-  Recorder r;
-  r.ring = loop.uring();
-  loop.uring()->recv(p[0], &r);
+TEST_F(UringReceive, EndsWithEndOfFile) {
   ASSERT_EQ(::write(p[1], "last", 4), 4);
   ASSERT_EQ(::shutdown(p[1], SHUT_WR), 0);
   r.on_final = [&] { loop.quit(); };
