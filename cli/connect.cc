@@ -104,6 +104,7 @@ Examples:
   duplex connect -v 127.0.0.1 9000 < file.bin          # send a file, print the reply
   tar c dir | duplex connect -q 0 backup 9000           # send, then end at once
   duplex connect --hex ::1 7                            # see the bytes both ways
+  duplex connect --backend uring 127.0.0.1 9000 < file.bin  # the loop on io_uring
   duplex connect -u 127.0.0.1 5353 <<< 'ping'
   duplex connect -u --broadcast 127.255.255.255 9999 <<< 'anyone?'
   duplex connect -u --multicast 239.1.2.3 --interface lo 5000 <<< 'hello group'

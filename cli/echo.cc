@@ -62,6 +62,7 @@ Examples:
   duplex echo --tcp 7007
   duplex echo --tcp 0 --udp 0 --bind 127.0.0.1
   duplex echo --tcp 9000 --threads 2 --reuse-port
+  duplex echo --tcp 9000 --backend uring              # io_uring instead of epoll
   printf 'hello\n' | nc -N 127.0.0.1 7007
   printf 'hello\n' | nc -u -w1 127.0.0.1 7007
   duplex echo --tcp 7443 --tls

@@ -80,6 +80,7 @@ Examples:
   duplex http serve ./public --port 8080
   duplex http serve --port 0 --bind 127.0.0.1 --listing
   duplex http serve /srv/www --threads 2 --reuse-port --header-timeout 5
+  DUPLEX_BACKEND=uring duplex http serve ./public   # io_uring instead of epoll
   curl -r 0-99 http://127.0.0.1:8080/big.iso -o part
   curl -H 'If-None-Match: "..."' -I http://127.0.0.1:8080/index.html
   duplex http serve ./public --tls --port 8443

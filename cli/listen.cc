@@ -119,6 +119,7 @@ Examples:
   duplex listen -k --sh-exec 'date; uptime' 7008
   duplex listen --broker --max-conns 20 6667          # a tiny chat hub
   duplex listen -k --allow 10.0.0.0/8,127.0.0.1 9000
+  duplex listen -k --backend uring --exec cat 7007    # the loop on io_uring
   duplex listen -lvnp 9000                            # nc habits: nc -lvnp 9000
   duplex listen -k -U /tmp/echo.sock --exec cat       # a Unix socket service
   duplex listen -v fe80::1%eth0 9000                  # link-local, on eth0

@@ -144,6 +144,7 @@ Examples:
   duplex serve --tls --cert site.pem --key site.key
   duplex serve --port 0 --chat-port 0 --discovery-port 0 --db /tmp/chat.db
   duplex serve --web ./web
+  duplex serve --backend uring                     # the loops on io_uring
   duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
   duplex serve --capture-rate 20                   # a slow link to the browser
