@@ -29,12 +29,15 @@ def s_client(port, *flags, stdin=subprocess.PIPE):
                             stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def handshake_line(proc):
-    """s_client's "New, TLSv1.3, Cipher is ..." or "Reused, ..." line (it ends the wait)."""
+def handshake_line(proc, said=None):
+    """s_client's "New, TLSv1.3, Cipher is ..." or "Reused, ..." line (it ends the wait);
+    "" if s_client ends first. Every line read before it goes to `said`, for the message."""
     for raw in proc.stdout:
         line = raw.decode(errors="replace").strip()
         if re.match(r"^(New|Reused),", line):
             return line
+        if said is not None:
+            said.append(line)
     return ""
 
 
@@ -88,26 +91,35 @@ class Resumption(unittest.TestCase):
 
     def resumes(self, port, version):
         """A first s_client keeps its session (a TLS 1.3 ticket arrives after the
-        handshake: the file appears then); a second one offers it."""
+        handshake: the file appears then); a second one offers it.
+
+        The first one is ended by the end of its input, not killed: the server sends two
+        tickets and s_client rewrites the file for each, so a kill could land between the
+        truncation and the write and leave the second client an empty file."""
         sess = os.path.join(self.tmp, f"{self.id().split('.')[-1]}{version}.sess")
         first = s_client(port, version, "-sess_out", sess)
         try:
             self.assertRegex(handshake_line(first), r"^New,")
             wait_until(lambda: os.path.exists(sess) and os.path.getsize(sess) > 0,
                        f"the session in {sess}")
+            first.stdin.close()
+            self.assertEqual(first.wait(TIMEOUT), 0, "s_client at the end of its input")
         finally:
-            first.kill()
-            first.wait()
+            if first.poll() is None:
+                first.kill()
+                first.wait()
             first.stdin.close()
             first.stdout.close()
         second = s_client(port, version, "-sess_in", sess, stdin=subprocess.DEVNULL)
+        said = []
         try:
-            line = handshake_line(second)
+            line = handshake_line(second, said)
         finally:
             second.kill()
             second.wait()
             second.stdout.close()
-        self.assertRegex(line, r"^Reused, TLSv1\.[23],", f"{version}: not resumed")
+        self.assertRegex(line, r"^Reused, TLSv1\.[23],",
+                         f"{version}: not resumed; s_client said:\n" + "\n".join(said[-20:]))
         return line
 
     def test_listen_k_resumes_tls13_and_tls12(self):
