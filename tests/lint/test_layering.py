@@ -28,6 +28,7 @@ BELOW = {
     "apps/perf": {"base", "inet", "reactor", "transport"},
     "apps/impair": {"base", "inet", "link", "reactor"},
     "apps/scan": {"base", "inet", "reactor", "transport"},
+    "apps/transfer": {"base", "inet", "reactor", "transport"},
     "apps/dashboard": {"base", "inet", "link", "reactor", "transport", "proto", "apps/chat",
                        "apps/report", "apps/capture", "apps/perf", "apps/scan"},
 }
