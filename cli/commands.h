@@ -29,5 +29,7 @@ int impair_main(Argv args);   // cli/impair.cc
 int lab_main(Argv args);      // cli/lab.cc
 int scan_main(Argv args);     // cli/scan.cc
 int ndp_main(Argv args);      // cli/ndp.cc
+int send_main(Argv args);     // cli/transfer.cc
+int receive_main(Argv args);  // cli/transfer.cc
 
 }  // namespace duplex::cli

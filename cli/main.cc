@@ -38,6 +38,10 @@ constexpr Command kCommands[] = {
      "a bump in the wire: loss, delay, rate, reordering between two interfaces (L2)"},
     {"lab", duplex::cli::lab_main, "three network namespaces, A - hop - B, for experiments (L2)"},
     {"scan", duplex::cli::scan_main, "which ports answer: a TCP connect scan, UDP, as nmap (L4)"},
+    {"send", duplex::cli::send_main,
+     "send files and directories: resumable, each checked with SHA-256 (L7)"},
+    {"receive", duplex::cli::receive_main,
+     "receive what duplex send offers, into a directory, verified (L7)"},
 };
 
 constexpr std::string_view kVersion = "0.1.0";
