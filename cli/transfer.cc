@@ -343,8 +343,8 @@ int run(const char* command, const Args& args, const Common& common,
   loop.loop();
   if (interrupted && live && !live->finished())
     std::cerr << "\n"
-              << command << ": interrupted; a partly received file is kept and the next "
-              << "transfer resumes it" << std::endl;
+              << command << ": interrupted; what arrived is kept and the next transfer resumes it"
+              << std::endl;
   if (printer.ended() == 0 || printer.any_failed()) return 1;
   return 0;
 }

@@ -7,6 +7,9 @@ namespace duplex::transfer {
 
 void Session::on_closed(const TcpConnectionPtr& c) {
   if (finished_) return;
+  // A TLS handshake that failed says all there is to say.
+  if (c->filter() != nullptr && !c->filter()->established() && !c->close_reason().empty())
+    return fail(c, c->close_reason(), false);
   std::string why = closed_early();
   if (!c->close_reason().empty()) why += " (" + c->close_reason() + ")";
   fail(c, why, false);
