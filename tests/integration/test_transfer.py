@@ -18,24 +18,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
 from prerequisites import requires  # noqa: E402
+from test_perf import wait_for  # noqa: E402
 
 DUPLEX = os.environ.get("DUPLEX", "duplex")
 TIMEOUT = 60
-
-
-def wait_for(condition, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)  # a poll interval, not a wait for an event: the condition decides
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Proc:

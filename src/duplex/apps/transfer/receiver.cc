@@ -64,12 +64,7 @@ void Receiver::on_message(const TcpConnectionPtr& c, Buffer& in) {
       if (!finish_file(c, in)) return;
       continue;
     }
-    std::optional<Frame> f;
-    try {
-      f = take_frame(in);
-    } catch (const ParseError& e) {
-      return fail(c, e.what());
-    }
+    std::optional<Frame> f = next_frame(c, in);
     if (!f) return;
     if (f->type == FrameType::kError) return fail(c, "the sender stopped: " + f->payload, false);
     if (phase_ == Phase::kOffer && f->type == FrameType::kOffer) {

@@ -48,12 +48,7 @@ void Sender::start(const TcpConnectionPtr& c) {
 
 void Sender::on_message(const TcpConnectionPtr& c, Buffer& in) {
   while (!finished()) {
-    std::optional<Frame> f;
-    try {
-      f = take_frame(in);
-    } catch (const ParseError& e) {
-      return fail(c, e.what());
-    }
+    std::optional<Frame> f = next_frame(c, in);
     if (!f) return;
     handle(c, *f);
   }

@@ -1,6 +1,6 @@
 #include "duplex/apps/transfer/session.h"
 
-#include "duplex/apps/transfer/transfer_protocol.h"
+#include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 
 namespace duplex::transfer {
@@ -37,6 +37,15 @@ void Session::succeed(const TcpConnectionPtr& c) {
   c->shutdown_write();
   outcome_.ok = true;
   end();
+}
+
+std::optional<Frame> Session::next_frame(const TcpConnectionPtr& c, Buffer& in) {
+  try {
+    return take_frame(in);
+  } catch (const ParseError& e) {
+    fail(c, e.what());
+    return std::nullopt;
+  }
 }
 
 void Session::report(const FileReport& f) {

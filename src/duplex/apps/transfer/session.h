@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "duplex/apps/transfer/transfer_protocol.h"
 #include "duplex/reactor/buffer.h"
 #include "duplex/transport/callbacks.h"
 #include "duplex/transport/tcp_connection.h"
@@ -64,6 +66,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void fail(const TcpConnectionPtr& c, const std::string& why, bool tell = true);
   void succeed(const TcpConnectionPtr& c);
   void report(const FileReport& f);
+  // The next whole frame of `in`; nullopt while it is not all there, or when the bytes are
+  // not a frame (the session has failed then, and the peer was told why).
+  std::optional<Frame> next_frame(const TcpConnectionPtr& c, Buffer& in);
   virtual std::string closed_early() const = 0;  // why an unfinished session ends at a close
 
   Events events_;
