@@ -29,6 +29,9 @@ std::string green(std::string_view s) { return style("32", s); }
 std::string red(std::string_view s) { return style("31", s); }
 std::string cyan(std::string_view s) { return style("36", s); }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump() << '\n'; }
+// Invalid UTF-8 (a file name, a peer's text) becomes U+FFFD instead of an exception.
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
 
 }  // namespace duplex::cli

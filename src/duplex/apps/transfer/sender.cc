@@ -14,6 +14,7 @@ namespace duplex::transfer {
 namespace {
 
 constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::uint64_t kCheckSlice = 64u << 20;  // hashed per step before a resume
 
 }  // namespace
 
@@ -25,6 +26,8 @@ struct Sender::Current {
   std::uint64_t at = 0;
   std::uint64_t left = 0;
   std::uint64_t offset = 0;
+  bool checking = false;  // hashing our first check_to bytes, to compare
+  std::uint64_t check_to = 0;
   Sha256 sha;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
   ~Current() {
@@ -56,7 +59,9 @@ void Sender::on_message(const TcpConnectionPtr& c, Buffer& in) {
 }
 
 void Sender::handle(const TcpConnectionPtr& c, Frame& f) {
-  if (f.type == FrameType::kError) return fail(c, "the receiver refused: " + f.payload, false);
+  if (f.type == FrameType::kKeepAlive) return;
+  if (f.type == FrameType::kError)
+    return fail(c, "the receiver refused: " + printable(f.payload), false);
   if (phase_ == Phase::kOffered && f.type == FrameType::kReply) {
     try {
       reply_ = decode_reply(f.payload, source_->offer.entries.size());
@@ -87,70 +92,100 @@ void Sender::on_write_complete(const TcpConnectionPtr& c) {
   if (phase_ == Phase::kSending && !pace_timer_) pump(c);
 }
 
-// Sends while the connection takes bytes at once: each chunk goes out when the previous
-// one has left our buffer, so at most one chunk waits here (the write-complete callback
-// brings us back). With a rate limit, a timer brings us back when the budget allows more.
+// One step at a time: each step that sends something returns, and the write-complete
+// callback of what it sent (queued even when the kernel took it at once) brings the next,
+// so a fast receiver does not hold the loop for a whole file and what the receiver says
+// (an Error frame) is read between chunks. Steps that send nothing go on at once.
 void Sender::pump(const TcpConnectionPtr& c) {
   while (phase_ == Phase::kSending && !finished() && c->connected() && c->output_bytes() == 0) {
-    if (!current_ && !open_next(c)) return;
-    if (!current_) {  // every file is out
-      c->send(encode_frame(FrameType::kEnd, ""));
-      phase_ = Phase::kEnded;
-      return;
-    }
-    if (!send_chunk(c)) return;
+    if (step(c) != Step::kNothing) return;
   }
 }
 
-// Moves to the next file entry that needs sending: skips directories and the files the
-// receiver has complete with the same bytes; resumes a partial one whose prefix matches.
-// False when the session failed.
-bool Sender::open_next(const TcpConnectionPtr& c) {
+Sender::Step Sender::step(const TcpConnectionPtr& c) {
+  if (!current_) return open_next(c);
+  if (current_->checking) return check_prefix(c);
+  return send_chunk(c);
+}
+
+// Moves to the next file entry: opens it, and when the receiver holds some of it (a part,
+// or a complete copy) starts to hash our own first that many bytes. With none left, End.
+Sender::Step Sender::open_next(const TcpConnectionPtr& c) {
   const auto& entries = source_->offer.entries;
-  while (next_ < entries.size()) {
-    const std::size_t i = next_++;
-    const Entry& e = entries[i];
-    if (e.dir) continue;
-    const Have& have = reply_->have[i];
-    const std::string& local = source_->local[i];
-    auto cur = std::make_unique<Current>();
-    cur->index = i;
-    cur->fd = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (cur->fd < 0 || ::fstat(cur->fd, &st) != 0) {
-      fail(c, "cannot read " + local + ": " + std::strerror(errno), true);
-      return false;
-    }
-    if (static_cast<std::uint64_t>(st.st_size) != e.size) {
-      fail(c, local + " changed size since it was offered (" + std::to_string(e.size) + " -> " +
-                  std::to_string(st.st_size) + " bytes); send it again");
-      return false;
-    }
-    if (have.bytes > 0 && have.bytes <= e.size) {
-      Sha256 prefix;
-      if (prefix.update_from_file(cur->fd, have.bytes) && to_hex(prefix.digest()) == have.sha256) {
-        if (have.complete && have.bytes == e.size) {
-          done_ += e.size;
-          report({e.path, e.size, e.size, true, 0});
-          continue;
-        }
-        cur->sha = std::move(prefix);
-        cur->offset = cur->at = have.bytes;
-        done_ += have.bytes;
-      }
-    }
-    cur->left = e.size - cur->at;
-    c->send(encode_frame(FrameType::kFile,
-                         encode_file_header({static_cast<std::uint32_t>(i), cur->at})));
-    current_ = std::move(cur);
-    return true;
+  while (next_ < entries.size() && entries[next_].dir) ++next_;
+  if (next_ == entries.size()) {
+    c->send(encode_frame(FrameType::kEnd, ""));
+    phase_ = Phase::kEnded;
+    return Step::kSent;
   }
-  return true;  // none left: current_ stays empty
+  const std::size_t i = next_++;
+  const Entry& e = entries[i];
+  const Have& have = reply_->have[i];
+  const std::string& local = source_->local[i];
+  auto cur = std::make_unique<Current>();
+  cur->index = i;
+  cur->fd = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (cur->fd < 0 || ::fstat(cur->fd, &st) != 0) {
+    fail(c, "cannot read " + local + ": " + std::strerror(errno));
+    return Step::kWait;
+  }
+  if (static_cast<std::uint64_t>(st.st_size) != e.size) {
+    fail(c, local + " changed size since it was offered (" + std::to_string(e.size) + " -> " +
+                std::to_string(st.st_size) + " bytes); send it again");
+    return Step::kWait;
+  }
+  cur->left = e.size;
+  if (have.complete ? have.bytes == e.size : have.bytes > 0 && have.bytes <= e.size) {
+    cur->checking = true;
+    cur->check_to = have.bytes;
+  }
+  current_ = std::move(cur);
+  if (current_->checking) return Step::kNothing;
+  c->send(encode_frame(FrameType::kFile, encode_file_header({static_cast<std::uint32_t>(i), 0})));
+  return Step::kSent;
+}
+
+// Hashes up to kCheckSlice of our first bytes (a keep-alive frame then tells the receiver
+// we are still here); at the end, the same bytes as the receiver's complete copy skip the
+// file, as its part resume it there, and anything else starts it at 0.
+Sender::Step Sender::check_prefix(const TcpConnectionPtr& c) {
+  Current& cur = *current_;
+  const std::uint64_t n = std::min<std::uint64_t>(kCheckSlice, cur.check_to - cur.at);
+  if (n > 0 && !cur.sha.update_from_file(cur.fd, cur.at, cur.at + n)) {
+    fail(c, "cannot read " + source_->local[cur.index] + ": " + std::strerror(errno));
+    return Step::kWait;
+  }
+  cur.at += n;
+  if (cur.at < cur.check_to) {
+    c->send(encode_frame(FrameType::kKeepAlive, ""));
+    return Step::kSent;
+  }
+  const Entry& e = source_->offer.entries[cur.index];
+  const Have& have = reply_->have[cur.index];
+  cur.checking = false;
+  cur.check_to = 0;
+  if (to_hex(cur.sha.digest()) == have.sha256) {
+    if (have.complete) {
+      done_ += e.size;
+      current_.reset();
+      report({e.path, e.size, e.size, true, 0});
+      return Step::kNothing;
+    }
+    cur.offset = cur.at;
+    cur.left = e.size - cur.at;
+    done_ += cur.at;
+  } else {
+    cur.sha = Sha256();
+    cur.at = 0;
+  }
+  c->send(encode_frame(FrameType::kFile,
+                       encode_file_header({static_cast<std::uint32_t>(cur.index), cur.at})));
+  return Step::kSent;
 }
 
 // Reads, hashes and sends one chunk of the current file (the digest after its last byte).
-// False when it must wait: for the rate limit's timer, or after a failure.
-bool Sender::send_chunk(const TcpConnectionPtr& c) {
+Sender::Step Sender::send_chunk(const TcpConnectionPtr& c) {
   Current& cur = *current_;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cur.left, kChunk));
   if (options_.rate > 0 && want > 0) {
@@ -172,7 +207,7 @@ bool Sender::send_chunk(const TcpConnectionPtr& c) {
             self->pace_timer_.reset();
             self->pump(cc);
           });
-      return false;
+      return Step::kWait;
     }
     want = std::min<std::size_t>(
         want, static_cast<std::size_t>(allowed - static_cast<double>(paced_)) + 1);
@@ -180,14 +215,16 @@ bool Sender::send_chunk(const TcpConnectionPtr& c) {
   chunk_.retrieve_all();
   if (want > 0) {
     chunk_.ensure_writable(want);
-    const ssize_t n = ::pread(cur.fd, chunk_.begin_write(), want, static_cast<off_t>(cur.at));
-    if (n < 0 && errno == EINTR) return true;
+    ssize_t n = -1;
+    do {
+      n = ::pread(cur.fd, chunk_.begin_write(), want, static_cast<off_t>(cur.at));
+    } while (n < 0 && errno == EINTR);
     if (n <= 0) {
       fail(c,
            source_->local[cur.index] +
                (n == 0 ? " shrank while it was sent" : ": " + std::string(std::strerror(errno))) +
                "; send it again");
-      return false;
+      return Step::kWait;
     }
     const auto got = static_cast<std::size_t>(n);
     cur.sha.update(chunk_.begin_write(), got);
@@ -208,10 +245,10 @@ bool Sender::send_chunk(const TcpConnectionPtr& c) {
     current_.reset();
     c->send(chunk_);
     report(r);
-    return true;
+    return Step::kSent;
   }
   c->send(chunk_);
-  return true;
+  return Step::kSent;
 }
 
 std::string Sender::closed_early() const {

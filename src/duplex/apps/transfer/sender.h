@@ -28,10 +28,15 @@ class Sender final : public Session {
 
  private:
   struct Current;
+  // What one step of the pump did: sent bytes (their write-complete brings the next step),
+  // nothing (go on at once), or waits (for the rate limit's timer, or it failed).
+  enum class Step { kSent, kNothing, kWait };
   void handle(const TcpConnectionPtr& c, Frame& f);
   void pump(const TcpConnectionPtr& c);
-  bool open_next(const TcpConnectionPtr& c);
-  bool send_chunk(const TcpConnectionPtr& c);
+  Step step(const TcpConnectionPtr& c);
+  Step open_next(const TcpConnectionPtr& c);
+  Step check_prefix(const TcpConnectionPtr& c);
+  Step send_chunk(const TcpConnectionPtr& c);
   std::string closed_early() const override;
 
   std::shared_ptr<const Source> source_;

@@ -85,18 +85,17 @@ class Session : public std::enable_shared_from_this<Session> {
 using SessionPtr = std::shared_ptr<Session>;
 
 // Gives every connection of `endpoint` (a TcpServer or a TcpClient) a session of its own,
-// made by `make` when it comes up; `on_up` (may be empty) sees the connection first, to set
-// an idle timeout, say, and `on_down` (may be empty) each session once its connection is
-// closed: then whatever it had to say has left.
+// made by `make` when it comes up (nullptr refuses the connection: it is closed at once);
+// `on_down` (may be empty) sees each session once its connection is closed: then whatever
+// it had to say has left.
 template <typename Endpoint>
-void run_sessions(Endpoint& endpoint, std::function<SessionPtr()> make,
-                  std::function<void(const TcpConnectionPtr&)> on_up = {},
+void run_sessions(Endpoint& endpoint, std::function<SessionPtr(const TcpConnectionPtr&)> make,
                   std::function<void(const SessionPtr&)> on_down = {}) {
   auto sessions = std::make_shared<std::unordered_map<const TcpConnection*, SessionPtr>>();
-  endpoint.set_connection_callback([sessions, make, on_up, on_down](const TcpConnectionPtr& c) {
+  endpoint.set_connection_callback([sessions, make, on_down](const TcpConnectionPtr& c) {
     if (c->connected()) {
-      if (on_up) on_up(c);
-      auto s = make();
+      auto s = make(c);
+      if (!s) return c->force_close();
       (*sessions)[c.get()] = s;
       s->start(c);
       return;

@@ -50,12 +50,12 @@ std::array<unsigned char, kDigest> Sha256::digest() const {
   return out;
 }
 
-bool Sha256::update_from_file(int fd, std::uint64_t bytes) {
+bool Sha256::update_from_file(int fd, std::uint64_t from, std::uint64_t to) {
   std::vector<char> chunk(1 << 20);
-  std::uint64_t at = 0;
-  while (at < bytes) {
+  std::uint64_t at = from;
+  while (at < to) {
     const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(bytes - at, chunk.size()));
+        static_cast<std::size_t>(std::min<std::uint64_t>(to - at, chunk.size()));
     const ssize_t n = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;

@@ -25,9 +25,10 @@ class Sha256 {
   // The digest of what was given so far; the object goes on taking bytes after it.
   std::array<unsigned char, kDigest> digest() const;
 
-  // Reads [0, bytes) of `fd` (pread, so the file offset stays) into this. False when the
+  // Reads [from, to) of `fd` (pread, so the file offset stays) into this. False when the
   // file ended first or a read failed (errno says why).
-  bool update_from_file(int fd, std::uint64_t bytes);
+  bool update_from_file(int fd, std::uint64_t from, std::uint64_t to);
+  bool update_from_file(int fd, std::uint64_t bytes) { return update_from_file(fd, 0, bytes); }
 
   struct Free {  // EVP_MD_CTX_free
     void operator()(void* ctx) const noexcept;

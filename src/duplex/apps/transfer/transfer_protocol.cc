@@ -20,6 +20,7 @@ bool known(char type) {
     case FrameType::kEnd:
     case FrameType::kDone:
     case FrameType::kError:
+    case FrameType::kKeepAlive:
       return true;
   }
   return false;
@@ -140,6 +141,7 @@ Offer decode_offer(std::string_view text) {
   if (entries->size() > kMaxEntries)
     throw ParseError("the offer has more than " + std::to_string(kMaxEntries) + " entries");
   Offer offer;
+  std::uint64_t total = 0;
   offer.entries.reserve(entries->size());
   for (const auto& item : *entries) {
     const std::string what = "offer entry " + std::to_string(offer.entries.size() + 1);
@@ -161,6 +163,8 @@ Offer decode_offer(std::string_view text) {
       throw ParseError(what + ": \"dir\" is not true or false");
     e.dir = dir->get<bool>();
     if (e.dir && e.size != 0) throw ParseError(what + " is a directory with a size");
+    total += e.size;
+    if (total > kMaxTotal) throw ParseError("the offer's sizes add up past 2^62 bytes");
     offer.entries.push_back(std::move(e));
   }
   return offer;
@@ -226,6 +230,26 @@ Done decode_done(std::string_view text) {
   d.bytes = get_uint(j, "bytes", "the confirmation");
   d.skipped = get_uint(j, "skipped", "the confirmation");
   return d;
+}
+
+std::string printable(std::string_view text, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size() && out.size() < max) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::string_view ch = char_at(text, i);
+    if (ch.size() > 1 || (c >= 0x20 && c < 0x7f)) {
+      out.append(ch);
+      i += ch.size();
+      continue;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.append("\\x").push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+    ++i;
+  }
+  if (i < text.size()) out.append("...");
+  return out;
 }
 
 std::string to_hex(const std::array<unsigned char, kDigest>& digest) {

@@ -18,6 +18,8 @@
 //   receiver -> sender  Done  'D'  JSON {"files":N,"bytes":N,"skipped":N}: all verified and
 //                                  in place
 //   either              Error 'E'  one UTF-8 line: why the transfer stops; then the close
+//   either              Keep  'K'  empty, between frames: still here, hashing (a large file
+//                                  is hashed in slices, so that no idle timeout fires)
 //
 // The sender resumes a file at the receiver's byte count when the SHA-256 of its own first
 // that many bytes matches the receiver's, else it starts at 0; a complete copy that matches
@@ -44,6 +46,7 @@ enum class FrameType : char {
   kEnd = 'N',
   kDone = 'D',
   kError = 'E',
+  kKeepAlive = 'K',
 };
 
 struct Frame {
@@ -108,6 +111,13 @@ std::string encode_file_header(const FileHeader& h);
 FileHeader decode_file_header(std::string_view payload);
 std::string encode_done(const Done& done);
 Done decode_done(std::string_view json);
+
+// The offer's total of file bytes is at most this (so that no sum of sizes overflows).
+inline constexpr std::uint64_t kMaxTotal = std::uint64_t{1} << 62;
+
+// A peer's text (an Error frame) made safe for a terminal and a log line: control
+// characters and invalid UTF-8 escaped, at most `max` bytes kept.
+std::string printable(std::string_view text, std::size_t max = 512);
 
 // Why `path` may not be written under the receiver's directory, or nullopt when it may: it
 // must be relative and '/'-separated, with no empty, "." or ".." component, no NUL or

@@ -132,6 +132,20 @@ TEST(TransferOffer, EachBadOfferSaysWhy) {
   EXPECT_EQ(why_refused(head + R"({"path":"x","size":1,"mode":420,"mtime":0,"dir":false}]})"), "");
 }
 
+TEST(TransferOffer, SizesThatWouldOverflowTheirSumAreRefused) {
+  Offer o;
+  for (int i = 0; i < 4; ++i)
+    o.entries.push_back({"f" + std::to_string(i), kMaxTotal, 0644, 0, false});
+  EXPECT_THROW(decode_offer(encode_offer(o)), ParseError);
+}
+
+TEST(TransferPrintable, EscapesControlCharactersAndInvalidUtf8AndCuts) {
+  EXPECT_EQ(printable("plain ünïcode"), "plain ünïcode");
+  EXPECT_EQ(printable("a\x1b[31mb\n"), "a\\x1b[31mb\\x0a");
+  EXPECT_EQ(printable("\xff\xfe"), "\\xff\\xfe");
+  EXPECT_EQ(printable(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
+}
+
 TEST(TransferReply, NeedsOneHavePerEntryAndRealDigests) {
   Reply r;
   r.have.push_back({0, "", false});

@@ -15,6 +15,7 @@
 #include "../../transport/loopback.h"
 #include "duplex/apps/transfer/receiver.h"
 #include "duplex/apps/transfer/sender.h"
+#include "duplex/apps/transfer/sha256.h"
 #include "duplex/reactor/event_loop.h"
 #include "duplex/transport/tcp_client.h"
 #include "duplex/transport/tcp_server.h"
@@ -67,10 +68,14 @@ class TransferSession : public ::testing::Test {
     ro.dir = root_ + "/to";
     EventLoop loop;
     TcpServer server(&loop, test::loopback(), "receive");
-    run_sessions(server, [&] { return std::make_shared<Receiver>(ro, received_.events()); });
+    run_sessions(server, [&](const TcpConnectionPtr&) -> SessionPtr {
+      return std::make_shared<Receiver>(ro, received_.events());
+    });
     server.start();
     TcpClient client(&loop, {server.listen_endpoint()}, "send");
-    run_sessions(client, [&] { return std::make_shared<Sender>(source, so, sent_.events()); });
+    run_sessions(client, [&](const TcpConnectionPtr&) -> SessionPtr {
+      return std::make_shared<Sender>(source, so, sent_.events());
+    });
     client.connect();
     loop.run_every(std::chrono::milliseconds(2), [&] {
       if (sent_.outcome && received_.outcome) loop.quit();
@@ -86,7 +91,9 @@ class TransferSession : public ::testing::Test {
     TcpServer server(&loop, test::loopback(), "receive");
     ReceiveOptions ro;
     ro.dir = root_ + "/to";
-    run_sessions(server, [&] { return std::make_shared<Receiver>(ro, received_.events()); });
+    run_sessions(server, [&](const TcpConnectionPtr&) -> SessionPtr {
+      return std::make_shared<Receiver>(ro, received_.events());
+    });
     server.start();
     std::string answer;
     std::atomic<bool> peer_done{false};
@@ -192,11 +199,84 @@ TEST_F(TransferSession, ARateLimitedTransferStillArrivesWhole) {
   EXPECT_EQ(read_file(root_ + "/to/slow.bin"), data);
 }
 
-std::string offer_of(const std::string& path, std::uint64_t size) {
+std::string offer_of(const std::vector<Entry>& entries) {
   Offer o;
-  o.entries.push_back({path, size, 0644, 0, false});
+  o.entries = entries;
   // encode_offer checks nothing: a hostile sender can send any path.
   return encode_frame(FrameType::kOffer, encode_offer(o));
+}
+
+std::string offer_of(const std::string& path, std::uint64_t size) {
+  return offer_of({{path, size, 0644, 0, false}});
+}
+
+TEST_F(TransferSession, AnEmptyFileThatIsThereAlreadyIsSkipped) {
+  write("from/empty", "");
+  write("to/empty", "");
+  transfer({"empty"});
+  ASSERT_TRUE(received_.outcome->ok) << received_.outcome->error;
+  ASSERT_TRUE(sent_.outcome->ok) << sent_.outcome->error;
+  EXPECT_EQ(received_.outcome->skipped, 1u);
+}
+
+// A part past one hashing slice (64 MiB) is hashed over several loop rounds on both ends,
+// with keep-alive frames between, and still resumed at its end.
+TEST_F(TransferSession, APartLargerThanOneHashingSliceIsResumed) {
+  const std::string data = test::pattern((65u << 20) + 12345, 9);
+  write("from/large.bin", data);
+  write("to/.large.bin.duplex-part", data.substr(0, (64u << 20) + 7));
+  transfer({"large.bin"});
+  ASSERT_TRUE(received_.outcome->ok) << received_.outcome->error;
+  ASSERT_EQ(received_.files.size(), 1u);
+  EXPECT_EQ(received_.files[0].offset, (64u << 20) + 7);
+  EXPECT_EQ(read_file(root_ + "/to/large.bin"), data);
+}
+
+TEST_F(TransferSession, NothingIsWrittenOrChangedThroughASymbolicLinkInTheDirectory) {
+  fs::create_directories(root_ + "/outside");
+  ::chmod((root_ + "/outside").c_str(), 0700);
+  ASSERT_EQ(::symlink((root_ + "/outside").c_str(), (root_ + "/to/cfg").c_str()), 0);
+  // The whole of a hostile transfer: the offer, the file with its right digest, the end.
+  Sha256 sha;
+  sha.update("evil");
+  const auto digest = sha.digest();
+  const std::string answer =
+      raw_sender(offer_of({{"cfg", 0, 0777, 0, true}, {"cfg/keys", 4, 0644, 0, false}}) +
+                 encode_frame(FrameType::kFile, encode_file_header({1, 0})) + "evil" +
+                 std::string(reinterpret_cast<const char*>(digest.data()), digest.size()) +
+                 encode_frame(FrameType::kEnd, ""));
+  ASSERT_TRUE(received_.outcome);
+  EXPECT_FALSE(received_.outcome->ok);
+  EXPECT_NE(received_.outcome->error.find("symbolic link"), std::string::npos)
+      << received_.outcome->error;
+  EXPECT_FALSE(fs::exists(root_ + "/outside/keys"));
+  EXPECT_FALSE(fs::exists(root_ + "/outside/.keys.duplex-part"));
+  struct stat st {};
+  ASSERT_EQ(::stat((root_ + "/outside").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(TransferSession, OffersThatWouldCollideOnDiskAreRefused) {
+  raw_sender(offer_of({{"a", 1, 0644, 0, false}, {"a/b", 1, 0644, 0, false}}));
+  ASSERT_TRUE(received_.outcome);
+  EXPECT_NE(received_.outcome->error.find("as a file and as a directory"), std::string::npos)
+      << received_.outcome->error;
+  received_ = {};
+  raw_sender(offer_of({{"x", 1, 0644, 0, false}, {".x.duplex-part", 1, 0644, 0, false}}));
+  ASSERT_TRUE(received_.outcome);
+  EXPECT_NE(received_.outcome->error.find(".duplex-part"), std::string::npos)
+      << received_.outcome->error;
+  received_ = {};
+  raw_sender(offer_of({{"x", 1, 0644, 0, false}, {"x", 1, 0644, 0, false}}));
+  ASSERT_TRUE(received_.outcome);
+  EXPECT_NE(received_.outcome->error.find("twice"), std::string::npos) << received_.outcome->error;
+  EXPECT_TRUE(fs::is_empty(root_ + "/to"));
+}
+
+TEST_F(TransferSession, APeersErrorTextIsShownWithItsControlCharactersEscaped) {
+  raw_sender(encode_frame(FrameType::kError, "bad\x1b[2J\nnews"));
+  ASSERT_TRUE(received_.outcome);
+  EXPECT_EQ(received_.outcome->error, "the sender stopped: bad\\x1b[2J\\x0anews");
 }
 
 TEST_F(TransferSession, ACorruptedFileIsRefusedAndNotPutInPlace) {
