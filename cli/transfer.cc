@@ -181,6 +181,13 @@ class Printer {
   }
 
   void restart() { started_ = std::chrono::steady_clock::now(); }
+
+  // Ctrl-C during a transfer: its end, as the other ends are told.
+  void interrupted() {
+    transfer::Outcome o;
+    o.error = "interrupted; what arrived is kept and the next transfer resumes it";
+    end(o);
+  }
   bool any_failed() const noexcept { return failed_; }
   int ended() const noexcept { return ended_; }
 
@@ -282,15 +289,20 @@ int run(const char* command, const Args& args, const Common& common,
     args.fail("the TLS options need --tls");
   EventLoop loop;
   Printer printer(command, common);
-  transfer::SessionPtr live;
-  const auto make_tracked = [&]() {
+  transfer::SessionPtr live;  // the latest session (the only one without -k)
+  const auto make_tracked = [&](const TcpConnectionPtr& c) -> transfer::SessionPtr {
+    if (live && !common.keep_open) {
+      std::cerr << command << ": refused " << c->peer().to_string()
+                << ": one transfer at a time (-k takes one after another)" << std::endl;
+      return nullptr;
+    }
+    c->set_idle_timeout(common.timeout);
     printer.restart();
     live = make(printer);
     return live;
   };
-  const auto on_up = [&](const TcpConnectionPtr& c) { c->set_idle_timeout(common.timeout); };
-  const auto on_down = [&](const transfer::SessionPtr&) {
-    if (!common.keep_open) loop.quit();
+  const auto on_down = [&](const transfer::SessionPtr& s) {
+    if (!common.keep_open && s == live) loop.quit();
   };
   bool interrupted = false;
   SignalWatcher signals(&loop, {SIGINT, SIGTERM}, [&](int) {
@@ -310,7 +322,7 @@ int run(const char* command, const Args& args, const Common& common,
     server = std::make_unique<TcpServer>(
         &loop, bind_endpoint(args.value("bind"), static_cast<std::uint16_t>(port)), command,
         std::move(options));
-    transfer::run_sessions(*server, make_tracked, on_up, on_down);
+    transfer::run_sessions(*server, make_tracked, on_down);
     server->start();
     const auto where = server->listen_endpoint();
     if (common.json)
@@ -333,7 +345,7 @@ int run(const char* command, const Args& args, const Common& common,
                 << ": " << why << std::endl;
       loop.quit();
     });
-    transfer::run_sessions(*client, make_tracked, on_up, on_down);
+    transfer::run_sessions(*client, make_tracked, on_down);
     client->connect();
   }
   if (common.progress)
@@ -341,10 +353,9 @@ int run(const char* command, const Args& args, const Common& common,
       if (live) printer.progress(*live);
     });
   loop.loop();
-  if (interrupted && live && !live->finished())
-    std::cerr << "\n"
-              << command << ": interrupted; what arrived is kept and the next transfer resumes it"
-              << std::endl;
+  if (interrupted && live && !live->finished()) printer.interrupted();
+  // With -k a signal is the way to stop: each transfer said how it ended as it did.
+  if (common.keep_open && interrupted) return 0;
   if (printer.ended() == 0 || printer.any_failed()) return 1;
   return 0;
 }

@@ -156,6 +156,23 @@ class Transfer(unittest.TestCase):
         self.assertIn("nothing to move", sent.stdout)
         self.assertEqual(recv.wait(), 0, recv.stderr())
 
+    def test_without_k_a_second_connection_is_refused_and_the_first_goes_on(self):
+        data = os.urandom(3 << 20)
+        path = self.write("slow.bin", data)
+        part = os.path.join(self.dst, ".slow.bin.duplex-part")
+        recv = self.receiver()
+        port = recv.port()
+        sender = Proc(self, ["send", "--limit-rate", "2M", "127.0.0.1", str(port), path])
+        wait_for(lambda: os.path.exists(part), "the transfer under way")
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as stray:
+            stray.settimeout(TIMEOUT)
+            self.assertEqual(stray.recv(100), b"", "the second connection is closed")
+        self.assertEqual(sender.wait(), 0, sender.stderr())
+        self.assertEqual(recv.wait(), 0, recv.stderr())
+        self.assertIn("one transfer at a time", recv.stderr())
+        with open(os.path.join(self.dst, "slow.bin"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
     def test_the_sender_can_listen_and_the_receiver_connect(self):
         path = self.write("a.txt", b"from a listening sender\n")
         sender = Proc(self, ["send", "-l", "-p", "0", "--bind", "127.0.0.1", "--json", path])
