@@ -63,7 +63,8 @@ The dashboard in the browser and one chat shared by terminals and browsers, in o
              Neighbours, Chat, Capture, Perf and Hosts pages, and their JSON API
              (docs/api.md); Hosts scans this machine's subnets (a /22 and 1000 ports at most)
   chat       a TCP line protocol on --chat-port, for `duplex chat HOST` or plain nc; the
-             browser joins the same rooms over WebSocket (/ws/chat)
+             browser joins the same rooms over WebSocket (/ws/chat), IRC clients over
+             --irc-port
   history    every message in SQLite; the last 100 of a room are replayed on join, and a
              message is acknowledged only once committed (kill -9 loses no acknowledged one)
   discovery  answers `duplex chat --discover` probes on UDP --discovery-port
@@ -88,6 +89,9 @@ Options:
                          :: for every interface, which requires the token)
   --port PORT            dashboard port (default 8080; 0: any free port)
   --chat-port PORT       TCP chat port (default 7000; 0: any free port)
+  --irc-port PORT        the chat's IRC door, for irssi, weechat, HexChat, ii...: rooms are
+                         channels (#lobby), the token (beyond loopback) is the PASS, TLS as
+                         the chat's (default: off; 0: any free port)
   --discovery-port PORT  UDP discovery port on 0.0.0.0 (default 7001; 0: any free port,
                          which only a prober told the port finds)
   --no-discovery         do not answer discovery probes
@@ -144,6 +148,7 @@ Examples:
   duplex serve --tls --cert site.pem --key site.key
   duplex serve --port 0 --chat-port 0 --discovery-port 0 --db /tmp/chat.db
   duplex serve --web ./web
+  duplex serve --irc-port 6667                     # then: irssi -c 127.0.0.1 -p 6667 -n ann
   duplex serve --backend uring                     # the loops on io_uring
   duplex serve --chat-rate 2 --chat-burst 5        # stricter flood control
   duplex serve --history-max 10000 --history-max-age 30d --min-free 1GiB
@@ -261,6 +266,7 @@ int serve_main(Argv argv) {
             {{"bind", 0, true},
              {"port", 0, true},
              {"chat-port", 0, true},
+             {"irc-port", 0, true},
              {"discovery-port", 0, true},
              {"no-discovery", 0, false},
              {"db", 0, true},
@@ -409,6 +415,13 @@ int serve_main(Argv argv) {
   if (!loopback) chat_options.token = token;
   if (tls) chat_options.filter = tls::filter_factory(tls->context);
   apps::ChatTcpServer chat(&loop, inet::Endpoint(bind, chat_port), hub, chat_options);
+  std::unique_ptr<apps::ChatTcpServer> irc;
+  if (const auto irc_port = args.number("irc-port", 0, 65535)) {
+    apps::ChatTcpOptions irc_options = chat_options;
+    irc_options.irc = true;
+    irc = std::make_unique<apps::ChatTcpServer>(
+        &loop, inet::Endpoint(bind, static_cast<std::uint16_t>(*irc_port)), hub, irc_options);
+  }
   std::unique_ptr<apps::DiscoveryResponder> discovery;
   if (discovery_on) {
     char host[256] = {};
@@ -429,6 +442,7 @@ int serve_main(Argv argv) {
   context.connections = [&registry, &hub, &chat] { return registry.snapshot(hub, chat); };
   http_server.start();
   chat.start();
+  if (irc) irc->start();
 
   const auto http_port_s = std::to_string(http_server.listen_endpoint().port());
   const auto hosts = reachable_hosts(http_server.listen_endpoint().address());
@@ -450,6 +464,13 @@ int serve_main(Argv argv) {
             << (chat_addr.is_unspecified() ? std::string("127.0.0.1") : chat_addr.to_string())
             << ' ' << chat_port_s << (loopback ? "" : " then /auth TOKEN")
             << (chat_addr.is_unspecified() ? "; or any host above" : "") << ")\n"
+            << "irc        "
+            << (irc ? std::string(tls ? "tls " : "tcp ") + irc->listen_endpoint().to_string() +
+                          " (irssi -c " + chat_host + " -p " +
+                          std::to_string(irc->listen_endpoint().port()) + (tls ? " -tls" : "") +
+                          (loopback ? "" : " -w TOKEN") + ", then /join #lobby)"
+                    : std::string("off (--irc-port PORT)"))
+            << '\n'
             << "discovery  "
             << (discovery ? "udp " + discovery->local().to_string() +
                                 (loopback ? " (answers loopback probes only)" : "")
@@ -474,6 +495,7 @@ int serve_main(Argv argv) {
   std::cerr << "serve: stopping\n";
   http_server.stop();
   chat.stop();
+  if (irc) irc->stop();
   return 0;
 }
 

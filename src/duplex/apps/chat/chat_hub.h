@@ -27,7 +27,7 @@ struct ChatMessage {
   std::string name;
   std::string text;
   std::int64_t ts_ms = 0;  // commit time, milliseconds since the epoch
-  std::string via;         // "tcp", "websocket", "http"
+  std::string via;         // "tcp", "websocket", "http", "irc"
 };
 
 // Field by field (for caches of a message's wire form).

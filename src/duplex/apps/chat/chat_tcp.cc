@@ -7,6 +7,7 @@
 
 #include "duplex/apps/chat/chat_flood.h"
 #include "duplex/apps/chat/chat_hub.h"
+#include "duplex/apps/chat/chat_irc.h"
 #include "duplex/apps/chat/chat_parse.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/base/log.h"
@@ -49,12 +50,17 @@ TcpServerOptions tcp_options(const ChatTcpOptions& chat) {
 
 }  // namespace
 
-class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from_this<Session> {
+class ChatTcpServer::Session : public ChatMember,
+                               public ChatLineLink,
+                               public std::enable_shared_from_this<Session> {
  public:
   Session(const TcpConnectionPtr& c, ChatHub& hub, const ChatTcpOptions& options)
-      : conn_(c), hub_(hub), options_(options), flood_(options.flood) {}
+      : conn_(c), hub_(hub), options_(options), flood_(options.flood) {
+    if (options.irc) irc_ = std::make_unique<IrcConversation>(*this, hub, options.token);
+  }
 
   void start() {
+    if (irc_) return;  // an IRC client speaks first (NICK, USER)
     notice(options_.greeting);
     enter(chat::kDefaultRoom, hub_.guest_name());
   }
@@ -71,6 +77,10 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
   void deliver(const ChatMessage& message) override {
+    if (irc_) {
+      if (const std::string line = irc_->message(message); !line.empty()) send(line);
+      return;
+    }
     // A message is fanned out to every member in turn: format it once per message.
     thread_local ChatMessage cached_for;
     thread_local std::string cached;
@@ -81,14 +91,40 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     send(cached);
   }
   void notice(std::string_view text) override {
+    if (irc_) return send(irc_->notice(text));
     std::string line = "* ";
     line.append(text).append("\n");
     send(line);
   }
-  void error(std::string_view text) {
+  void error(std::string_view text) { send(error_line(text)); }
+  std::string error_line(std::string_view text) const {
+    if (irc_) return irc_->error(text);
     std::string line = "! ";
     line.append(text).append("\n");
-    send(line);
+    return line;
+  }
+
+  // ChatLineLink, for the IRC conversation.
+  void send_line(std::string_view line) override { send(line); }
+  ChatMember* member() override { return this; }
+  void post(std::string_view text, std::function<void(const ChatMessage&)> on_committed,
+            std::function<void(std::string_view why)> on_failed) override {
+    std::weak_ptr<Session> weak = weak_from_this();
+    ++unacknowledged_;
+    auto settled = [weak] {
+      if (auto self = weak.lock(); self && --self->unacknowledged_ == 0 && self->quit_)
+        self->queue_finish_quit();
+    };
+    hub_.post(
+        this, text, "irc",
+        [weak, settled, on_committed = std::move(on_committed)](const ChatMessage& m) {
+          if (weak.lock()) on_committed(m);
+          settled();
+        },
+        [weak, settled, on_failed = std::move(on_failed)](std::string_view why) {
+          if (weak.lock()) on_failed(why);
+          settled();
+        });
   }
 
   TcpConnectionPtr connection() const { return conn_.lock(); }
@@ -107,7 +143,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
   // Once every line said before is acknowledged (its own line came back, or an error), so
   // that "bye" comes after them; the commits run on the writer thread.
-  void quit() {
+  void quit() override {
     quit_ = true;
     if (unacknowledged_ == 0) queue_finish_quit();
   }
@@ -122,7 +158,11 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
   void finish_quit() {
-    notice("bye");
+    if (irc_) {
+      send(irc_->farewell());
+    } else {
+      notice("bye");
+    }
     flush_pending();
     hub_.leave(this);
     if (auto c = conn_.lock()) c->shutdown_write();
@@ -199,14 +239,14 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
         continue;
       }
       if (pos == std::string_view::npos) {
-        if (view.size() <= chat::kMaxTextBytes + 1) return Take::none;  // + 1: a CR may come
+        if (view.size() <= max_line() + 1) return Take::none;  // + 1: a CR may come
         discarding_ = true;
         in_.retrieve_all();
         return Take::too_long;
       }
       std::string_view l = view.substr(0, pos);
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-      const Take t = l.size() > chat::kMaxTextBytes ? Take::too_long : Take::line;
+      const Take t = l.size() > max_line() ? Take::too_long : Take::line;
       if (t == Take::line) line.assign(l);
       in_.retrieve(pos + 1);
       return t;
@@ -215,8 +255,11 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
 
   bool has_line() const {
     return in_.view().find('\n') != std::string_view::npos ||
-           (!discarding_ && in_.readable_bytes() > chat::kMaxTextBytes + 1);
+           (!discarding_ && in_.readable_bytes() > max_line() + 1);
   }
+
+  // An IRC line carries its command and channel besides the text.
+  std::size_t max_line() const { return chat::kMaxTextBytes + (irc_ ? 512 : 0); }
 
   // Flood control (chat_flood.h): now, later, or refused; too many refused: dropped.
   void arrive(std::string line, Clock::time_point now) {
@@ -260,6 +303,7 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   }
 
   void handle_line(const std::string& line) {
+    if (irc_) return irc_->line(line);
     const ChatLine parsed = parse_chat_line(line);
     if (parsed.kind == ChatLine::Kind::empty) return;
     if (parsed.kind == ChatLine::Kind::not_utf8) {
@@ -362,8 +406,8 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
     dropped_ = true;
     log::warn("chat", c.peer().to_string(), " dropped: too far behind (", c.output_bytes(),
               " bytes unread)");
-    c.send("! too far behind (" + std::to_string(c.output_bytes()) +
-           " bytes unread); disconnected: read faster, then reconnect\n");
+    c.send(error_line("too far behind (" + std::to_string(c.output_bytes()) +
+                      " bytes unread); disconnected: read faster, then reconnect"));
     c.pause_reading();
     c.shutdown_write();
     hub_.leave(this);
@@ -385,7 +429,8 @@ class ChatTcpServer::Session : public ChatMember, public std::enable_shared_from
   bool next_round_queued_ = false;
   std::size_t unacknowledged_ = 0;  // lines posted, not yet committed or refused
   bool timer_armed_ = false;
-  std::string pending_;  // lines of this round, not yet handed to the connection
+  std::string pending_;                   // lines of this round, not yet handed to the connection
+  std::unique_ptr<IrcConversation> irc_;  // the IRC door's sessions: how lines read
 };
 
 ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, ChatHub& hub,
@@ -393,7 +438,7 @@ ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, Chat
     : loop_(loop),
       hub_(hub),
       options_(std::move(options)),
-      tcp_(loop, listen, "chat", tcp_options(options_)) {
+      tcp_(loop, listen, options_.irc ? "irc" : "chat", tcp_options(options_)) {
   tcp_.set_connection_callback([this](const TcpConnectionPtr& c) {
     if (c->connected()) {
       // One dispatch for the life of the connection: the gate first, then the session
@@ -403,7 +448,7 @@ ChatTcpServer::ChatTcpServer(EventLoop* loop, const inet::Endpoint& listen, Chat
       });
       c->set_peer_shutdown_callback(
           [this](const TcpConnectionPtr& conn, Buffer& unread) { received(conn, unread, true); });
-      if (options_.token.empty()) {
+      if (options_.token.empty() || options_.irc) {  // IRC: the token comes as PASS
         admit(c, nullptr, false);
       } else {
         guard(c);

@@ -54,6 +54,8 @@ struct ChatTcpOptions {
   std::chrono::milliseconds auth_timeout{10'000};
   // TLS under every connection (tls::filter_factory of proto/tls_filter.h); empty: plain TCP.
   std::function<std::unique_ptr<StreamFilter>()> filter;
+  // The IRC door (chat_irc.h): clients speak IRC, and the token, if any, comes as PASS.
+  bool irc = false;
 };
 
 class ChatTcpServer {
