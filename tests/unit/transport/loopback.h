@@ -121,6 +121,17 @@ class Client {
   bool connected_ = false;
 };
 
+// Reads from `client` into `seen` until `text` has come (true) or the server closed or went
+// quiet (false).
+inline bool receive_until(Client& client, std::string& seen, std::string_view text) {
+  while (seen.find(text) == std::string::npos) {
+    auto more = client.receive(1);
+    if (more.empty()) return false;
+    seen += more;
+  }
+  return true;
+}
+
 inline std::string pattern(std::size_t n, unsigned seed = 1) {
   std::string s(n, '\0');
   unsigned x = seed * 2654435761u + 1;

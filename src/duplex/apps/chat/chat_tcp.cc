@@ -109,6 +109,15 @@ class ChatTcpServer::Session : public ChatMember,
   ChatMember* member() override { return this; }
   void post(std::string_view text, std::function<void(const ChatMessage&)> on_committed,
             std::function<void(std::string_view why)> on_failed) override {
+    post_via(text, "irc", std::move(on_committed), std::move(on_failed));
+  }
+
+  // Posts as this member; each callback runs only while the session lives. Counts the post
+  // until it is settled, so that a /quit's farewell comes after the answers to what was
+  // said before it (queue_finish_quit runs after the commit's fan-out).
+  void post_via(std::string_view text, std::string_view via,
+                std::function<void(const ChatMessage&)> on_committed,
+                std::function<void(std::string_view why)> on_failed) {
     std::weak_ptr<Session> weak = weak_from_this();
     ++unacknowledged_;
     auto settled = [weak] {
@@ -116,7 +125,7 @@ class ChatTcpServer::Session : public ChatMember,
         self->queue_finish_quit();
     };
     hub_.post(
-        this, text, "irc",
+        this, text, via,
         [weak, settled, on_committed = std::move(on_committed)](const ChatMessage& m) {
           if (weak.lock()) on_committed(m);
           settled();
@@ -314,26 +323,14 @@ class ChatTcpServer::Session : public ChatMember,
       command(parsed);
       return;
     }
-    std::weak_ptr<Session> weak = weak_from_this();
     // The acknowledgement of a TCP client is its own line, fanned out after the commit; a
-    // client that has changed rooms meanwhile (/join) gets it directly. (queue_finish_quit
-    // runs after that fan-out.)
-    ++unacknowledged_;
-    auto settled = [weak] {
-      if (auto self = weak.lock(); self && --self->unacknowledged_ == 0 && self->quit_)
-        self->queue_finish_quit();
-    };
-    hub_.post(
-        this, line, "tcp",
-        [weak, settled](const ChatMessage& m) {
-          if (auto self = weak.lock(); self && self->hub_.room_of(self.get()) != m.room)
-            self->deliver(m);
-          settled();
+    // client that has changed rooms meanwhile (/join) gets it directly.
+    post_via(
+        line, "tcp",
+        [this](const ChatMessage& m) {
+          if (hub_.room_of(this) != m.room) deliver(m);
         },
-        [weak, settled](std::string_view why) {
-          if (auto self = weak.lock()) self->error(std::string(why));
-          settled();
-        });
+        [this](std::string_view why) { error(std::string(why)); });
   }
 
   void command(const ChatLine& line) {

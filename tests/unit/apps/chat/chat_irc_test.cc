@@ -55,15 +55,7 @@ class Doors {
   inet::Endpoint plain_at_;
 };
 
-// Reads until `text` has come (true) or the server closed or went quiet (false).
-bool receive_until(test::Client& client, std::string& seen, std::string_view text) {
-  while (seen.find(text) == std::string::npos) {
-    auto more = client.receive(1);
-    if (more.empty()) return false;
-    seen += more;
-  }
-  return true;
-}
+using test::receive_until;
 
 TEST(ChatIrc, ARegisteredClientJoinsHearsTheHistoryAndBothDoorsHearEachOther) {
   Doors doors;

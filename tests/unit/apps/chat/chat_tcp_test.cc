@@ -84,15 +84,7 @@ class ChatServer {
   inet::Endpoint at_;
 };
 
-// Reads until `text` has come (true) or the server closed or went quiet (false).
-bool receive_until(test::Client& client, std::string& seen, std::string_view text) {
-  while (seen.find(text) == std::string::npos) {
-    auto more = client.receive(1);
-    if (more.empty()) return false;
-    seen += more;
-  }
-  return true;
-}
+using test::receive_until;
 
 ChatTcpOptions with_token(std::string token) {
   ChatTcpOptions options;
