@@ -25,8 +25,14 @@ std::string_view next_word(std::string_view& rest) {
   return word;
 }
 
-void append_clean(std::string& out, std::string_view s) {
-  for (char c : s) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
+// A CR, LF or NUL would end the line: a space instead; in a word (the prefix, a middle
+// parameter) a space would split it: '_' instead.
+void append_clean(std::string& out, std::string_view s, bool word) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+    if (word && c == ' ') c = '_';
+    out.push_back(c);
+  }
 }
 
 }  // namespace
@@ -63,7 +69,7 @@ std::string line(std::string_view prefix, std::string_view command,
   std::string out;
   if (!prefix.empty()) {
     out.push_back(':');
-    append_clean(out, prefix);
+    append_clean(out, prefix, true);
     out.push_back(' ');
   }
   out.append(command);
@@ -71,9 +77,13 @@ std::string line(std::string_view prefix, std::string_view command,
   for (std::string_view p : params) {
     out.push_back(' ');
     const bool last = ++i == params.size();
+    if (!last && (p.empty() || p.front() == ':')) {
+      out.push_back('*');  // no empty middle parameter, none that reads as the last one
+      if (p.empty()) continue;
+    }
     if (last && (p.empty() || p.find(' ') != std::string_view::npos || p.front() == ':'))
       out.push_back(':');
-    append_clean(out, p);
+    append_clean(out, p, !last);
   }
   out.append("\r\n");
   return out;

@@ -29,8 +29,10 @@ inline constexpr std::size_t kMaxParams = 15;
 std::optional<Message> parse(std::string_view line);
 
 // The line "[:prefix ]COMMAND p1 p2 :last\r\n". The last parameter gets its ':' when it is
-// empty, holds a space or starts with ':'; a CR, LF or NUL in any parameter becomes a space
-// (a peer's text cannot end the line and start a command of its own).
+// empty, holds a space or starts with ':'; a CR, LF or NUL anywhere becomes a space (a
+// peer's text cannot end the line and start a command of its own), and a space in the
+// prefix or a middle parameter '_' (an empty middle one is "*", one starting with ':' gets
+// a '*' before it), so that the line parses back into the same parts.
 std::string line(std::string_view prefix, std::string_view command,
                  std::initializer_list<std::string_view> params);
 

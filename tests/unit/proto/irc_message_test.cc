@@ -65,5 +65,14 @@ TEST(IrcMessage, NoParameterEndsTheLineEarly) {
   EXPECT_EQ(back->params[1], "hi  QUIT :x");
 }
 
+TEST(IrcMessage, APrefixOrMiddleParameterWithASpaceStaysOneWord) {
+  const std::string out = line(std::string("a\0b c", 5), "PRIVMSG", {"#x y", "", "last one"});
+  EXPECT_EQ(out, ":a_b_c PRIVMSG #x_y * :last one\r\n");
+  const auto back = parse(out.substr(0, out.size() - 2));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->prefix, "a_b_c");
+  EXPECT_EQ(back->params.size(), 3u);
+}
+
 }  // namespace
 }  // namespace duplex::irc
