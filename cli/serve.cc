@@ -439,7 +439,9 @@ int serve_main(Argv argv) {
   context.http_endpoint = http_server.listen_endpoint();
   context.chat_endpoint = chat.listen_endpoint();
   context.discovery_port = discovery ? discovery->local().port() : 0;
-  context.connections = [&registry, &hub, &chat] { return registry.snapshot(hub, chat); };
+  context.connections = [&registry, &hub, &chat, &irc] {
+    return registry.snapshot(hub, {&chat, irc.get()});
+  };
   http_server.start();
   chat.start();
   if (irc) irc->start();

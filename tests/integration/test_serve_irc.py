@@ -8,12 +8,14 @@ the IRC PASS (ii -k), without which registration is refused with 464.
 Every wait is for a condition (a line in ii's out file, a line from a socket), with a
 timeout. The binary comes from $DUPLEX (ctest sets it). Under CI=true a missing ii or sic
 fails."""
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -84,6 +86,12 @@ class IrcDoor(unittest.TestCase):
         wait_for(lambda: "<guest-1> said before any irc client" in ii.out("#lobby"),
                  "the history in ii's #lobby", timeout=30)
         tcp.expect(r"^\* ann joined lobby$")
+        # The Connections page lists the IRC client with its name and room.
+        api = f"http://127.0.0.1:{serve.http_port}/api/connections"
+        wait_for(lambda: any(c["protocol"] == "irc" and c.get("chat_name") == "ann" and
+                             c.get("chat_room") == "lobby"
+                             for c in json.load(urllib.request.urlopen(api, timeout=10))
+                             ["connections"]), "ann in /api/connections")
         ii.say("hello from ii", "#lobby")
         tcp.expect(r"\] ann: hello from ii$")
         tcp.send("hello back from tcp")

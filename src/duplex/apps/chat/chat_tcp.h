@@ -74,6 +74,7 @@ class ChatTcpServer {
   // Every live chat connection with its member (for the connection registry).
   void for_each(const std::function<void(const TcpConnectionPtr&, const ChatMember&)>& f) const;
   std::size_t size() const noexcept { return sessions_.size(); }
+  bool irc() const noexcept { return options_.irc; }
 
  private:
   class Session;

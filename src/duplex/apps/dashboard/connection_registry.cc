@@ -21,8 +21,8 @@ void ConnectionRegistry::websocket(const TcpConnectionPtr& c,
   it->second.member = member;
 }
 
-std::vector<ConnectionSnapshot> ConnectionRegistry::snapshot(const ChatHub& hub,
-                                                             const ChatTcpServer& chat) const {
+std::vector<ConnectionSnapshot> ConnectionRegistry::snapshot(
+    const ChatHub& hub, std::initializer_list<const ChatTcpServer*> doors) const {
   std::vector<ConnectionSnapshot> out;
   const auto now = Clock::now();
   auto add = [&](const TcpConnection& c, const std::string& protocol, const ChatMember* member) {
@@ -41,7 +41,11 @@ std::vector<ConnectionSnapshot> ConnectionRegistry::snapshot(const ChatHub& hub,
     }
     out.push_back(std::move(s));
   };
-  chat.for_each([&](const TcpConnectionPtr& c, const ChatMember& m) { add(*c, "chat", &m); });
+  for (const ChatTcpServer* door : doors) {
+    if (door == nullptr) continue;
+    const std::string protocol = door->irc() ? "irc" : "chat";
+    door->for_each([&](const TcpConnectionPtr& c, const ChatMember& m) { add(*c, protocol, &m); });
+  }
   for (const auto& [key, e] : entries_) {
     auto c = e.conn.lock();
     if (!c) continue;

@@ -1,10 +1,11 @@
 // Public. Every client connection of a `duplex serve` process, for the Connections page:
 // the HTTP and WebSocket ones as the HTTP server reports them (the WebSocket route
-// relabels its own), and the TCP chat's sessions, read from the chat server when asked.
+// relabels its own), and the chat doors' sessions (TCP lines, IRC), read when asked.
 //
 // Threading: loop thread only.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,8 +26,10 @@ class ConnectionRegistry {
   // The connection now carries the chat over WebSocket, as `member`.
   void websocket(const TcpConnectionPtr& c, const std::shared_ptr<const ChatMember>& member);
 
-  // Every connection with its TCP_INFO read now; `chat` adds its TCP sessions.
-  std::vector<ConnectionSnapshot> snapshot(const ChatHub& hub, const ChatTcpServer& chat) const;
+  // Every connection with its TCP_INFO read now; each chat door (the line door, the IRC
+  // door: nullptr when off) adds its sessions, as "chat" or "irc".
+  std::vector<ConnectionSnapshot> snapshot(const ChatHub& hub,
+                                           std::initializer_list<const ChatTcpServer*> doors) const;
 
  private:
   struct Entry {
