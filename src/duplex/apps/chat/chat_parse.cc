@@ -32,6 +32,8 @@ ChatLine parse_chat_line(std::string_view line) noexcept {
       {"/help", Kind::help}, {"/quit", Kind::quit}, {"/auth", Kind::auth}};
   for (const auto& [word, kind] : kCommands)
     if (out.word == word) out.kind = kind;
+  // "/me waves" is said as it is: an action ("* ann waves"; CTCP ACTION on IRC).
+  if (out.word == "/me" && !out.arg.empty()) return {Kind::say, {}, {}};
   return out;
 }
 

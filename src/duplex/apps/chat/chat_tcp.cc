@@ -22,6 +22,7 @@ constexpr std::string_view kHelp[] = {
     "commands:",
     "  /nick NAME   take another name (letters, digits, _ . -; at most 32)",
     "  /join ROOM   go to another room (created on first use)",
+    "  /me TEXT     an action: * NAME TEXT",
     "  /who         who is in this room",
     "  /rooms       every room, with members online and messages stored",
     "  /help        this list",
@@ -29,7 +30,7 @@ constexpr std::string_view kHelp[] = {
     "anything else is a message to the room",
 };
 
-// "[HH:MM:SS] name: text", the UTC time of the commit.
+// "[HH:MM:SS] name: text" (an action "[HH:MM:SS] * name text"), the UTC time of the commit.
 std::string format_line(const ChatMessage& m) {
   const std::time_t secs = static_cast<std::time_t>(m.ts_ms / 1000);
   std::tm tm{};
@@ -38,6 +39,10 @@ std::string format_line(const ChatMessage& m) {
   std::strftime(stamp, sizeof stamp, "[%H:%M:%S]", &tm);
   std::string line;
   line.reserve(m.name.size() + m.text.size() + 15);
+  if (m.text.rfind("/me ", 0) == 0) {  // an action: "[HH:MM:SS] * name waves"
+    line.append(stamp).append(" * ").append(m.name).append(m.text, 3).append("\n");
+    return line;
+  }
   line.append(stamp).append(" ").append(m.name).append(": ").append(m.text).append("\n");
   return line;
 }

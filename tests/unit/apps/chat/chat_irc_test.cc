@@ -84,11 +84,15 @@ TEST(ChatIrc, ARegisteredClientJoinsHearsTheHistoryAndBothDoorsHearEachOther) {
   ASSERT_TRUE(
       irc.send_all("PRIVMSG #lobby :hello from irc\r\nPRIVMSG #lobby :\x01"
                    "ACTION waves\x01\r\n"));
-  ASSERT_TRUE(receive_until(plain, plain_seen, "ann: /me waves\n")) << plain_seen;
+  ASSERT_TRUE(receive_until(plain, plain_seen, "] * ann waves\n")) << plain_seen;
   EXPECT_NE(plain_seen.find("ann: hello from irc\n"), std::string::npos);
 
-  ASSERT_TRUE(plain.send_all("back from tcp\n"));
+  ASSERT_TRUE(plain.send_all("/me nods\nback from tcp\n"));
   ASSERT_TRUE(receive_until(irc, seen, ":guest-1!guest-1@duplex PRIVMSG #lobby :back from tcp\r\n"))
+      << seen;
+  EXPECT_NE(seen.find(":guest-1!guest-1@duplex PRIVMSG #lobby :\x01"
+                      "ACTION nods\x01\r\n"),
+            std::string::npos)
       << seen;
   // Its own lines are not echoed to the IRC client (it shows them itself).
   EXPECT_EQ(seen.find("PRIVMSG #lobby :hello from irc"), std::string::npos) << seen;
