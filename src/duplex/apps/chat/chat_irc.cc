@@ -1,7 +1,9 @@
 #include "duplex/apps/chat/chat_irc.h"
 
 #include <algorithm>
+#include <cctype>
 
+#include "duplex/apps/chat/chat_auth.h"
 #include "duplex/apps/chat/chat_protocol.h"
 #include "duplex/proto/irc_message.h"
 
@@ -15,8 +17,34 @@ std::string channel(std::string_view room) { return "#" + std::string(room); }
 
 // "#lobby" -> "lobby"; "" when it is no channel name.
 std::string room_of_channel(std::string_view name) {
-  if (name.size() < 2 || (name.front() != '#' && name.front() != '&')) return {};
+  if (name.size() < 2 || name.front() != '#') return {};
   return std::string(name.substr(1));
+}
+
+// mIRC's formatting codes (bold, colour with its digits, italic, underline, reverse, reset)
+// are control characters, which the chat refuses: they are taken out, the text stays.
+std::string without_formatting(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto digit_at = [&](std::size_t i) {
+    return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\x03') {  // colour: up to two digits, then ",NN" for the background
+      for (int n = 0; n < 2 && digit_at(i + 1); ++n) ++i;
+      if (i + 1 < text.size() && text[i + 1] == ',' && digit_at(i + 2)) {
+        ++i;
+        for (int n = 0; n < 2 && digit_at(i + 1); ++n) ++i;
+      }
+      continue;
+    }
+    if (c == '\x02' || c == '\x0f' || c == '\x11' || c == '\x16' || c == '\x1d' || c == '\x1e' ||
+        c == '\x1f')
+      continue;
+    out.push_back(c);
+  }
+  return out;
 }
 
 bool iequal(std::string_view a, std::string_view b) {
@@ -83,7 +111,7 @@ void IrcConversation::command(const irc::Message& m) {
   }
   if (c == "PASS") {
     if (registered_) return reply("462", {"You may not reregister"});
-    pass_ok_ = token_.empty() || param(0) == token_;
+    pass_ok_ = token_.empty() || same_token(param(0), token_);
     return;
   }
   if (c == "NICK") {
@@ -102,7 +130,7 @@ void IrcConversation::command(const irc::Message& m) {
     if (m.params.empty()) return reply("461", {"JOIN", "Not enough parameters"});
     return join(param(0));
   }
-  if (c == "PART") return part();
+  if (c == "PART") return part(param(0));
   if (c == "PRIVMSG" || c == "NOTICE") return privmsg(m, c == "NOTICE");
   if (c == "NAMES") return names(m.params.empty() ? room() : room_of_channel(param(0)));
   if (c == "WHO") return who(m.params.empty() ? room() : room_of_channel(param(0)));
@@ -133,7 +161,13 @@ bool IrcConversation::register_if_ready() {
   if (registered_ || nick_.empty() || !user_) return false;
   if (!pass_ok_) {
     reply("464", {"Password incorrect: this chat needs its token as PASS"});
-    link_.quit();
+    link_.refuse(closing("wrong or missing PASS"));
+    return false;
+  }
+  // Names are checked only now, once PASS is: no one without the token learns who is on.
+  if (hub_.name_taken(nick_, link_.member())) {
+    const std::string wanted = std::exchange(nick_, std::string());  // the client tries another
+    reply("433", {wanted, "Nickname is already in use"});
     return false;
   }
   registered_ = true;
@@ -141,8 +175,8 @@ bool IrcConversation::register_if_ready() {
   reply("002", {"Your host is duplex, running " + std::string(kVersion)});
   reply("003", {"This server speaks the chat of duplex serve"});
   reply("004", {kServer, kVersion, "i", "nt"});
-  reply("005", {"CHANTYPES=#&", "NICKLEN=32", "CHANNELLEN=33", "CASEMAPPING=ascii",
-                "NETWORK=duplex", "are supported by this server"});
+  reply("005", {"CHANTYPES=#", "NICKLEN=32", "CHANNELLEN=33", "CASEMAPPING=ascii", "NETWORK=duplex",
+                "are supported by this server"});
   reply("375", {"- duplex Message of the day -"});
   reply("372", {"- rooms are channels: /list shows them, /join #lobby enters one"});
   reply("372", {"- the terminals (duplex chat, nc) and the browsers of this chat read you"});
@@ -153,15 +187,16 @@ bool IrcConversation::register_if_ready() {
 void IrcConversation::nick(const std::string& name) {
   std::string why;
   if (!ChatHub::valid_name(name, &why)) return reply("432", {name, "Erroneous nickname: " + why});
-  if (iequal(name, nick_) && name == nick_) return;
+  if (name == nick_) return;
+  if (!registered_) {
+    nick_ = name;
+    register_if_ready();
+    return;
+  }
   if (hub_.name_taken(name, link_.member()))
     return reply("433", {name, "Nickname is already in use"});
   const std::string old = nick_;
   nick_ = name;
-  if (!registered_) {
-    register_if_ready();
-    return;
-  }
   if (room().empty()) {
     link_.send_line(irc::line(source(old), "NICK", {name}));
   } else {
@@ -177,6 +212,9 @@ void IrcConversation::join(std::string_view channels) {
   if (name.empty() || !ChatHub::valid_name(name, &why))
     return reply("403", {first, "No such channel: rooms are #name, with letters, digits, _ . -"});
   if (name == room()) return;
+  // A name is held only by members in a room: someone may have taken ours meanwhile.
+  if (hub_.name_taken(nick_, link_.member()))
+    return reply("433", {nick_, "Nickname is already in use: take another with NICK, then JOIN"});
   part();
   const auto history = hub_.join(link_.member(), name, nick_);
   link_.send_line(irc::line(source(nick_), "JOIN", {channel(name)}));
@@ -185,9 +223,12 @@ void IrcConversation::join(std::string_view channels) {
   for (const auto& m : history) link_.send_line(message(m));
 }
 
-void IrcConversation::part() {
+void IrcConversation::part(std::string_view named) {
   const std::string was = room();
+  if (!named.empty() && room_of_channel(named.substr(0, named.find(','))) != was)
+    return reply("442", {named, "You're not on that channel"});
   if (was.empty()) return;
+  own_.clear();
   hub_.leave(link_.member());
   link_.send_line(irc::line(source(nick_), "PART", {channel(was)}));
 }
@@ -208,7 +249,7 @@ void IrcConversation::privmsg(const irc::Message& m, bool is_notice) {
     if (!is_notice) reply("404", {target, "Cannot send to channel: join it first"});
     return;
   }
-  std::string text = m.params[1];
+  std::string text = without_formatting(m.params[1]);
   if (text.size() > 2 && text.front() == '\x01') {  // CTCP: ACTION is "/me", the rest unsaid
     if (text.rfind("\x01"
                    "ACTION ",
@@ -217,20 +258,27 @@ void IrcConversation::privmsg(const irc::Message& m, bool is_notice) {
     text = "/me " + text.substr(8, text.size() - 8 - (text.back() == '\x01' ? 1 : 0));
   }
   link_.post(
-      text, [this](const ChatMessage& posted) { own_.insert(posted.id); },
+      text,
+      [this](const ChatMessage& posted) {
+        if (posted.room == room()) own_.emplace(posted.room, posted.id);
+      },
       [this, target, is_notice](std::string_view why) {
         if (!is_notice) reply("404", {target, "Cannot send to channel: " + std::string(why)});
       });
 }
 
 void IrcConversation::names(std::string_view room_name) {
-  if (!room_name.empty()) {
-    std::string all;
+  if (!room_name.empty()) {  // lines of about 400 bytes: IRC's are 512 at most
+    std::string some;
     for (const auto& n : hub_.members(room_name)) {
-      if (!all.empty()) all.push_back(' ');
-      all.append(n);
+      if (!some.empty() && some.size() + n.size() > 400) {
+        reply("353", {"=", channel(room_name), some});
+        some.clear();
+      }
+      if (!some.empty()) some.push_back(' ');
+      some.append(n);
     }
-    if (!all.empty()) reply("353", {"=", channel(room_name), all});
+    if (!some.empty()) reply("353", {"=", channel(room_name), some});
   }
   reply("366", {room_name.empty() ? "*" : channel(room_name), "End of /NAMES list"});
 }
@@ -245,14 +293,14 @@ void IrcConversation::who(std::string_view room_name) {
 void IrcConversation::list() {
   reply("321", {"Channel", "Users  Name"});
   for (const auto& r : hub_.rooms())
-    reply("322", {channel(r.name), std::to_string(r.online),
-                  std::to_string(r.messages) + (r.messages == 1 ? " message" : " messages") +
-                      " stored"});
+    reply("322",
+          {channel(r.name), std::to_string(r.online),
+           std::to_string(r.messages) + (r.messages == 1 ? " message" : " messages") + " stored"});
   reply("323", {"End of /LIST"});
 }
 
 std::string IrcConversation::message(const ChatMessage& m) {
-  if (own_.erase(m.id) != 0) return {};  // the client shows its own line already
+  if (own_.erase({m.room, m.id}) != 0) return {};  // the client shows its own line already
   std::string text = m.text;
   if (text.rfind("/me ", 0) == 0)
     text =
@@ -280,7 +328,11 @@ std::string IrcConversation::error(std::string_view text) const {
 }
 
 std::string IrcConversation::farewell() const {
-  return irc::line("", "ERROR", {"Closing Link: " + (nick_.empty() ? std::string("*") : nick_)});
+  return closing(nick_.empty() ? std::string("*") : nick_);
+}
+
+std::string IrcConversation::closing(std::string_view why) const {
+  return irc::line("", "ERROR", {"Closing Link: " + std::string(why)});
 }
 
 }  // namespace duplex::apps

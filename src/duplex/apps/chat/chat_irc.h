@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "duplex/apps/chat/chat_hub.h"
 
@@ -35,6 +36,8 @@ class ChatLineLink {
                     std::function<void(std::string_view why)> on_failed) = 0;
   // The farewell after what waits, then FIN.
   virtual void quit() = 0;
+  // Refused (a wrong PASS): `line` now, FIN, and the close after the grace time.
+  virtual void refuse(std::string_view line) = 0;
 };
 
 class IrcConversation {
@@ -48,13 +51,15 @@ class IrcConversation {
   std::string notice(std::string_view text) const;
   std::string error(std::string_view text) const;
   std::string farewell() const;
+  std::string closing(std::string_view why) const;  // "ERROR :Closing Link: why"
+  bool registered() const noexcept { return registered_; }
 
  private:
   void command(const irc::Message& m);
   bool register_if_ready();
   void nick(const std::string& name);
   void join(std::string_view channels);
-  void part();
+  void part(std::string_view named = {});
   void privmsg(const irc::Message& m, bool is_notice);
   void names(std::string_view room);
   void who(std::string_view room);
@@ -70,7 +75,9 @@ class IrcConversation {
   bool user_ = false;
   bool pass_ok_ = false;
   bool registered_ = false;
-  std::set<std::int64_t> own_;  // ids of our posts not yet delivered (not echoed)
+  // Our posts committed in our room and not yet delivered to us (they are not echoed):
+  // room and id, as ids are per room with a Redis feed.
+  std::set<std::pair<std::string, std::int64_t>> own_;
 };
 
 }  // namespace duplex::apps

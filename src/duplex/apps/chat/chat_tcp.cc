@@ -65,7 +65,10 @@ class ChatTcpServer::Session : public ChatMember,
   }
 
   void start() {
-    if (irc_) return;  // an IRC client speaks first (NICK, USER)
+    if (irc_) {  // an IRC client speaks first (PASS, NICK, USER)
+      if (!options_.token.empty()) guard_registration();
+      return;
+    }
     notice(options_.greeting);
     enter(chat::kDefaultRoom, hub_.guest_name());
   }
@@ -132,13 +135,46 @@ class ChatTcpServer::Session : public ChatMember,
     hub_.post(
         this, text, via,
         [weak, settled, on_committed = std::move(on_committed)](const ChatMessage& m) {
-          if (weak.lock()) on_committed(m);
+          if (auto self = weak.lock()) on_committed(m);  // self holds it through the call
           settled();
         },
         [weak, settled, on_failed = std::move(on_failed)](std::string_view why) {
-          if (weak.lock()) on_failed(why);
+          if (auto self = weak.lock()) on_failed(why);
           settled();
         });
+  }
+
+  // Refused (the IRC door's wrong PASS, or no registration in time): `line`, our FIN, and
+  // the close after drop_grace; what the client still sends is read and dropped.
+  void refuse(std::string_view line) override {
+    auto c = conn_.lock();
+    send(line);
+    flush_pending();
+    dropped_ = true;
+    in_.retrieve_all();
+    hub_.leave(this);
+    if (!c) return;
+    log::warn("chat", c->peer().to_string(), " refused: ", line.substr(0, line.find('\r')));
+    if (!finishing_ && !c->reading()) c->resume_reading();
+    c->shutdown_write();
+    c->loop()->run_after(options_.drop_grace, [weak = std::weak_ptr<TcpConnection>(c)] {
+      if (auto conn = weak.lock()) conn->force_close();
+    });
+  }
+
+  // With a token, an IRC client that has not registered (PASS, NICK, USER) within
+  // auth_timeout is refused, as the line door's /auth gate refuses.
+  void guard_registration() {
+    auto c = conn_.lock();
+    if (!c) return;
+    c->loop()->run_after(options_.auth_timeout, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self || self->dropped_ || self->quit_ || self->irc_->registered()) return;
+      const auto ms = self->options_.auth_timeout.count();
+      self->refuse(self->irc_->closing(
+          "no registration within " +
+          (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms")));
+    });
   }
 
   TcpConnectionPtr connection() const { return conn_.lock(); }

@@ -19,10 +19,12 @@ namespace {
 // A hub with both doors, built and torn down on the loop thread.
 class Doors {
  public:
-  explicit Doors(std::string token = "") {
+  explicit Doors(std::string token = "",
+                 std::chrono::milliseconds auth_timeout = std::chrono::seconds(10)) {
     ChatTcpOptions irc;
     irc.irc = true;
     irc.token = token;
+    irc.auth_timeout = auth_timeout;
     ChatTcpOptions plain;
     plain.token = token;
     std::tie(irc_at_, plain_at_) = runner_.call([&] {
@@ -71,7 +73,7 @@ TEST(ChatIrc, ARegisteredClientJoinsHearsTheHistoryAndBothDoorsHearEachOther) {
   ASSERT_TRUE(receive_until(irc, seen, " 376 ann :End of /MOTD command\r\n")) << seen;
   EXPECT_EQ(seen.find(":duplex CAP * LS :\r\n"), 0u) << seen;
   EXPECT_NE(seen.find(":duplex 001 ann :Welcome to duplex chat, ann\r\n"), std::string::npos);
-  EXPECT_NE(seen.find(" 005 ann CHANTYPES=#&"), std::string::npos);
+  EXPECT_NE(seen.find(" 005 ann CHANTYPES=# "), std::string::npos);
 
   ASSERT_TRUE(irc.send_all("JOIN #lobby\r\n"));
   ASSERT_TRUE(
@@ -115,8 +117,8 @@ TEST(ChatIrc, BadNamesCommandsBeforeRegistrationAndOtherChannelsGetTheirNumerics
 
   test::Client irc(doors.irc());
   ASSERT_TRUE(
-      irc.send_all("JOIN #lobby\r\nNICK bad[nick]\r\nNICK TAKEN\r\nNICK bob\r\n"
-                   "USER bob 0 * :Bob\r\nPRIVMSG #ops :hi\r\nPRIVMSG taken :psst\r\n"
+      irc.send_all("JOIN #lobby\r\nNICK bad[nick]\r\nNICK TAKEN\r\nUSER bob 0 * :Bob\r\n"
+                   "NICK bob\r\nPRIVMSG #ops :hi\r\nPRIVMSG taken :psst\r\n"
                    "JOIN #bad!name\r\nFROB\r\n"));
   std::string seen;
   ASSERT_TRUE(receive_until(irc, seen, " 421 bob FROB :Unknown command\r\n")) << seen;
@@ -144,6 +146,41 @@ TEST(ChatIrc, WithATokenThePassMustMatchBeforeAnythingOfTheRoom) {
   ASSERT_TRUE(right.send_all("PASS s3cret\r\nNICK ann\r\nUSER ann 0 * :Ann\r\nJOIN #lobby\r\n"));
   std::string seen;
   ASSERT_TRUE(receive_until(right, seen, ":ann!ann@duplex JOIN #lobby\r\n")) << seen;
+}
+
+TEST(ChatIrc, WithATokenAClientThatDoesNotRegisterInTimeIsClosed) {
+  Doors doors("s3cret", std::chrono::milliseconds(200));
+  test::Client idle(doors.irc());
+  ASSERT_TRUE(idle.send_all("NICK slow\r\n"));
+  const auto got = idle.receive_until_eof();
+  ASSERT_TRUE(got.has_value()) << "no close";
+  EXPECT_NE(got->find("ERROR :Closing Link: no registration within 200 ms\r\n"), std::string::npos)
+      << *got;
+}
+
+TEST(ChatIrc, ANameTakenWhileOutsideARoomIsNotJoinedTwice) {
+  Doors doors;
+  test::Client irc(doors.irc());
+  ASSERT_TRUE(irc.send_all("NICK guest-1\r\nUSER g 0 * :G\r\n"));
+  std::string seen;
+  ASSERT_TRUE(receive_until(irc, seen, " 376 guest-1 ")) << seen;
+  // A terminal arrives and is given guest-1 too (the IRC client holds no room, so no name).
+  test::Client plain(doors.plain());
+  std::string plain_seen;
+  ASSERT_TRUE(receive_until(plain, plain_seen, "* you are guest-1 in lobby\n")) << plain_seen;
+  ASSERT_TRUE(
+      irc.send_all("JOIN #lobby\r\nPART #elsewhere\r\nNICK irc-guest\r\nJOIN #lobby\r\n"
+                   "PRIVMSG #lobby :\x02"
+                   "bold\x02 and \x03"
+                   "4,12red\x03 text\r\n"));
+  ASSERT_TRUE(receive_until(irc, seen, ":irc-guest!irc-guest@duplex JOIN #lobby\r\n")) << seen;
+  EXPECT_NE(seen.find(":duplex 433 guest-1 guest-1 :Nickname is already in use"), std::string::npos)
+      << seen;
+  EXPECT_NE(seen.find(":duplex 442 guest-1 #elsewhere :You're not on that channel\r\n"),
+            std::string::npos)
+      << seen;
+  // mIRC formatting is taken out, the text posted.
+  ASSERT_TRUE(receive_until(plain, plain_seen, "irc-guest: bold and red text\n")) << plain_seen;
 }
 
 }  // namespace
