@@ -44,7 +44,9 @@ Options:
   -l, --listen         wait for the receiver to connect, instead of connecting
   -p, --port PORT      -l: the port (default 9000; 0 picks a free one and prints it)
       --bind ADDR      -l: the address to listen on (default: every address)
-  -k, --keep-open      -l: serve the same files to one receiver after another
+  -k, --keep-open      -l: serve the same files to receiver after receiver (several at
+                       once too); without it, one transfer, and a second connection
+                       while it runs is refused
       --limit-rate R   at most R bytes a second: 500K, 10M, 1G (K, M, G: 1024-based)
       --timeout S      give up after S seconds without a byte either way (default 30)
       --tls            over TLS 1.2/1.3; connecting: --ca FILE, --pin SHA256 or
@@ -78,7 +80,9 @@ An offer larger than the free space of DIR is refused before a byte is written.
 Options:
   -p, --port PORT      listening: the port (default 9000; 0 picks a free one and prints it)
       --bind ADDR      listening: the address to listen on (default: every address)
-  -k, --keep-open      listening: receive from one sender after another
+  -k, --keep-open      listening: receive from sender after sender (several at once too,
+                       each part file locked while it is written); without it, one
+                       transfer, and a second connection while it runs is refused
   -d, --dir DIR        where the files go (it must exist; default .)
       --overwrite      replace files that exist with other bytes
       --timeout S      give up after S seconds without a byte either way (default 30)
