@@ -22,10 +22,18 @@ def test_show_lists_what_ip_neigh_lists():
     with Lab(HOSTS) as lab:
         a, b = lab["a"], lab["b"]
         # A request from b teaches a's kernel b's address (a STALE entry), and a static one.
-        b.sh(["arping", "-c", "1", "-w", "3", "-I", "eth0", a.ip], check=False)
+        # arping again until a has learnt it: right after the lab is made, b's first frames
+        # can go nowhere (a failed arping, with check=False, once left a with no entry).
         a.sh(["ip", "neigh", "add", "10.99.0.50", "lladdr", MAC, "dev", "eth0", "nud",
               "permanent"])
-        assert wait_for(lambda: b.ip in {e["dst"] for e in a.neigh()}), a.neigh()
+
+        def learnt():
+            if b.ip in {e["dst"] for e in a.neigh()}:
+                return True
+            b.sh(["arping", "-c", "1", "-w", "1", "-I", "eth0", a.ip], check=False)
+            return b.ip in {e["dst"] for e in a.neigh()}
+
+        assert wait_for(learnt, seconds=20), a.neigh()
         ours = by_ip(duplex_show(a), "ip")
         theirs = by_ip(a.neigh(), "dst")
         assert set(ours) == set(theirs), (ours, theirs)
