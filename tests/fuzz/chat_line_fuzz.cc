@@ -5,8 +5,8 @@
 //   cmake --build build/fuzz --target chat_line_fuzz
 //   build/fuzz/tests/chat_line_fuzz -max_total_time=20 tests/fuzz/corpus/chat_line
 // Besides "no crash, no sanitizer report", it checks that a command's word and argument are
-// parts of the line, that the argument has no blank at either end, and that only a line
-// starting with '/' is a command. The same bytes also go through the /auth gate
+// parts of the line, that the argument has no blank at either end, and that a line starting
+// with '/' is a command, except "/me TEXT", which is said (an action). The same bytes also go through the /auth gate
 // (chat_auth.cc), whole and split in two: the verdict and what is left for the session must
 // not depend on where the reads split.
 #include <cstddef>
@@ -35,7 +35,11 @@ void check(std::string_view line) {
   const bool command = parsed.kind != ChatLine::Kind::empty &&
                        parsed.kind != ChatLine::Kind::not_utf8 &&
                        parsed.kind != ChatLine::Kind::say;
-  if (command != (!line.empty() && line[0] == '/' && parsed.kind != ChatLine::Kind::not_utf8))
+  // "/me TEXT" is said (an action); a "/me" with no text is a command like any other.
+  const bool action = parsed.kind == ChatLine::Kind::say && line.substr(0, 4) == "/me ";
+  if (action && line.find_first_not_of(" \t", 4) == std::string_view::npos) std::abort();
+  if (command !=
+      (!line.empty() && line[0] == '/' && parsed.kind != ChatLine::Kind::not_utf8 && !action))
     std::abort();
   if (!parsed.arg.empty()) {
     for (char end : {parsed.arg.front(), parsed.arg.back()})
