@@ -6,9 +6,9 @@
 //   build/fuzz/tests/chat_line_fuzz -max_total_time=20 tests/fuzz/corpus/chat_line
 // Besides "no crash, no sanitizer report", it checks that a command's word and argument are
 // parts of the line, that the argument has no blank at either end, and that a line starting
-// with '/' is a command, except "/me TEXT", which is said (an action). The same bytes also go through the /auth gate
-// (chat_auth.cc), whole and split in two: the verdict and what is left for the session must
-// not depend on where the reads split.
+// with '/' is a command, except "/me TEXT", which is said (an action). The same bytes also
+// go through the /auth gate (chat_auth.cc), whole and split in two: the verdict and what is
+// left for the session must not depend on where the reads split.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
