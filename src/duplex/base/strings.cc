@@ -42,12 +42,12 @@ std::string_view char_at(std::string_view s, std::size_t at) noexcept {
   return s.substr(at, len);
 }
 
-std::string quote(std::string_view s) {
+std::string escape(std::string_view s, std::size_t max, bool* cut) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
+  std::string out;
   std::size_t shown = 0;
   std::size_t at = 0;
-  while (at < s.size() && shown < kQuoteMax) {
+  while (at < s.size() && shown < max) {
     const auto ch = char_at(s, at);
     const auto c = static_cast<unsigned char>(ch[0]);
     if (ch.size() == 1 && (c < 0x20 || c >= 0x7f)) {
@@ -59,8 +59,14 @@ std::string quote(std::string_view s) {
     at += ch.size();
     ++shown;
   }
-  out.push_back('\'');
-  if (at < s.size()) {
+  if (cut != nullptr) *cut = at < s.size();
+  return out;
+}
+
+std::string quote(std::string_view s) {
+  bool cut = false;
+  std::string out = "'" + escape(s, kQuoteMax, &cut) + "'";
+  if (cut) {
     out.insert(out.size() - 1, "...");
     out += " (" + std::to_string(s.size()) + " bytes)";
   }

@@ -47,6 +47,11 @@ constexpr Utf8Lead utf8_lead(std::uint8_t b) noexcept {
 inline constexpr std::size_t kQuoteMax = 40;
 std::string quote(std::string_view s);
 
+// What quote() shows between its quotes: `s` with control characters and bytes that are not
+// UTF-8 as \xNN, cut after `max` characters (*cut, when given, says whether it was). For a
+// peer's text on a terminal or in a log line.
+std::string escape(std::string_view s, std::size_t max, bool* cut = nullptr);
+
 // The one character starting at byte `at` of `s`: a whole UTF-8 sequence (1 to 4 bytes), or
 // the single byte when no valid sequence starts there. For "unexpected character 'é'".
 std::string_view char_at(std::string_view s, std::size_t at) noexcept;

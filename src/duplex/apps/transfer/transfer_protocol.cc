@@ -233,22 +233,9 @@ Done decode_done(std::string_view text) {
 }
 
 std::string printable(std::string_view text, std::size_t max) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size() && out.size() < max) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::string_view ch = char_at(text, i);
-    if (ch.size() > 1 || (c >= 0x20 && c < 0x7f)) {
-      out.append(ch);
-      i += ch.size();
-      continue;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.append("\\x").push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-    ++i;
-  }
-  if (i < text.size()) out.append("...");
+  bool cut = false;
+  std::string out = escape(text, max, &cut);
+  if (cut) out.append("...");
   return out;
 }
 

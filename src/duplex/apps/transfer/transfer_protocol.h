@@ -115,8 +115,8 @@ Done decode_done(std::string_view json);
 // The offer's total of file bytes is at most this (so that no sum of sizes overflows).
 inline constexpr std::uint64_t kMaxTotal = std::uint64_t{1} << 62;
 
-// A peer's text (an Error frame) made safe for a terminal and a log line: control
-// characters and invalid UTF-8 escaped, at most `max` bytes kept.
+// A peer's text (an Error frame) made safe for a terminal and a log line: base's escape(),
+// at most `max` characters kept, "..." when cut.
 std::string printable(std::string_view text, std::size_t max = 512);
 
 // Why `path` may not be written under the receiver's directory, or nullopt when it may: it
