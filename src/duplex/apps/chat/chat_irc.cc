@@ -5,6 +5,7 @@
 
 #include "duplex/apps/chat/chat_auth.h"
 #include "duplex/apps/chat/chat_protocol.h"
+#include "duplex/proto/http_parser.h"
 #include "duplex/proto/irc_message.h"
 
 namespace duplex::apps {
@@ -45,13 +46,6 @@ std::string without_formatting(std::string_view text) {
     out.push_back(c);
   }
   return out;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // "a b c" -> {"a", "b", "c"} (the hub's notices: names and rooms hold no spaces).
@@ -148,7 +142,7 @@ void IrcConversation::command(const irc::Message& m) {
   }
   if (c == "WHOIS") {
     const std::string who_name(m.params.empty() ? "" : m.params.back());
-    if (hub_.name_taken(who_name) || iequal(who_name, nick_))
+    if (hub_.name_taken(who_name) || http::iequals(who_name, nick_))
       reply("311", {who_name, who_name, kServer, "*", who_name});
     return reply("318", {who_name, "End of /WHOIS list"});
   }
