@@ -9,7 +9,7 @@
 
 namespace duplex::transfer {
 
-// An owned file descriptor; -1 when empty.
+// An owned file descriptor; -1 when empty (the sender's open file uses it too).
 class Fd {
  public:
   Fd() = default;

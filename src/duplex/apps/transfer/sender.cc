@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "duplex/apps/transfer/dest_dir.h"
 #include "duplex/base/error.h"
 #include "duplex/reactor/event_loop.h"
 
@@ -22,7 +23,7 @@ constexpr std::uint64_t kCheckSlice = 64u << 20;  // hashed per step before a re
 // hash of everything before that point.
 struct Sender::Current {
   std::size_t index = 0;
-  int fd = -1;
+  Fd fd;
   std::uint64_t at = 0;
   std::uint64_t left = 0;
   std::uint64_t offset = 0;
@@ -30,9 +31,6 @@ struct Sender::Current {
   std::uint64_t check_to = 0;
   Sha256 sha;
   std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
-  ~Current() {
-    if (fd >= 0) ::close(fd);
-  }
 };
 
 Sender::Sender(std::shared_ptr<const Source> source, SendOptions options, Events events)
@@ -124,9 +122,9 @@ Sender::Step Sender::open_next(const TcpConnectionPtr& c) {
   const std::string& local = source_->local[i];
   auto cur = std::make_unique<Current>();
   cur->index = i;
-  cur->fd = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
+  cur->fd = Fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (cur->fd < 0 || ::fstat(cur->fd, &st) != 0) {
+  if (!cur->fd || ::fstat(cur->fd.get(), &st) != 0) {
     fail(c, "cannot read " + local + ": " + std::strerror(errno));
     return Step::kWait;
   }
@@ -152,7 +150,7 @@ Sender::Step Sender::open_next(const TcpConnectionPtr& c) {
 Sender::Step Sender::check_prefix(const TcpConnectionPtr& c) {
   Current& cur = *current_;
   const std::uint64_t n = std::min<std::uint64_t>(kCheckSlice, cur.check_to - cur.at);
-  if (n > 0 && !cur.sha.update_from_file(cur.fd, cur.at, cur.at + n)) {
+  if (n > 0 && !cur.sha.update_from_file(cur.fd.get(), cur.at, cur.at + n)) {
     fail(c, "cannot read " + source_->local[cur.index] + ": " + std::strerror(errno));
     return Step::kWait;
   }
@@ -217,7 +215,7 @@ Sender::Step Sender::send_chunk(const TcpConnectionPtr& c) {
     chunk_.ensure_writable(want);
     ssize_t n = -1;
     do {
-      n = ::pread(cur.fd, chunk_.begin_write(), want, static_cast<off_t>(cur.at));
+      n = ::pread(cur.fd.get(), chunk_.begin_write(), want, static_cast<off_t>(cur.at));
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
       fail(c,
